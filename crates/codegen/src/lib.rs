@@ -1,0 +1,281 @@
+//! Generates the Rust bindings of openapi.yaml: the client crate's module (with progenitor) and
+//! the generated half of the server crate (models, the API trait, the axum router and the
+//! code-built OpenAPI document).
+//!
+//! Everything here is deterministic: the same spec and the same pinned generator versions give
+//! byte-identical files. [`generate`] returns the files in memory; [`stale_files`] compares them
+//! with the tree and [`write_files`] writes the ones that changed.
+
+pub mod client;
+pub mod server;
+pub mod spec;
+
+use std::path::{Path, PathBuf};
+
+pub use spec::{Location, Spec, SpecError};
+
+/// The spec's path, relative to the workspace root.
+pub const SPEC_PATH: &str = "openapi.yaml";
+/// The client crate's generated module, relative to the workspace root.
+pub const CLIENT_OUTPUT: &str = "crates/client/src/generated.rs";
+/// The server crate's generated folder, relative to the workspace root. The generator owns every
+/// file in it.
+pub const SERVER_OUTPUT_DIR: &str = "crates/server/src/generated";
+
+/// Why generation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CodegenError {
+    /// The spec could not be read or is not a valid OpenAPI 3.0 document.
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    /// The spec uses something a generator cannot express; `location` says where.
+    #[error("{location}: {message}")]
+    Unsupported {
+        /// Where in the spec.
+        location: Location,
+        /// What is unsupported and what to write instead.
+        message: String,
+    },
+    /// A generator failed (progenitor reports some unsupported constructs by panicking).
+    #[error("{generator} could not generate code from the spec: {message}")]
+    Generator {
+        /// Which generator.
+        generator: &'static str,
+        /// Its message.
+        message: String,
+    },
+    /// Generated tokens did not parse as Rust (a bug in a generator).
+    #[error("{generator} produced invalid Rust: {message}")]
+    InvalidOutput {
+        /// Which generator.
+        generator: &'static str,
+        /// The parse error.
+        message: String,
+    },
+}
+
+/// One generated file: its path relative to the workspace root, and its full contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    /// Relative to the workspace root, with `/` separators.
+    pub path: String,
+    /// The complete contents, header included.
+    pub contents: String,
+}
+
+/// Every file generated from `spec`: the client module and the server's generated folder.
+pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, CodegenError> {
+    let spec_name = spec_display_name(spec);
+    let mut files = vec![GeneratedFile {
+        path: CLIENT_OUTPUT.to_owned(),
+        contents: render("progenitor", &spec_name, client::generate_tokens(spec)?)?,
+    }];
+    for (name, tokens) in server::generate(spec)? {
+        files.push(GeneratedFile {
+            path: format!("{SERVER_OUTPUT_DIR}/{name}"),
+            contents: render("rainbond-codegen", &spec_name, tokens)?,
+        });
+    }
+    Ok(files)
+}
+
+fn spec_display_name(spec: &Spec) -> String {
+    spec.path.file_name().map_or_else(|| SPEC_PATH.to_owned(), |name| name.to_string_lossy().into_owned())
+}
+
+/// Formats `tokens` with prettyplease under the header every generated file starts with.
+pub fn render(
+    generator: &'static str,
+    spec_name: &str,
+    tokens: proc_macro2::TokenStream,
+) -> Result<String, CodegenError> {
+    let file: syn::File =
+        syn::parse2(tokens).map_err(|err| CodegenError::InvalidOutput { generator, message: err.to_string() })?;
+    Ok(format!("{}{}", header(spec_name), space_out_items(&prettyplease::unparse(&file))))
+}
+
+/// Puts a blank line between items, which prettyplease prints back to back. Only blank lines are
+/// inserted (string literals never span lines in prettyplease output), so the code is unchanged.
+fn space_out_items(code: &str) -> String {
+    const ITEM_STARTS: &[&str] = &[
+        "#[", "///", "pub ", "pub(", "impl", "fn ", "async fn", "struct ", "enum ", "mod ", "trait ", "type ",
+        "const ", "static ", "use ",
+    ];
+    let mut out = String::with_capacity(code.len() + code.len() / 16);
+    let mut previous = "";
+    for line in code.lines() {
+        let current = line.trim_start();
+        let after_item = previous == "}"
+            || previous.ends_with("});")
+            || (previous.ends_with(';')
+                && !previous.starts_with("use ")
+                && !previous.starts_with("pub use ")
+                && line.len() - current.len() == 0);
+        let after_header = (previous.starts_with("//!") || previous.starts_with("#!["))
+            && !current.starts_with("//!")
+            && !current.starts_with("#![");
+        let after_uses = (previous.starts_with("use ") || previous.starts_with("pub use "))
+            && previous.ends_with(';')
+            && !current.starts_with("use ")
+            && !current.starts_with("pub use ");
+        if (after_item || after_header || after_uses) && ITEM_STARTS.iter().any(|start| current.starts_with(start)) {
+            out.push('\n');
+        }
+        out.push_str(line);
+        out.push('\n');
+        previous = current;
+    }
+    out
+}
+
+/// The header of every generated file. `@generated` also makes rustfmt leave the file alone.
+pub fn header(spec_name: &str) -> String {
+    format!(
+        "// @generated by `cargo xtask codegen` from {spec_name}. Do not edit by hand:\n\
+         // edit {spec_name} and run `cargo xtask codegen`. `cargo xtask codegen --check` fails when\n\
+         // this file is stale.\n\n"
+    )
+}
+
+/// Runs a generator, turning a panic into [`CodegenError::Generator`] with the panic's message
+/// (and keeping the default hook from printing a backtrace meant for developers of the generator).
+pub(crate) fn catch_generator_panic<T>(run: impl FnOnce() -> T) -> Result<T, CodegenError> {
+    let previous_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run));
+    std::panic::set_hook(previous_hook);
+    result.map_err(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "the generator panicked".to_owned());
+        CodegenError::Generator {
+            generator: "progenitor",
+            message: format!(
+                "{message} (progenitor panicked; see `cargo xtask codegen --help` for the spec rules it needs)"
+            ),
+        }
+    })
+}
+
+/// How a file on disk differs from what the generator produces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Staleness {
+    /// The file does not exist.
+    Missing,
+    /// The file's contents differ; the unified diff (committed → generated) is attached.
+    Changed {
+        /// A unified diff, cut to a readable length.
+        diff: String,
+    },
+    /// The file sits in a generated folder but the generator no longer produces it.
+    Extra,
+}
+
+/// A generated file that is not up to date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaleFile {
+    /// Relative to the workspace root.
+    pub path: String,
+    /// How it differs.
+    pub staleness: Staleness,
+}
+
+/// The most diff lines shown per stale file.
+const DIFF_LINES: usize = 40;
+
+/// Compares `files` with the tree under `root`: which are missing, different or extra.
+pub fn stale_files(root: &Path, files: &[GeneratedFile]) -> std::io::Result<Vec<StaleFile>> {
+    let mut stale = Vec::new();
+    for file in files {
+        match std::fs::read_to_string(root.join(&file.path)) {
+            Ok(current) if normalize_newlines(&current) == file.contents => {}
+            Ok(current) => {
+                stale.push(StaleFile {
+                    path: file.path.clone(),
+                    staleness: Staleness::Changed { diff: short_diff(&file.path, &current, &file.contents) },
+                });
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                stale.push(StaleFile { path: file.path.clone(), staleness: Staleness::Missing });
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    for path in extra_files(root, files)? {
+        stale.push(StaleFile { path, staleness: Staleness::Extra });
+    }
+    Ok(stale)
+}
+
+/// Writes the files whose contents changed and removes extra files from generated folders.
+/// Returns the paths it touched; files already up to date are left alone (so cargo does not
+/// rebuild them).
+pub fn write_files(root: &Path, files: &[GeneratedFile]) -> std::io::Result<Vec<String>> {
+    let mut touched = Vec::new();
+    for stale in stale_files(root, files)? {
+        let target = root.join(&stale.path);
+        match stale.staleness {
+            Staleness::Extra => std::fs::remove_file(&target)?,
+            Staleness::Missing | Staleness::Changed { .. } => {
+                let file = files.iter().find(|f| f.path == stale.path).expect("stale files come from `files`");
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                std::fs::write(&target, &file.contents)?;
+            }
+        }
+        touched.push(stale.path);
+    }
+    Ok(touched)
+}
+
+fn extra_files(root: &Path, files: &[GeneratedFile]) -> std::io::Result<Vec<String>> {
+    let dir = root.join(SERVER_OUTPUT_DIR);
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => return Err(err),
+    };
+    let mut extra = Vec::new();
+    for entry in entries {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        let path = format!("{SERVER_OUTPUT_DIR}/{name}");
+        if !files.iter().any(|f| f.path == path) {
+            extra.push(path);
+        }
+    }
+    extra.sort();
+    Ok(extra)
+}
+
+fn normalize_newlines(text: &str) -> String {
+    text.replace("\r\n", "\n")
+}
+
+fn short_diff(path: &str, current: &str, generated: &str) -> String {
+    let current = normalize_newlines(current);
+    let diff = similar::TextDiff::from_lines(current.as_str(), generated);
+    let text = diff
+        .unified_diff()
+        .context_radius(2)
+        .header(&format!("{path} (on disk)"), &format!("{path} (generated)"))
+        .to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() <= DIFF_LINES {
+        return text;
+    }
+    let mut out = lines[..DIFF_LINES].join("\n");
+    out.push_str(&format!("\n... {} more diff lines\n", lines.len() - DIFF_LINES));
+    out
+}
+
+/// The workspace root: the folder that holds openapi.yaml, found from this crate's location.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/codegen sits two levels below the root")
+        .to_owned()
+}

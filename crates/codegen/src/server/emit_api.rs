@@ -1,0 +1,714 @@
+//! `api.rs`: the `Api` trait, per-operation parameter structs and response enums, the router
+//! and the code-built OpenAPI document.
+
+use std::collections::BTreeSet;
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::emit_models::{rust_type, validating_models};
+use super::ir::{Api, Operation, Param, Response, SecurityScheme, TypeRef};
+use super::{doc_lines, ident};
+
+fn models_prefix() -> TokenStream {
+    quote!(models::)
+}
+
+/// The variant name of a status: its reason phrase in UpperCamelCase (`404` → `NotFound`).
+fn variant_name(status: u16) -> proc_macro2::Ident {
+    let reason = http::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason());
+    match reason {
+        Some(reason) => {
+            let words: String = reason
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(|w| {
+                    let mut chars = w.chars();
+                    let first = chars.next().map(|c| c.to_ascii_uppercase()).into_iter();
+                    first.chain(chars.map(|c| c.to_ascii_lowercase())).collect::<String>()
+                })
+                .collect();
+            format_ident!("{words}")
+        }
+        None => format_ident!("Status{status}"),
+    }
+}
+
+/// `StatusCode::NOT_FOUND` for 404: http names its constants after the reason phrases.
+fn status_const(status: u16) -> TokenStream {
+    match http::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()) {
+        Some(reason) => {
+            let name: String = reason
+                .chars()
+                .filter(|c| *c != '\'')
+                .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+                .collect();
+            let name = format_ident!("{name}");
+            quote!(StatusCode::#name)
+        }
+        None => quote!(StatusCode::from_u16(#status).expect("a documented status code")),
+    }
+}
+
+fn scheme_method(scheme: &str) -> proc_macro2::Ident {
+    format_ident!("authenticate_{}", heck::ToSnakeCase::to_snake_case(scheme))
+}
+
+pub(crate) fn emit(api: &Api) -> TokenStream {
+    let validating = validating_models(api);
+    let secured = api.operations.iter().any(|op| !op.security.is_empty());
+    let error_ty = api.error_model.as_ref().map(|name| {
+        let name = format_ident!("{name}");
+        quote!(models::#name)
+    });
+
+    let per_operation = api.operations.iter().map(emit_operation_types);
+    let trait_methods = api.operations.iter().map(emit_trait_method);
+    let handlers = api.operations.iter().map(|op| emit_handler(api, op, &validating, error_ty.as_ref()));
+
+    let caller = if secured {
+        quote! {
+            /// Who made an authenticated request; secured operations receive it.
+            type Caller: Send;
+        }
+    } else {
+        TokenStream::new()
+    };
+    let used_schemes: BTreeSet<&String> = api.operations.iter().flat_map(|op| op.security.iter()).collect();
+    let authenticators = used_schemes.iter().map(|name| {
+        let method = scheme_method(name);
+        let error = error_ty.clone().unwrap_or_else(|| quote!(()));
+        let how = match &api.security_schemes[*name] {
+            SecurityScheme::ApiKeyHeader { header, .. } => format!("the `{header}` header, as sent"),
+            SecurityScheme::Bearer { .. } => "the `Authorization` header's bearer token".to_owned(),
+        };
+        let doc = doc_lines(&format!(
+            "Authenticates a request with the `{name}` scheme: `credential` is {how}, or `None` when it is absent.\nAn `Err` is answered with 401 and that body."
+        ));
+        quote! {
+            #doc
+            fn #method(&self, credential: Option<&str>) -> impl Future<Output = Result<Self::Caller, #error>> + Send;
+        }
+    });
+    let rejection_method = error_ty.as_ref().map(|error| {
+        quote! {
+            /// The error body for a request the router refused before it reached a handler.
+            fn rejection_body(&self, rejection: &Rejection) -> #error;
+        }
+    });
+
+    let reject_fn = match &error_ty {
+        Some(_) => quote! {
+            fn reject<A: Api>(api: &A, rejection: Rejection) -> Response {
+                json(rejection.status, "application/json", &api.rejection_body(&rejection))
+            }
+        },
+        None => quote! {
+            fn reject<A: Api>(_api: &A, rejection: Rejection) -> Response {
+                (rejection.status, rejection.message).into_response()
+            }
+        },
+    };
+
+    let uses_scheme = |wanted: fn(&SecurityScheme) -> bool| {
+        api.operations.iter().flat_map(|op| op.security.iter()).any(|name| wanted(&api.security_schemes[name]))
+    };
+    let uses_bearer = uses_scheme(|s| matches!(s, SecurityScheme::Bearer { .. }));
+    let uses_header = uses_bearer || uses_scheme(|s| matches!(s, SecurityScheme::ApiKeyHeader { .. }));
+    let has_path = api.operations.iter().any(|op| !op.path_params.is_empty());
+    let has_query = api.operations.iter().any(|op| !op.query_params.is_empty());
+    let has_body = api.operations.iter().any(|op| op.body.is_some());
+    let mut extract_imports = TokenStream::new();
+    if has_body {
+        extract_imports.extend(quote!(
+            use axum::body::Bytes;
+            use axum::extract::rejection::BytesRejection;
+        ));
+    }
+    if has_path {
+        extract_imports.extend(quote!(
+            use axum::extract::Path;
+            use axum::extract::rejection::PathRejection;
+        ));
+    }
+    if has_query {
+        extract_imports.extend(quote!(
+            use axum::extract::Query;
+            use axum::extract::rejection::QueryRejection;
+        ));
+    }
+    let mut helpers = TokenStream::new();
+    if uses_header {
+        helpers.extend(quote! {
+                fn header_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+            headers.get(name).and_then(|value| value.to_str().ok())
+        }
+        });
+    }
+    if uses_bearer {
+        helpers.extend(quote! {
+        fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+            let value = header_value(headers, "authorization")?;
+            let (scheme, token) = value.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        }
+        });
+    }
+    if has_body {
+        helpers.extend(quote! {
+        fn is_json_content_type(headers: &HeaderMap) -> bool {
+            let Some(value) = header_value(headers, "content-type") else { return false };
+            let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+        }
+
+        /// Reads a JSON body: `Ok(None)` when it is empty, a [`Rejection`] when it cannot be used.
+        fn json_body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: Result<Bytes, BytesRejection>, too_large: StatusCode, bad_media_type: StatusCode) -> Result<Option<T>, Rejection> {
+            let bytes = body.map_err(|rejection| {
+                let status = rejection.status();
+                if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    Rejection { status: too_large, kind: RejectionKind::BodyTooLarge, message: rejection.body_text() }
+                } else {
+                    Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::InvalidBody, message: rejection.body_text() }
+                }
+            })?;
+            if bytes.is_empty() {
+                return Ok(None);
+            }
+            if !is_json_content_type(headers) {
+                return Err(Rejection { status: bad_media_type, kind: RejectionKind::UnsupportedMediaType, message: "expected a request body of type application/json".to_owned() });
+            }
+            let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+            let value = match serde_path_to_error::deserialize(&mut deserializer) {
+                Ok(value) => value,
+                Err(err) => {
+                    let path = err.path().to_string();
+                    let message = if path == "." { format!("invalid request body: {}", err.inner()) } else { format!("invalid request body at `{path}`: {}", err.inner()) };
+                    return Err(Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::InvalidBody, message });
+                }
+            };
+            deserializer.end().map_err(|err| Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::InvalidBody, message: format!("invalid request body: {err}") })?;
+            Ok(Some(value))
+        }
+        });
+    }
+    let router = emit_router(api);
+    let doc = emit_document(api);
+
+    quote! {
+        //! The spec's operations as the [`Api`] trait, the [`router`] that serves any implementation
+        //! of it, and [`ApiDoc`], the OpenAPI document the code describes.
+        #![allow(missing_docs, clippy::large_enum_variant, clippy::too_many_arguments)]
+
+        use std::future::Future;
+        use std::sync::Arc;
+
+        #extract_imports
+        use axum::extract::State;
+        use axum::http::{HeaderMap, StatusCode, header};
+        use axum::response::{IntoResponse, Response};
+
+        use super::models;
+
+        #(#per_operation)*
+
+        /// The operations of the spec. Implement it in hand-written code and serve it with
+        /// [`router`]; a new operation in the spec adds a method here, so an implementation stops
+        /// compiling until it handles it.
+        pub trait Api: Send + Sync + 'static {
+            #caller
+            #(#authenticators)*
+            #rejection_method
+            #(#trait_methods)*
+        }
+
+        /// A request the router refused before calling a handler.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct Rejection {
+            /// The status it is answered with.
+            pub status: StatusCode,
+            /// What was wrong.
+            pub kind: RejectionKind,
+            /// What was wrong, for the caller.
+            pub message: String,
+        }
+
+        /// Why a request was refused before reaching a handler.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum RejectionKind {
+            /// A path parameter has the wrong type.
+            Path,
+            /// The query string is malformed or a query parameter is missing or of the wrong type.
+            Query,
+            /// A required body is empty.
+            MissingBody,
+            /// The body is not JSON (by its `Content-Type`).
+            UnsupportedMediaType,
+            /// The body is larger than the router accepts.
+            BodyTooLarge,
+            /// The body is not valid JSON for the operation's schema, or breaks a constraint.
+            InvalidBody,
+            /// No operation has this path.
+            NotFound,
+            /// The path exists, but not with this method.
+            MethodNotAllowed,
+        }
+
+        #(#handlers)*
+
+        #router
+        #doc
+
+        #reject_fn
+
+        fn json<T: serde::Serialize>(status: StatusCode, media_type: &'static str, body: &T) -> Response {
+            match serde_json::to_vec(body) {
+                Ok(bytes) => (status, [(header::CONTENT_TYPE, media_type)], bytes).into_response(),
+                Err(err) => (StatusCode::INTERNAL_SERVER_ERROR, format!("cannot serialize the response: {err}")).into_response(),
+            }
+        }
+
+        #helpers
+    }
+}
+
+/// The parameter structs and the response enum of one operation.
+fn emit_operation_types(op: &Operation) -> TokenStream {
+    let fn_name = &op.fn_name;
+    let mut out = TokenStream::new();
+    for (params, suffix, location) in
+        [(&op.path_params, "Path", quote!(Path)), (&op.query_params, "Query", quote!(Query))]
+    {
+        if params.is_empty() {
+            continue;
+        }
+        let name = format_ident!("{}{}", op.type_stem, suffix);
+        let doc = doc_lines(&format!("{suffix} parameters of [`Api::{fn_name}`]."));
+        let fields = params.iter().map(emit_param_field);
+        out.extend(quote! {
+            #doc
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize, utoipa::IntoParams)]
+            #[into_params(parameter_in = #location)]
+            pub struct #name {
+                #(#fields)*
+            }
+        });
+    }
+
+    let response = format_ident!("{}Response", op.type_stem);
+    let doc = doc_lines(&format!("What [`Api::{fn_name}`] answers: one variant per status the spec documents."));
+    let variants = op.responses.iter().map(|r| {
+        let variant = variant_name(r.status);
+        let doc = doc_lines(&format!("{}: {}", r.status, r.description));
+        match &r.body {
+            Some((ty, _)) => {
+                let ty = rust_type(ty, &models_prefix());
+                quote!(#doc #variant(#ty),)
+            }
+            None => quote!(#doc #variant,),
+        }
+    });
+    let status_arms = op.responses.iter().map(|r| {
+        let variant = variant_name(r.status);
+        let status = status_const(r.status);
+        match &r.body {
+            Some(_) => quote!(Self::#variant(_) => #status,),
+            None => quote!(Self::#variant => #status,),
+        }
+    });
+    let response_arms = op.responses.iter().map(|r| {
+        let variant = variant_name(r.status);
+        match &r.body {
+            Some((_, media_type)) => quote!(Self::#variant(body) => json(status, #media_type, &body),),
+            None => quote!(Self::#variant => status.into_response(),),
+        }
+    });
+    out.extend(quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum #response {
+            #(#variants)*
+        }
+
+        impl #response {
+            /// The HTTP status of this response.
+            pub fn status(&self) -> StatusCode {
+                match self {
+                    #(#status_arms)*
+                }
+            }
+        }
+
+        impl IntoResponse for #response {
+            fn into_response(self) -> Response {
+                let status = self.status();
+                match self {
+                    #(#response_arms)*
+                }
+            }
+        }
+    });
+    out
+}
+
+fn emit_param_field(param: &Param) -> TokenStream {
+    let ident = ident(&param.ident);
+    let name = &param.name;
+    let rename = if param.ident != param.name { quote!(#[serde(rename = #name)]) } else { TokenStream::new() };
+    let doc = param.description.as_deref().map(doc_lines).unwrap_or_default();
+    let ty = rust_type(&param.ty, &models_prefix());
+    let ty = if param.required { ty } else { quote!(Option<#ty>) };
+    quote! {
+        #doc
+        #rename
+        pub #ident: #ty,
+    }
+}
+
+fn operation_doc(op: &Operation) -> TokenStream {
+    let mut text = format!("`{} {}`", op.method.as_str().to_ascii_uppercase(), op.path);
+    if let Some(summary) = &op.summary {
+        text.push_str(&format!(": {summary}"));
+    }
+    if let Some(description) = &op.description {
+        text.push_str(&format!("\n\n{}", description.trim_end()));
+    }
+    doc_lines(&text)
+}
+
+fn emit_trait_method(op: &Operation) -> TokenStream {
+    let name = ident(&op.fn_name);
+    let doc = operation_doc(op);
+    let response = format_ident!("{}Response", op.type_stem);
+    let mut args = Vec::new();
+    if !op.security.is_empty() {
+        args.push(quote!(caller: Self::Caller));
+    }
+    if !op.path_params.is_empty() {
+        let ty = format_ident!("{}Path", op.type_stem);
+        args.push(quote!(path: #ty));
+    }
+    if !op.query_params.is_empty() {
+        let ty = format_ident!("{}Query", op.type_stem);
+        args.push(quote!(query: #ty));
+    }
+    if let Some(body) = &op.body {
+        let ty = rust_type(&body.ty, &models_prefix());
+        args.push(if body.required { quote!(body: #ty) } else { quote!(body: Option<#ty>) });
+    }
+    quote! {
+        #doc
+        fn #name(&self, #(#args),*) -> impl Future<Output = #response> + Send;
+    }
+}
+
+fn documented(op: &Operation, status: u16) -> bool {
+    op.responses.iter().any(|r| r.status == status)
+}
+
+fn emit_handler(
+    api: &Api,
+    op: &Operation,
+    validating: &BTreeSet<String>,
+    error_ty: Option<&TokenStream>,
+) -> TokenStream {
+    let name = ident(&op.fn_name);
+    let method = format_ident!("{}", op.method.as_str());
+    let path = &op.path;
+    let operation_id = &op.operation_id;
+    // The utoipa description of the operation.
+    let mut path_attr = vec![quote!(#method), quote!(path = #path), quote!(operation_id = #operation_id)];
+    for tag in &op.tags {
+        path_attr.push(quote!(tag = #tag));
+    }
+    if let Some(summary) = &op.summary {
+        path_attr.push(quote!(summary = #summary));
+    }
+    if let Some(description) = &op.description {
+        path_attr.push(quote!(description = #description));
+    }
+    let mut params = Vec::new();
+    if !op.path_params.is_empty() {
+        let ty = format_ident!("{}Path", op.type_stem);
+        params.push(quote!(#ty));
+    }
+    if !op.query_params.is_empty() {
+        let ty = format_ident!("{}Query", op.type_stem);
+        params.push(quote!(#ty));
+    }
+    if !params.is_empty() {
+        path_attr.push(quote!(params(#(#params),*)));
+    }
+    if let Some(body) = &op.body {
+        let ty = rust_type(&body.ty, &models_prefix());
+        let content_type = &body.media_type;
+        let ty = if body.required { ty } else { quote!(Option<#ty>) };
+        let description = body.description.as_deref().map(|d| quote!(, description = #d)).unwrap_or_default();
+        path_attr.push(quote!(request_body(content = #ty, content_type = #content_type #description)));
+    }
+    let responses = op.responses.iter().map(|r: &Response| {
+        let status = r.status;
+        let description = &r.description;
+        match &r.body {
+            Some((ty, media_type)) => {
+                let ty = rust_type(ty, &models_prefix());
+                quote!((status = #status, description = #description, body = #ty, content_type = #media_type))
+            }
+            None => quote!((status = #status, description = #description)),
+        }
+    });
+    path_attr.push(quote!(responses(#(#responses),*)));
+    if !op.security.is_empty() {
+        let requirements = op.security.iter().map(|s| quote!((#s = [])));
+        path_attr.push(quote!(security(#(#requirements),*)));
+    }
+
+    // Extractors: all fallible ones as `Result`, so that every rejection gets the error body.
+    let mut extractors = vec![quote!(State(api): State<Arc<A>>)];
+    if !op.security.is_empty() || op.body.is_some() {
+        extractors.push(quote!(headers: HeaderMap));
+    }
+    let mut steps = Vec::new();
+    let mut call_args = Vec::new();
+
+    if !op.security.is_empty() {
+        let mut chain = TokenStream::new();
+        for (index, scheme_name) in op.security.iter().enumerate().rev() {
+            let method = scheme_method(scheme_name);
+            let credential = match &api.security_schemes[scheme_name] {
+                SecurityScheme::ApiKeyHeader { header, .. } => quote!(header_value(&headers, #header)),
+                SecurityScheme::Bearer { .. } => quote!(bearer_token(&headers)),
+            };
+            chain = if index + 1 == op.security.len() {
+                quote!(api.#method(#credential).await)
+            } else {
+                quote!(match #credential { Some(credential) => api.#method(Some(credential)).await, None => #chain })
+            };
+        }
+        let unauthorized = match error_ty {
+            Some(_) => quote!(return json(StatusCode::UNAUTHORIZED, "application/json", &error)),
+            None => quote!({
+                let _ = error;
+                return StatusCode::UNAUTHORIZED.into_response();
+            }),
+        };
+        steps.push(quote! {
+            let caller = match #chain {
+                Ok(caller) => caller,
+                Err(error) => #unauthorized,
+            };
+        });
+        call_args.push(quote!(caller));
+    }
+    if !op.path_params.is_empty() {
+        let ty = format_ident!("{}Path", op.type_stem);
+        extractors.push(quote!(path: Result<Path<#ty>, PathRejection>));
+        steps.push(quote! {
+            let path = match path {
+                Ok(Path(path)) => path,
+                Err(rejection) => return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::Path, message: rejection.body_text() }),
+            };
+        });
+        call_args.push(quote!(path));
+    }
+    if !op.query_params.is_empty() {
+        let ty = format_ident!("{}Query", op.type_stem);
+        extractors.push(quote!(query: Result<Query<#ty>, QueryRejection>));
+        steps.push(quote! {
+            let query = match query {
+                Ok(Query(query)) => query,
+                Err(rejection) => return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::Query, message: rejection.body_text() }),
+            };
+        });
+        call_args.push(quote!(query));
+    }
+    if let Some(body) = &op.body {
+        let ty = rust_type(&body.ty, &models_prefix());
+        let too_large =
+            if documented(op, 413) { quote!(StatusCode::PAYLOAD_TOO_LARGE) } else { quote!(StatusCode::BAD_REQUEST) };
+        let bad_media = if documented(op, 415) {
+            quote!(StatusCode::UNSUPPORTED_MEDIA_TYPE)
+        } else {
+            quote!(StatusCode::BAD_REQUEST)
+        };
+        extractors.push(quote!(body: Result<Bytes, BytesRejection>));
+        let parsed = quote! {
+            let body = match json_body::<#ty>(&headers, body, #too_large, #bad_media) {
+                Ok(body) => body,
+                Err(rejection) => return reject(&*api, rejection),
+            };
+        };
+        steps.push(parsed);
+        if body.required {
+            steps.push(quote! {
+                let Some(body) = body else {
+                    return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::MissingBody, message: "a request body is required".to_owned() });
+                };
+            });
+        }
+        let validated = match &body.ty {
+            TypeRef::Named(name) if validating.contains(name) => {
+                Some(quote!(models::Validate::validate(body, "", &mut errors);))
+            }
+            TypeRef::Array(item) if matches!(item.as_ref(), TypeRef::Named(name) if validating.contains(name)) => {
+                Some(quote! {
+                    for (index, item) in body.iter().enumerate() {
+                        models::Validate::validate(item, &format!("[{index}]"), &mut errors);
+                    }
+                })
+            }
+            _ => None,
+        };
+        if let Some(validate) = validated {
+            let target = if body.required { quote!(Some(&body)) } else { quote!(body.as_ref()) };
+            steps.push(quote! {
+                if let Some(body) = #target {
+                    let mut errors = Vec::new();
+                    #validate
+                    if !errors.is_empty() {
+                        return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::InvalidBody, message: format!("invalid request body: {}", errors.join("; ")) });
+                    }
+                }
+            });
+        }
+        call_args.push(quote!(body));
+    }
+
+    quote! {
+        #[utoipa::path(#(#path_attr),*)]
+        async fn #name<A: Api>(#(#extractors),*) -> Response {
+            #(#steps)*
+            api.#name(#(#call_args),*).await.into_response()
+        }
+    }
+}
+
+fn emit_router(api: &Api) -> TokenStream {
+    // One `route` call per path, with every method chained on it.
+    let mut paths: Vec<(&str, Vec<&Operation>)> = Vec::new();
+    for op in &api.operations {
+        match paths.iter_mut().find(|(p, _)| *p == op.path) {
+            Some((_, ops)) => ops.push(op),
+            None => paths.push((&op.path, vec![op])),
+        }
+    }
+    let routes = paths.iter().map(|(path, ops)| {
+        let mut chain = TokenStream::new();
+        for (index, op) in ops.iter().enumerate() {
+            let method = format_ident!("{}", op.method.as_str());
+            let handler = ident(&op.fn_name);
+            chain = if index == 0 {
+                quote!(axum::routing::#method(#handler::<A>))
+            } else {
+                quote!(#chain.#method(#handler::<A>))
+            };
+        }
+        quote!(.route(#path, #chain))
+    });
+    let fallbacks = if api.error_model.is_some() {
+        quote! {
+            .fallback(|State(api): State<Arc<A>>| async move {
+                reject(&*api, Rejection { status: StatusCode::NOT_FOUND, kind: RejectionKind::NotFound, message: "no operation has this path".to_owned() })
+            })
+            .method_not_allowed_fallback(|State(api): State<Arc<A>>| async move {
+                reject(&*api, Rejection { status: StatusCode::METHOD_NOT_ALLOWED, kind: RejectionKind::MethodNotAllowed, message: "the path does not support this method".to_owned() })
+            })
+        }
+    } else {
+        TokenStream::new()
+    };
+    quote! {
+        /// Serves `api` at the spec's paths. Malformed requests, unknown paths (404) and
+        /// unsupported methods (405) are answered with the spec's error body.
+        pub fn router<A: Api>(api: Arc<A>) -> axum::Router {
+            axum::Router::new()
+                #(#routes)*
+                #fallbacks
+                .with_state(api)
+        }
+    }
+}
+
+fn emit_document(api: &Api) -> TokenStream {
+    let info = &api.info;
+    let title = &info.title;
+    let version = &info.version;
+    let mut info_items = vec![quote!(title = #title), quote!(version = #version)];
+    if let Some(description) = &info.description {
+        info_items.push(quote!(description = #description));
+    }
+    if let Some((name, url)) = &info.license {
+        let url = url.as_deref().map(|u| quote!(, url = #u)).unwrap_or_default();
+        info_items.push(quote!(license(name = #name #url)));
+    }
+    if let Some((name, url)) = &info.contact {
+        let mut parts = Vec::new();
+        if let Some(name) = name {
+            parts.push(quote!(name = #name));
+        }
+        if let Some(url) = url {
+            parts.push(quote!(url = #url));
+        }
+        info_items.push(quote!(contact(#(#parts),*)));
+    }
+    let servers = api.servers.iter().map(|(url, description)| {
+        let description = description.as_deref().map(|d| quote!(, description = #d)).unwrap_or_default();
+        quote!((url = #url #description))
+    });
+    let tags = api.tags.iter().map(|(name, description)| {
+        let description = description.as_deref().map(|d| quote!(, description = #d)).unwrap_or_default();
+        quote!((name = #name #description))
+    });
+    let paths = api.operations.iter().map(|op| ident(&op.fn_name));
+    let schemas = api.models.iter().filter(|m| !m.inline).map(|m| {
+        let name = format_ident!("{}", m.name);
+        quote!(models::#name)
+    });
+
+    let schemes = api.security_schemes.iter().map(|(name, scheme)| match scheme {
+        SecurityScheme::ApiKeyHeader { header, description } => {
+            let value = match description {
+                Some(d) => quote!(ApiKeyValue::with_description(#header, #d)),
+                None => quote!(ApiKeyValue::new(#header)),
+            };
+            quote!(components.add_security_scheme(#name, SecurityScheme::ApiKey(ApiKey::Header(#value)));)
+        }
+        SecurityScheme::Bearer { description } => {
+            let description = description.as_deref().map(|d| quote!(.description(Some(#d)))).unwrap_or_default();
+            quote!(components.add_security_scheme(#name, SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer) #description .build()));)
+        }
+    });
+
+    quote! {
+        /// The OpenAPI document of this code (OpenAPI 3.1, as utoipa writes it), built from the
+        /// same operations the [`router`] serves.
+        #[derive(utoipa::OpenApi)]
+        #[openapi(
+            info(#(#info_items),*),
+            servers(#(#servers),*),
+            paths(#(#paths),*),
+            components(schemas(#(#schemas),*)),
+            modifiers(&SecuritySchemes),
+            tags(#(#tags),*)
+        )]
+        pub struct ApiDoc;
+
+        /// Adds the spec's security schemes to [`ApiDoc`].
+        struct SecuritySchemes;
+
+        impl utoipa::Modify for SecuritySchemes {
+            fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+                #[allow(unused_imports)]
+                use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+                let components = openapi.components.get_or_insert_with(Default::default);
+                let _ = &components;
+                #(#schemes)*
+            }
+        }
+
+        /// The OpenAPI document of this code.
+        pub fn openapi() -> utoipa::openapi::OpenApi {
+            <ApiDoc as utoipa::OpenApi>::openapi()
+        }
+    }
+}

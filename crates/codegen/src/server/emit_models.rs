@@ -1,0 +1,502 @@
+//! `models.rs`: one Rust type per schema.
+//!
+//! How a property's shape maps to Rust, so that serde, utoipa and schemars all say what the
+//! spec says:
+//!
+//! | spec                     | Rust                | on input                  |
+//! |--------------------------|---------------------|---------------------------|
+//! | required                 | `T`                 | must be present, not null |
+//! | optional                 | `Option<T>`         | absent → `None`; null is refused |
+//! | required, nullable       | `Option<T>`         | must be present; null → `None` |
+//! | optional, nullable       | `Option<Option<T>>` | absent → `None`, null → `Some(None)` |
+//! | readOnly                 | `Option<T>`         | ignored                   |
+
+use std::collections::BTreeSet;
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::ir::{Api, Field, IntegerFormat, Model, ModelKind, NumberFormat, TypeRef};
+use super::{doc_lines, ident};
+use crate::CodegenError;
+
+/// The Rust type of `ty`; `prefix` qualifies model names (`models::` outside models.rs).
+pub(crate) fn rust_type(ty: &TypeRef, prefix: &TokenStream) -> TokenStream {
+    match ty {
+        TypeRef::Named(name) => {
+            let name = format_ident!("{name}");
+            quote!(#prefix #name)
+        }
+        TypeRef::String => quote!(String),
+        TypeRef::Integer(IntegerFormat::Int32) => quote!(i32),
+        TypeRef::Integer(IntegerFormat::Int64) => quote!(i64),
+        TypeRef::Number(NumberFormat::Float) => quote!(f32),
+        TypeRef::Number(NumberFormat::Double) => quote!(f64),
+        TypeRef::Boolean => quote!(bool),
+        TypeRef::Array(item) => {
+            let item = rust_type(item, prefix);
+            quote!(Vec<#item>)
+        }
+        TypeRef::Map(value) => {
+            let value = rust_type(value, prefix);
+            quote!(std::collections::BTreeMap<String, #value>)
+        }
+        TypeRef::Any => quote!(serde_json::Value),
+    }
+}
+
+/// The struct models that check constraints at run time (their own, or their fields').
+pub(crate) fn validating_models(api: &Api) -> BTreeSet<String> {
+    let mut validating = BTreeSet::new();
+    loop {
+        let before = validating.len();
+        for model in &api.models {
+            if let ModelKind::Struct { fields, .. } = &model.kind
+                && fields.iter().any(|f| !f.constraints.is_empty() || validated_model(&f.ty, &validating).is_some())
+            {
+                validating.insert(model.name.clone());
+            }
+        }
+        if validating.len() == before {
+            return validating;
+        }
+    }
+}
+
+/// The validating model that `ty` is, or holds as array items.
+fn validated_model<'t>(ty: &'t TypeRef, validating: &BTreeSet<String>) -> Option<&'t str> {
+    match ty {
+        TypeRef::Named(name) if validating.contains(name) => Some(name),
+        TypeRef::Array(item) => validated_model(item, validating),
+        _ => None,
+    }
+}
+
+#[derive(Default)]
+struct Support {
+    non_null: bool,
+    double_option: bool,
+    required_nullable: bool,
+    read_only: bool,
+}
+
+pub(crate) fn emit(api: &Api) -> Result<TokenStream, CodegenError> {
+    let validating = validating_models(api);
+    let mut support = Support::default();
+    let mut items = Vec::new();
+    let inline_models: BTreeSet<String> = api.models.iter().filter(|m| m.inline).map(|m| m.name.clone()).collect();
+    for model in &api.models {
+        items.push(emit_model(model, &validating, &inline_models, &mut support));
+    }
+    let support_module = emit_support(&support);
+    let validate_trait = if validating.is_empty() {
+        TokenStream::new()
+    } else {
+        quote! {
+            /// Checks the constraints serde does not (lengths, ranges, item counts).
+            pub trait Validate {
+                /// Appends one message per broken constraint, naming the value by its JSON path
+                /// below `path`.
+                fn validate(&self, path: &str, errors: &mut Vec<String>);
+            }
+
+            fn join_path(path: &str, name: &str) -> String {
+                if path.is_empty() { name.to_owned() } else { format!("{path}.{name}") }
+            }
+        }
+    };
+    Ok(quote! {
+        //! One type per schema of the spec.
+        #![allow(missing_docs, clippy::option_option, clippy::large_enum_variant)]
+
+        use serde::{Deserialize, Serialize};
+
+        #(#items)*
+        #validate_trait
+        #support_module
+    })
+}
+
+fn emit_model(
+    model: &Model,
+    validating: &BTreeSet<String>,
+    inline_models: &BTreeSet<String>,
+    support: &mut Support,
+) -> TokenStream {
+    let name = format_ident!("{}", model.name);
+    let doc = model.description.as_deref().map(doc_lines).unwrap_or_default();
+    let title_attrs = match &model.title {
+        Some(title) => quote!(#[schema(title = #title)] #[schemars(title = #title)]),
+        None => TokenStream::new(),
+    };
+    let rename = if model.schema_name != model.name {
+        let schema_name = &model.schema_name;
+        quote!(#[schema(as = #name)] #[schemars(rename = #schema_name)])
+    } else {
+        TokenStream::new()
+    };
+    match &model.kind {
+        ModelKind::Struct { fields, deny_unknown_fields } => {
+            let deny = if *deny_unknown_fields { quote!(#[serde(deny_unknown_fields)]) } else { TokenStream::new() };
+            let fields_tokens = fields.iter().map(|f| emit_field(f, inline_models, support));
+            let validate = if validating.contains(&model.name) {
+                emit_validate(&name, fields, validating)
+            } else {
+                TokenStream::new()
+            };
+            quote! {
+                #doc
+                #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema, schemars::JsonSchema)]
+                #deny
+                #title_attrs
+                #rename
+                pub struct #name {
+                    #(#fields_tokens)*
+                }
+                #validate
+            }
+        }
+        ModelKind::StringEnum { values } => {
+            let mut seen = BTreeSet::new();
+            let variants = values.iter().enumerate().map(|(index, value)| {
+                let mut variant = heck::ToUpperCamelCase::to_upper_camel_case(value.as_str());
+                if variant.is_empty() || variant.starts_with(|c: char| c.is_ascii_digit()) {
+                    variant = format!("V{variant}");
+                }
+                if !seen.insert(variant.clone()) {
+                    variant = format!("{variant}{index}");
+                }
+                let variant = format_ident!("{variant}");
+                quote!(#[serde(rename = #value)] #variant,)
+            });
+            quote! {
+                #doc
+                #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema, schemars::JsonSchema)]
+                #title_attrs
+                #rename
+                pub enum #name {
+                    #(#variants)*
+                }
+            }
+        }
+        ModelKind::Alias(ty) => {
+            let inner = rust_type(ty, &TokenStream::new());
+            quote! {
+                #doc
+                #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema, schemars::JsonSchema)]
+                #[serde(transparent)]
+                #title_attrs
+                #rename
+                pub struct #name(pub #inner);
+            }
+        }
+    }
+}
+
+/// Whether `ty` refers to a model defined inline in another schema (utoipa must inline it).
+fn mentions_inline_model(ty: &TypeRef, inline_models: &BTreeSet<String>) -> bool {
+    match ty {
+        TypeRef::Named(name) => inline_models.contains(name),
+        TypeRef::Array(item) | TypeRef::Map(item) => mentions_inline_model(item, inline_models),
+        _ => false,
+    }
+}
+
+fn emit_field(field: &Field, inline_models: &BTreeSet<String>, support: &mut Support) -> TokenStream {
+    let ident = ident(&field.ident);
+    let json_name = &field.json_name;
+    let rename =
+        if field.ident != field.json_name { quote!(#[serde(rename = #json_name)]) } else { TokenStream::new() };
+    let doc = field.description.as_deref().map(doc_lines).unwrap_or_default();
+    let base = rust_type(&field.ty, &TokenStream::new());
+    let title = field.title.as_deref().map(|t| quote!(#[schemars(title = #t)])).unwrap_or_default();
+    // schemars folds single newlines of doc comments and reads a leading `#` as a title: give it
+    // such descriptions verbatim.
+    let description = field
+        .description
+        .as_deref()
+        .filter(|d| d.contains('\n') || d.starts_with('#'))
+        .map(|d| quote!(#[schemars(description = #d)]))
+        .unwrap_or_default();
+    let constraints = constraint_attrs(field);
+    // `support::ReadOnly<String>` rather than `support :: ReadOnly < String >`.
+    let with = |ty: TokenStream| ty.to_string().replace(' ', "");
+
+    let (ty, attrs) = if field.read_only {
+        support.read_only = true;
+        if field.nullable {
+            support.double_option = true;
+            let schemars_with = with(quote!(support::ReadOnly<Option<#base>>));
+            (
+                quote!(Option<Option<#base>>),
+                quote! {
+                    #[serde(default, deserialize_with = "support::ignore_input", serialize_with = "support::double_option::serialize", skip_serializing_if = "Option::is_none")]
+                    #[schema(read_only, value_type = Option<#base>)]
+                    #[schemars(with = #schemars_with)]
+                },
+            )
+        } else {
+            let schemars_with = with(quote!(support::ReadOnly<#base>));
+            (
+                quote!(Option<#base>),
+                quote! {
+                    #[serde(default, deserialize_with = "support::ignore_input", skip_serializing_if = "Option::is_none")]
+                    #[schema(read_only, nullable = false)]
+                    #[schemars(with = #schemars_with)]
+                },
+            )
+        }
+    } else {
+        match (field.required, field.nullable) {
+            (true, false) => (base.clone(), TokenStream::new()),
+            (false, false) => {
+                support.non_null = true;
+                let schemars_with = with(base.clone());
+                (
+                    quote!(Option<#base>),
+                    quote! {
+                        #[serde(default, deserialize_with = "support::non_null", skip_serializing_if = "Option::is_none")]
+                        #[schema(nullable = false)]
+                        #[schemars(with = #schemars_with)]
+                    },
+                )
+            }
+            (true, true) => {
+                support.required_nullable = true;
+                let schemars_with = with(quote!(support::RequiredNullable<#base>));
+                (
+                    quote!(Option<#base>),
+                    quote! {
+                        #[serde(deserialize_with = "Option::deserialize")]
+                        #[schema(required = true)]
+                        #[schemars(with = #schemars_with)]
+                    },
+                )
+            }
+            (false, true) => {
+                support.double_option = true;
+                let schemars_with = with(quote!(Option<#base>));
+                (
+                    quote!(Option<Option<#base>>),
+                    quote! {
+                        #[serde(default, skip_serializing_if = "Option::is_none", with = "support::double_option")]
+                        #[schema(value_type = Option<#base>)]
+                        #[schemars(with = #schemars_with)]
+                    },
+                )
+            }
+        }
+    };
+    let inline =
+        if mentions_inline_model(&field.ty, inline_models) { quote!(#[schema(inline)]) } else { TokenStream::new() };
+    quote! {
+        #doc
+        #rename
+        #attrs
+        #constraints
+        #title
+        #description
+        #inline
+        pub #ident: #ty,
+    }
+}
+
+fn constraint_attrs(field: &Field) -> TokenStream {
+    let c = &field.constraints;
+    let mut utoipa = Vec::new();
+    let mut schemars = Vec::new();
+    if c.min_length.is_some() || c.max_length.is_some() || c.min_items.is_some() || c.max_items.is_some() {
+        let mut length = Vec::new();
+        if let Some(n) = c.min_length {
+            utoipa.push(quote!(min_length = #n));
+            length.push(quote!(min = #n));
+        }
+        if let Some(n) = c.max_length {
+            utoipa.push(quote!(max_length = #n));
+            length.push(quote!(max = #n));
+        }
+        if let Some(n) = c.min_items {
+            utoipa.push(quote!(min_items = #n));
+            length.push(quote!(min = #n));
+        }
+        if let Some(n) = c.max_items {
+            utoipa.push(quote!(max_items = #n));
+            length.push(quote!(max = #n));
+        }
+        schemars.push(quote!(length(#(#length),*)));
+    }
+    if c.minimum.is_some() || c.maximum.is_some() {
+        let mut range = Vec::new();
+        if let Some(x) = c.minimum {
+            utoipa.push(quote!(minimum = #x));
+            range.push(quote!(min = #x));
+        }
+        if let Some(x) = c.maximum {
+            utoipa.push(quote!(maximum = #x));
+            range.push(quote!(max = #x));
+        }
+        schemars.push(quote!(range(#(#range),*)));
+    }
+    if utoipa.is_empty() {
+        return TokenStream::new();
+    }
+    quote!(#[schema(#(#utoipa),*)] #[schemars(#(#schemars),*)])
+}
+
+fn emit_validate(name: &proc_macro2::Ident, fields: &[Field], validating: &BTreeSet<String>) -> TokenStream {
+    let checks = fields.iter().filter_map(|field| {
+        let nested = validated_model(&field.ty, validating);
+        if field.constraints.is_empty() && nested.is_none() {
+            return None;
+        }
+        let ident = ident(&field.ident);
+        let json_name = &field.json_name;
+        let present = match (field.read_only, field.required, field.nullable) {
+            (false, true, false) => quote!(Some(&self.#ident)),
+            (_, _, true) if !field.required || field.read_only => quote!(self.#ident.as_ref().and_then(Option::as_ref)),
+            _ => quote!(self.#ident.as_ref()),
+        };
+        let c = &field.constraints;
+        let mut body = Vec::new();
+        if let Some(n) = c.min_length {
+            body.push(quote!(if value.chars().count() < #n as usize { errors.push(format!("{path}: must be at least {} characters long", #n)); }));
+        }
+        if let Some(n) = c.max_length {
+            body.push(quote!(if value.chars().count() > #n as usize { errors.push(format!("{path}: must be at most {} characters long", #n)); }));
+        }
+        if let Some(x) = c.minimum {
+            body.push(quote!(if (*value as f64) < #x { errors.push(format!("{path}: must be at least {}", #x)); }));
+        }
+        if let Some(x) = c.maximum {
+            body.push(quote!(if (*value as f64) > #x { errors.push(format!("{path}: must be at most {}", #x)); }));
+        }
+        if let Some(n) = c.min_items {
+            body.push(quote!(if value.len() < #n as usize { errors.push(format!("{path}: must have at least {} items", #n)); }));
+        }
+        if let Some(n) = c.max_items {
+            body.push(quote!(if value.len() > #n as usize { errors.push(format!("{path}: must have at most {} items", #n)); }));
+        }
+        match &field.ty {
+            TypeRef::Named(_) if nested.is_some() => body.push(quote!(Validate::validate(value, &path, errors);)),
+            TypeRef::Array(_) if nested.is_some() => body.push(quote! {
+                for (index, item) in value.iter().enumerate() {
+                    Validate::validate(item, &format!("{path}[{index}]"), errors);
+                }
+            }),
+            _ => {}
+        }
+        Some(quote! {
+            if let Some(value) = #present {
+                let path = join_path(path, #json_name);
+                #(#body)*
+            }
+        })
+    });
+    quote! {
+        impl Validate for #name {
+            fn validate(&self, path: &str, errors: &mut Vec<String>) {
+                #(#checks)*
+            }
+        }
+    }
+}
+
+fn emit_support(support: &Support) -> TokenStream {
+    let mut items = Vec::new();
+    if support.non_null {
+        items.push(quote! {
+            /// An optional, non-nullable property: absent is `None`, `null` is an error.
+            pub fn non_null<'de, T: Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
+                T::deserialize(deserializer).map(Some)
+            }
+        });
+    }
+    if support.double_option {
+        items.push(quote! {
+            /// An optional, nullable property: absent is `None`, `null` is `Some(None)`.
+            pub mod double_option {
+                use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+                pub fn serialize<T: Serialize, S: Serializer>(value: &Option<Option<T>>, serializer: S) -> Result<S::Ok, S::Error> {
+                    match value {
+                        Some(inner) => inner.serialize(serializer),
+                        None => serializer.serialize_none(),
+                    }
+                }
+
+                pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
+                    Option::<T>::deserialize(deserializer).map(Some)
+                }
+            }
+        });
+    }
+    if support.read_only {
+        items.push(quote! {
+            /// A readOnly property: whatever a request sends is ignored.
+            pub fn ignore_input<'de, T: Default, D: Deserializer<'de>>(deserializer: D) -> Result<T, D::Error> {
+                serde::de::IgnoredAny::deserialize(deserializer).map(|_| T::default())
+            }
+
+            /// Schema of a readOnly property (schemars cannot say readOnly otherwise).
+            pub struct ReadOnly<T>(PhantomData<T>);
+
+            impl<T: JsonSchema> JsonSchema for ReadOnly<T> {
+                fn schema_name() -> String {
+                    T::schema_name()
+                }
+
+                fn is_referenceable() -> bool {
+                    false
+                }
+
+                fn json_schema(generator: &mut schemars::r#gen::SchemaGenerator) -> Schema {
+                    let mut schema = generator.subschema_for::<T>().into_object();
+                    schema.metadata().read_only = true;
+                    Schema::Object(schema)
+                }
+            }
+        });
+    }
+    if support.required_nullable {
+        items.push(quote! {
+            /// Schema of a required, nullable property (schemars treats every `Option` as optional).
+            pub struct RequiredNullable<T>(PhantomData<T>);
+
+            impl<T: JsonSchema> JsonSchema for RequiredNullable<T> {
+                fn schema_name() -> String {
+                    format!("Nullable_{}", T::schema_name())
+                }
+
+                fn is_referenceable() -> bool {
+                    false
+                }
+
+                fn json_schema(generator: &mut schemars::r#gen::SchemaGenerator) -> Schema {
+                    <Option<T>>::json_schema(generator)
+                }
+            }
+        });
+    }
+    if items.is_empty() {
+        return TokenStream::new();
+    }
+    let schema_imports = if support.read_only || support.required_nullable {
+        quote!(
+            use std::marker::PhantomData;
+            use schemars::JsonSchema;
+            use schemars::schema::Schema;
+        )
+    } else {
+        TokenStream::new()
+    };
+    quote! {
+        /// serde and schemars helpers that make the types above say exactly what the spec says.
+        mod support {
+            #![allow(dead_code, unused_imports)]
+            use serde::{Deserialize, Deserializer};
+            #schema_imports
+
+            #(#items)*
+        }
+    }
+}

@@ -1,0 +1,905 @@
+//! The server generator's view of a spec: models and operations, read from the document's JSON
+//! tree. Everything the emitters need is resolved here, and anything they cannot express is
+//! refused here with the pointer and line of the construct.
+
+use std::collections::BTreeMap;
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+use serde_json::{Map, Value};
+
+use crate::CodegenError;
+use crate::spec::{Spec, escape_token};
+
+/// The models and operations of one spec.
+#[derive(Debug, Clone)]
+pub struct Api {
+    /// `info` fields the code-built document repeats.
+    pub info: Info,
+    /// `servers[].url` and description.
+    pub servers: Vec<(String, Option<String>)>,
+    /// `tags[]`: name and description.
+    pub tags: Vec<(String, Option<String>)>,
+    /// Named models, in spec order, followed by the inline models found inside them.
+    pub models: Vec<Model>,
+    /// Operations in spec order.
+    pub operations: Vec<Operation>,
+    /// Security schemes the operations use, by spec name.
+    pub security_schemes: BTreeMap<String, SecurityScheme>,
+    /// The model every error response uses, when the spec has error responses.
+    pub error_model: Option<String>,
+}
+
+/// `info` of the spec.
+#[derive(Debug, Clone, Default)]
+pub struct Info {
+    /// `info.title`.
+    pub title: String,
+    /// `info.version`.
+    pub version: String,
+    /// `info.description`.
+    pub description: Option<String>,
+    /// `info.license.name` and `.url`.
+    pub license: Option<(String, Option<String>)>,
+    /// `info.contact.name` and `.url`.
+    pub contact: Option<(Option<String>, Option<String>)>,
+}
+
+/// A Rust type for a schema.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypeRef {
+    /// A generated model, by Rust name.
+    Named(String),
+    /// `type: string`; the format is documentation only.
+    String,
+    /// `type: integer` with its format.
+    Integer(IntegerFormat),
+    /// `type: number` with its format.
+    Number(NumberFormat),
+    /// `type: boolean`.
+    Boolean,
+    /// `type: array`.
+    Array(Box<TypeRef>),
+    /// `type: object` with `additionalProperties` and no properties.
+    Map(Box<TypeRef>),
+    /// A free-form value (`{}` or `type: object` with nothing else).
+    Any,
+}
+
+/// Integer formats and the Rust type each maps to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntegerFormat {
+    /// `int32` → `i32`.
+    Int32,
+    /// `int64` or no format → `i64`.
+    Int64,
+}
+
+/// Number formats and the Rust type each maps to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberFormat {
+    /// `float` → `f32`.
+    Float,
+    /// `double` or no format → `f64`.
+    Double,
+}
+
+/// Value constraints the server enforces and documents.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Constraints {
+    /// `minLength`.
+    pub min_length: Option<u64>,
+    /// `maxLength`.
+    pub max_length: Option<u64>,
+    /// `minimum`.
+    pub minimum: Option<f64>,
+    /// `maximum`.
+    pub maximum: Option<f64>,
+    /// `minItems`.
+    pub min_items: Option<u64>,
+    /// `maxItems`.
+    pub max_items: Option<u64>,
+}
+
+impl Constraints {
+    /// Whether any constraint is set.
+    pub fn is_empty(&self) -> bool {
+        *self == Constraints::default()
+    }
+}
+
+/// A generated model.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// Rust name.
+    pub name: String,
+    /// Name in the spec (`components/schemas/<name>`), or the derived name of an inline model.
+    pub schema_name: String,
+    /// `title`.
+    pub title: Option<String>,
+    /// `description`.
+    pub description: Option<String>,
+    /// Defined inside another schema rather than under `components/schemas`.
+    pub inline: bool,
+    /// What it is.
+    pub kind: ModelKind,
+}
+
+/// The shapes a model can take.
+#[derive(Debug, Clone)]
+pub enum ModelKind {
+    /// An object with named properties.
+    Struct {
+        /// Properties in spec order.
+        fields: Vec<Field>,
+        /// `additionalProperties: false`.
+        deny_unknown_fields: bool,
+    },
+    /// A string with an `enum`.
+    StringEnum {
+        /// The values, in spec order.
+        values: Vec<String>,
+    },
+    /// Any other schema: a type alias.
+    Alias(TypeRef),
+}
+
+/// A property of a struct model.
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// The JSON name.
+    pub json_name: String,
+    /// The Rust identifier (without `r#`).
+    pub ident: String,
+    /// Listed in `required`.
+    pub required: bool,
+    /// `nullable: true`.
+    pub nullable: bool,
+    /// `readOnly: true`: ignored in requests.
+    pub read_only: bool,
+    /// `writeOnly: true`: never sent in responses.
+    pub write_only: bool,
+    /// `title`.
+    pub title: Option<String>,
+    /// `description`.
+    pub description: Option<String>,
+    /// The value's type.
+    pub ty: TypeRef,
+    /// Constraints on the value.
+    pub constraints: Constraints,
+}
+
+/// HTTP methods the generator routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// GET
+    Get,
+    /// PUT
+    Put,
+    /// POST
+    Post,
+    /// DELETE
+    Delete,
+    /// PATCH
+    Patch,
+}
+
+impl Method {
+    /// Lower-case name, as in the spec and in utoipa/axum.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "get",
+            Method::Put => "put",
+            Method::Post => "post",
+            Method::Delete => "delete",
+            Method::Patch => "patch",
+        }
+    }
+}
+
+/// One operation.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    /// `operationId`, as written.
+    pub operation_id: String,
+    /// snake_case name of the trait method.
+    pub fn_name: String,
+    /// UpperCamelCase stem of the operation's types.
+    pub type_stem: String,
+    /// The method.
+    pub method: Method,
+    /// The path template, e.g. `/apps/{app_id}/copy`.
+    pub path: String,
+    /// `summary`.
+    pub summary: Option<String>,
+    /// `description`.
+    pub description: Option<String>,
+    /// `tags`.
+    pub tags: Vec<String>,
+    /// Path parameters, in template order.
+    pub path_params: Vec<Param>,
+    /// Query parameters.
+    pub query_params: Vec<Param>,
+    /// The JSON request body.
+    pub body: Option<Body>,
+    /// Documented responses, by ascending status.
+    pub responses: Vec<Response>,
+    /// The security schemes that can authenticate the call (any one of them); empty when the call is open.
+    pub security: Vec<String>,
+}
+
+/// A path or query parameter.
+#[derive(Debug, Clone)]
+pub struct Param {
+    /// Name in the request.
+    pub name: String,
+    /// Rust identifier.
+    pub ident: String,
+    /// `required`.
+    pub required: bool,
+    /// `description`.
+    pub description: Option<String>,
+    /// The value's type (scalars only).
+    pub ty: TypeRef,
+}
+
+/// A JSON request body.
+#[derive(Debug, Clone)]
+pub struct Body {
+    /// `required`.
+    pub required: bool,
+    /// `description`.
+    pub description: Option<String>,
+    /// The media type (a JSON one).
+    pub media_type: String,
+    /// The body's type.
+    pub ty: TypeRef,
+}
+
+/// A documented response.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// The status code.
+    pub status: u16,
+    /// `description`.
+    pub description: String,
+    /// The JSON body's type, if any, and its media type.
+    pub body: Option<(TypeRef, String)>,
+}
+
+impl Response {
+    /// Whether the status is 4xx or 5xx.
+    pub fn is_error(&self) -> bool {
+        self.status >= 400
+    }
+}
+
+/// A security scheme the generated router can check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecurityScheme {
+    /// `type: apiKey, in: header`.
+    ApiKeyHeader {
+        /// The header.
+        header: String,
+        /// `description`.
+        description: Option<String>,
+    },
+    /// `type: http, scheme: bearer`: the `Authorization` header without its `Bearer ` prefix.
+    Bearer {
+        /// `description`.
+        description: Option<String>,
+    },
+}
+
+/// Reads `spec` into the generator's model.
+pub fn read(spec: &Spec) -> Result<Api, CodegenError> {
+    Reader { spec, models: Vec::new() }.read()
+}
+
+struct Reader<'a> {
+    spec: &'a Spec,
+    models: Vec<Model>,
+}
+
+fn str_at<'v>(value: &'v Value, key: &str) -> Option<&'v str> {
+    value.get(key).and_then(Value::as_str)
+}
+
+fn string_at(value: &Value, key: &str) -> Option<String> {
+    str_at(value, key).map(str::to_owned)
+}
+
+fn bool_at(value: &Value, key: &str) -> bool {
+    value.get(key).and_then(Value::as_bool).unwrap_or(false)
+}
+
+fn u64_at(value: &Value, key: &str) -> Option<u64> {
+    value.get(key).and_then(Value::as_u64)
+}
+
+impl<'a> Reader<'a> {
+    fn unsupported(&self, pointer: &str, message: impl Into<String>) -> CodegenError {
+        CodegenError::Unsupported { location: self.spec.location(pointer), message: message.into() }
+    }
+
+    fn read(mut self) -> Result<Api, CodegenError> {
+        let doc = &self.spec.document;
+        let info_value = doc.get("info").cloned().unwrap_or(Value::Null);
+        let info = Info {
+            title: string_at(&info_value, "title").unwrap_or_default(),
+            version: string_at(&info_value, "version").unwrap_or_default(),
+            description: string_at(&info_value, "description"),
+            license: info_value.get("license").and_then(|l| Some((string_at(l, "name")?, string_at(l, "url")))),
+            contact: info_value.get("contact").map(|c| (string_at(c, "name"), string_at(c, "url"))),
+        };
+        let servers = list_of_pairs(doc.get("servers"), "url");
+        let tags = list_of_pairs(doc.get("tags"), "name");
+
+        let empty = Map::new();
+        let schemas = doc.pointer("/components/schemas").and_then(Value::as_object).unwrap_or(&empty);
+        for (name, schema) in schemas {
+            let pointer = format!("/components/schemas/{}", escape_token(name));
+            let rust_name = type_ident(name);
+            let model = self.model(&rust_name, name, schema, &pointer)?;
+            self.models.push(model);
+        }
+
+        let security_schemes = self.security_schemes()?;
+        let mut operations = Vec::new();
+        let paths = doc.get("paths").and_then(Value::as_object).unwrap_or(&empty);
+        for (path, item) in paths {
+            let item_pointer = format!("/paths/{}", escape_token(path));
+            for (method_name, method) in [
+                ("get", Method::Get),
+                ("put", Method::Put),
+                ("post", Method::Post),
+                ("delete", Method::Delete),
+                ("patch", Method::Patch),
+            ] {
+                if let Some(op) = item.get(method_name) {
+                    operations.push(self.operation(
+                        path,
+                        method,
+                        item,
+                        op,
+                        &format!("{item_pointer}/{method_name}"),
+                        &security_schemes,
+                    )?);
+                }
+            }
+            for other in ["head", "options", "trace"] {
+                if item.get(other).is_some() {
+                    return Err(self.unsupported(
+                        &format!("{item_pointer}/{other}"),
+                        format!("`{other}` operations are not supported by the server generator"),
+                    ));
+                }
+            }
+        }
+
+        let error_model = self.error_model(&operations)?;
+        Ok(Api { info, servers, tags, models: self.models, operations, security_schemes, error_model })
+    }
+
+    /// Builds the model named `rust_name` from `schema`; inline object and enum schemas inside
+    /// it become models of their own.
+    fn model(
+        &mut self,
+        rust_name: &str,
+        schema_name: &str,
+        schema: &Value,
+        pointer: &str,
+    ) -> Result<Model, CodegenError> {
+        let title = string_at(schema, "title");
+        let description = string_at(schema, "description");
+        let kind = if is_object_with_properties(schema) {
+            self.reject_composition(schema, pointer)?;
+            let required: Vec<&str> = schema
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|r| r.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let mut fields = Vec::new();
+            let empty = Map::new();
+            let properties = schema.get("properties").and_then(Value::as_object).unwrap_or(&empty);
+            for (json_name, property) in properties {
+                let property_pointer = format!("{pointer}/properties/{}", escape_token(json_name));
+                let ident = field_ident(json_name);
+                let inline_name = format!("{rust_name}{}", json_name.to_upper_camel_case());
+                let (ty, nullable, resolved) = self.property_type(property, &property_pointer, &inline_name)?;
+                if bool_at(property, "writeOnly") {
+                    return Err(self.unsupported(
+                        &format!("{property_pointer}/writeOnly"),
+                        "`writeOnly` properties are not supported by the server generator",
+                    ));
+                }
+                if bool_at(property, "readOnly") && required.contains(&json_name.as_str()) {
+                    return Err(self.unsupported(
+                        &format!("{property_pointer}/readOnly"),
+                        "a `readOnly` property cannot also be required: the server ignores it in requests",
+                    ));
+                }
+                fields.push(Field {
+                    json_name: json_name.clone(),
+                    ident,
+                    required: required.contains(&json_name.as_str()),
+                    nullable,
+                    read_only: bool_at(property, "readOnly"),
+                    write_only: bool_at(property, "writeOnly"),
+                    title: string_at(property, "title"),
+                    description: string_at(property, "description"),
+                    ty,
+                    constraints: constraints(resolved),
+                });
+            }
+            for name in &required {
+                if !properties.contains_key(*name) {
+                    return Err(self.unsupported(
+                        &format!("{pointer}/required"),
+                        format!("`{name}` is required but not among the properties"),
+                    ));
+                }
+            }
+            let deny_unknown_fields = schema.get("additionalProperties") == Some(&Value::Bool(false));
+            ModelKind::Struct { fields, deny_unknown_fields }
+        } else if let Some(values) = string_enum(schema) {
+            ModelKind::StringEnum { values }
+        } else {
+            let (ty, _, _) = self.property_type(schema, pointer, &format!("{rust_name}Item"))?;
+            ModelKind::Alias(ty)
+        };
+        Ok(Model {
+            name: rust_name.to_owned(),
+            schema_name: schema_name.to_owned(),
+            title,
+            description,
+            inline: false,
+            kind,
+        })
+    }
+
+    fn reject_composition(&self, schema: &Value, pointer: &str) -> Result<(), CodegenError> {
+        for keyword in ["oneOf", "anyOf", "allOf", "not", "discriminator"] {
+            if schema.get(keyword).is_some() {
+                return Err(self.unsupported(&format!("{pointer}/{keyword}"), format!("`{keyword}` is not supported by the server generator (only a single-element `allOf` wrapping a `$ref`)")));
+            }
+        }
+        if schema.get("pattern").is_some() {
+            return Err(
+                self.unsupported(&format!("{pointer}/pattern"), "`pattern` is not supported by the server generator")
+            );
+        }
+        Ok(())
+    }
+
+    /// The type of a property or item schema, whether it is nullable, and the schema that holds
+    /// its constraints.
+    fn property_type<'s>(
+        &mut self,
+        schema: &'s Value,
+        pointer: &str,
+        inline_name: &str,
+    ) -> Result<(TypeRef, bool, &'s Value), CodegenError> {
+        let nullable = bool_at(schema, "nullable");
+        if let Some(reference) = str_at(schema, "$ref") {
+            return Ok((self.named(reference, pointer)?, nullable, schema));
+        }
+        if let Some(all_of) = schema.get("allOf").and_then(Value::as_array) {
+            // `allOf: [$ref]` is how OpenAPI 3.0 attaches `nullable` or a description to a reference.
+            if let [single] = all_of.as_slice()
+                && let Some(reference) = str_at(single, "$ref")
+            {
+                return Ok((self.named(reference, &format!("{pointer}/allOf/0"))?, nullable, schema));
+            }
+        }
+        self.reject_composition(schema, pointer)?;
+        let ty = match str_at(schema, "type") {
+            Some("string") if string_enum(schema).is_some() => {
+                let model = self.model(inline_name, inline_name, schema, pointer)?;
+                self.models.push(Model { inline: true, ..model });
+                TypeRef::Named(inline_name.to_owned())
+            }
+            Some("string") => TypeRef::String,
+            Some("integer") => match str_at(schema, "format") {
+                Some("int32") => TypeRef::Integer(IntegerFormat::Int32),
+                None | Some("int64") => TypeRef::Integer(IntegerFormat::Int64),
+                Some(other) => {
+                    return Err(self.unsupported(
+                        &format!("{pointer}/format"),
+                        format!("integer format `{other}` is not supported (use int32 or int64)"),
+                    ));
+                }
+            },
+            Some("number") => match str_at(schema, "format") {
+                Some("float") => TypeRef::Number(NumberFormat::Float),
+                None | Some("double") => TypeRef::Number(NumberFormat::Double),
+                Some(other) => {
+                    return Err(self.unsupported(
+                        &format!("{pointer}/format"),
+                        format!("number format `{other}` is not supported (use float or double)"),
+                    ));
+                }
+            },
+            Some("boolean") => TypeRef::Boolean,
+            Some("array") => {
+                let Some(items) = schema.get("items") else {
+                    return Err(self.unsupported(pointer, "an array needs `items`"));
+                };
+                let (item, item_nullable, _) =
+                    self.property_type(items, &format!("{pointer}/items"), &format!("{inline_name}Item"))?;
+                if item_nullable {
+                    return Err(self.unsupported(
+                        &format!("{pointer}/items"),
+                        "nullable array items are not supported by the server generator",
+                    ));
+                }
+                TypeRef::Array(Box::new(item))
+            }
+            Some("object") | None if is_object_with_properties(schema) => {
+                let model = self.model(inline_name, inline_name, schema, pointer)?;
+                self.models.push(Model { inline: true, ..model });
+                TypeRef::Named(inline_name.to_owned())
+            }
+            Some("object") | None => match schema.get("additionalProperties") {
+                Some(Value::Object(values)) if !values.is_empty() => {
+                    let (value, _, _) = self.property_type(
+                        &schema["additionalProperties"],
+                        &format!("{pointer}/additionalProperties"),
+                        &format!("{inline_name}Value"),
+                    )?;
+                    TypeRef::Map(Box::new(value))
+                }
+                _ => TypeRef::Any,
+            },
+            Some(other) => return Err(self.unsupported(&format!("{pointer}/type"), format!("unknown type `{other}`"))),
+        };
+        Ok((ty, nullable, schema))
+    }
+
+    fn named(&self, reference: &str, pointer: &str) -> Result<TypeRef, CodegenError> {
+        match reference.strip_prefix("#/components/schemas/") {
+            Some(name) if !name.contains('/') => {
+                Ok(TypeRef::Named(type_ident(&name.replace("~1", "/").replace("~0", "~"))))
+            }
+            _ => Err(self.unsupported(
+                pointer,
+                format!(
+                    "`$ref: {reference}`: the server generator follows references to `#/components/schemas/<name>` only"
+                ),
+            )),
+        }
+    }
+
+    /// Follows a `$ref` to `components/<kind>/<name>` when `value` is one.
+    fn deref<'v>(&'v self, value: &'v Value, pointer: &str) -> Result<(&'v Value, String), CodegenError> {
+        match str_at(value, "$ref") {
+            Some(reference) => {
+                let target = self
+                    .spec
+                    .resolve(reference)
+                    .ok_or_else(|| self.unsupported(pointer, format!("unresolved `$ref: {reference}`")))?;
+                Ok((target, reference.trim_start_matches('#').to_owned()))
+            }
+            None => Ok((value, pointer.to_owned())),
+        }
+    }
+
+    fn security_schemes(&self) -> Result<BTreeMap<String, SecurityScheme>, CodegenError> {
+        let mut out = BTreeMap::new();
+        let Some(schemes) = self.spec.document.pointer("/components/securitySchemes").and_then(Value::as_object) else {
+            return Ok(out);
+        };
+        for (name, scheme) in schemes {
+            let pointer = format!("/components/securitySchemes/{}", escape_token(name));
+            let description = string_at(scheme, "description");
+            let parsed = match (str_at(scheme, "type"), str_at(scheme, "in"), str_at(scheme, "scheme")) {
+                (Some("apiKey"), Some("header"), _) => {
+                    SecurityScheme::ApiKeyHeader { header: string_at(scheme, "name").unwrap_or_default(), description }
+                }
+                (Some("http"), _, Some(s)) if s.eq_ignore_ascii_case("bearer") => {
+                    SecurityScheme::Bearer { description }
+                }
+                _ => return Err(self.unsupported(
+                    &pointer,
+                    "only `apiKey` schemes in a header and `http` bearer schemes are supported by the server generator",
+                )),
+            };
+            out.insert(name.clone(), parsed);
+        }
+        Ok(out)
+    }
+
+    fn operation(
+        &mut self,
+        path: &str,
+        method: Method,
+        item: &Value,
+        op: &Value,
+        pointer: &str,
+        schemes: &BTreeMap<String, SecurityScheme>,
+    ) -> Result<Operation, CodegenError> {
+        let Some(operation_id) = string_at(op, "operationId") else {
+            return Err(self.unsupported(pointer, "every operation needs an `operationId` (it names the trait method)"));
+        };
+        let fn_name = operation_id.to_snake_case();
+        let type_stem = operation_id.to_upper_camel_case();
+
+        // Path-level parameters first; an operation-level one with the same name and location wins.
+        let mut params: Vec<(Value, String)> = Vec::new();
+        let item_pointer = pointer.rsplit_once('/').map_or("", |(p, _)| p).to_owned();
+        for (source, source_pointer) in [(item, item_pointer.as_str()), (op, pointer)] {
+            if let Some(list) = source.get("parameters").and_then(Value::as_array) {
+                for (index, param) in list.iter().enumerate() {
+                    let (resolved, resolved_pointer) =
+                        self.deref(param, &format!("{source_pointer}/parameters/{index}"))?;
+                    let key = (str_at(resolved, "name"), str_at(resolved, "in"));
+                    params.retain(|(p, _)| (str_at(p, "name"), str_at(p, "in")) != key);
+                    params.push((resolved.clone(), resolved_pointer));
+                }
+            }
+        }
+        let mut path_params = Vec::new();
+        let mut query_params = Vec::new();
+        for (param, param_pointer) in &params {
+            let name = string_at(param, "name").unwrap_or_default();
+            let schema = param.get("schema").cloned().unwrap_or(Value::Null);
+            let (ty, _, _) = self.property_type(
+                &schema,
+                &format!("{param_pointer}/schema"),
+                &format!("{type_stem}{}", name.to_upper_camel_case()),
+            )?;
+            if matches!(ty, TypeRef::Array(_) | TypeRef::Map(_) | TypeRef::Any)
+                || matches!(&ty, TypeRef::Named(n) if !self.is_enum(n))
+            {
+                return Err(self.unsupported(
+                    &format!("{param_pointer}/schema"),
+                    "parameters must be scalars (string, integer, number, boolean or a string enum)",
+                ));
+            }
+            let parsed = Param {
+                ident: field_ident(&name),
+                name,
+                required: bool_at(param, "required"),
+                description: string_at(param, "description"),
+                ty,
+            };
+            match str_at(param, "in") {
+                Some("path") => path_params.push(parsed),
+                Some("query") => query_params.push(parsed),
+                Some(other) => {
+                    return Err(self.unsupported(
+                        param_pointer,
+                        format!(
+                            "`in: {other}` parameters are not supported by the server generator (path and query are)"
+                        ),
+                    ));
+                }
+                None => return Err(self.unsupported(param_pointer, "a parameter needs `in`")),
+            }
+        }
+        let template_order: Vec<&str> =
+            path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))).collect();
+        for name in &template_order {
+            if !path_params.iter().any(|p| p.name == *name) {
+                return Err(self.unsupported(pointer, format!("path parameter `{name}` of `{path}` is not declared")));
+            }
+        }
+        path_params.sort_by_key(|p| template_order.iter().position(|n| *n == p.name));
+
+        let body = match op.get("requestBody") {
+            None => None,
+            Some(body) => {
+                let (body, body_pointer) = self.deref(body, &format!("{pointer}/requestBody"))?;
+                let body = body.clone();
+                let content = body.get("content").and_then(Value::as_object).cloned().unwrap_or_default();
+                if content.len() != 1 {
+                    return Err(self.unsupported(
+                        &format!("{body_pointer}/content"),
+                        "a request body needs exactly one media type",
+                    ));
+                }
+                let (media_type, media) = content.into_iter().next().expect("one entry");
+                if !is_json(&media_type) {
+                    return Err(self.unsupported(
+                        &format!("{body_pointer}/content"),
+                        format!("request media type `{media_type}` is not supported (JSON only)"),
+                    ));
+                }
+                let schema = media.get("schema").cloned().unwrap_or(Value::Null);
+                let (ty, _, _) = self.property_type(
+                    &schema,
+                    &format!("{body_pointer}/content/{}/schema", escape_token(&media_type)),
+                    &format!("{type_stem}Body"),
+                )?;
+                Some(Body {
+                    required: bool_at(&body, "required"),
+                    description: string_at(&body, "description"),
+                    media_type,
+                    ty,
+                })
+            }
+        };
+
+        let mut responses = Vec::new();
+        let response_map = op.get("responses").and_then(Value::as_object).cloned().unwrap_or_default();
+        for (status, response) in &response_map {
+            let response_pointer = format!("{pointer}/responses/{}", escape_token(status));
+            let Ok(code) = status.parse::<u16>() else {
+                return Err(self.unsupported(&response_pointer, format!("response `{status}`: list each status code (`default` and ranges such as 4XX are not supported)")));
+            };
+            let (response, resolved_pointer) = self.deref(response, &response_pointer)?;
+            let response = response.clone();
+            let body = match response.get("content").and_then(Value::as_object) {
+                None => None,
+                Some(content) if content.is_empty() => None,
+                Some(content) if content.len() == 1 => {
+                    let (media_type, media) = content.iter().next().expect("one entry");
+                    if !is_json(media_type) {
+                        return Err(self.unsupported(
+                            &format!("{resolved_pointer}/content"),
+                            format!("response media type `{media_type}` is not supported (JSON only)"),
+                        ));
+                    }
+                    let schema = media.get("schema").cloned().unwrap_or(Value::Null);
+                    let (ty, _, _) = self.property_type(
+                        &schema,
+                        &format!("{resolved_pointer}/content/{}/schema", escape_token(media_type)),
+                        &format!("{type_stem}Response{code}"),
+                    )?;
+                    Some((ty, media_type.clone()))
+                }
+                Some(_) => {
+                    return Err(self.unsupported(
+                        &format!("{resolved_pointer}/content"),
+                        "a response needs at most one media type",
+                    ));
+                }
+            };
+            responses.push(Response {
+                status: code,
+                description: string_at(&response, "description").unwrap_or_default(),
+                body,
+            });
+        }
+        responses.sort_by_key(|r| r.status);
+        if !responses.iter().any(|r| (200..300).contains(&r.status)) {
+            return Err(self.unsupported(&format!("{pointer}/responses"), "an operation needs a 2xx response"));
+        }
+
+        let requirements = op.get("security").or_else(|| self.spec.document.get("security"));
+        let mut security = Vec::new();
+        if let Some(list) = requirements.and_then(Value::as_array) {
+            for requirement in list {
+                let Some(requirement) = requirement.as_object() else { continue };
+                if requirement.len() > 1 {
+                    return Err(self.unsupported(
+                        &format!("{pointer}/security"),
+                        "a security requirement that combines several schemes is not supported",
+                    ));
+                }
+                for name in requirement.keys() {
+                    if !schemes.contains_key(name) {
+                        return Err(self.unsupported(
+                            &format!("{pointer}/security"),
+                            format!("security scheme `{name}` is not defined in components/securitySchemes"),
+                        ));
+                    }
+                    security.push(name.clone());
+                }
+            }
+        }
+        if !security.is_empty() && !responses.iter().any(|r| r.status == 401) {
+            return Err(self.unsupported(
+                &format!("{pointer}/responses"),
+                "a secured operation must document 401 (the router answers a failed authentication with it)",
+            ));
+        }
+        let can_reject = body.is_some() || !path_params.is_empty() || !query_params.is_empty();
+        if can_reject && !responses.iter().any(|r| r.status == 400) {
+            return Err(self.unsupported(&format!("{pointer}/responses"), "an operation with parameters or a body must document 400 (the router answers malformed requests with it)"));
+        }
+
+        Ok(Operation {
+            operation_id,
+            fn_name,
+            type_stem,
+            method,
+            path: path.to_owned(),
+            summary: string_at(op, "summary"),
+            description: string_at(op, "description"),
+            tags: op
+                .get("tags")
+                .and_then(Value::as_array)
+                .map(|t| t.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                .unwrap_or_default(),
+            path_params,
+            query_params,
+            body,
+            responses,
+            security,
+        })
+    }
+
+    fn is_enum(&self, name: &str) -> bool {
+        self.models.iter().any(|m| m.name == name && matches!(m.kind, ModelKind::StringEnum { .. }))
+    }
+
+    /// The one model every error response uses (progenitor requires one, and the router answers
+    /// rejections with it).
+    fn error_model(&self, operations: &[Operation]) -> Result<Option<String>, CodegenError> {
+        let mut found: Option<(String, String)> = None;
+        for op in operations {
+            for response in op.responses.iter().filter(|r| r.is_error()) {
+                let pointer =
+                    format!("/paths/{}/{}/responses/{}", escape_token(&op.path), op.method.as_str(), response.status);
+                let name = match &response.body {
+                    Some((TypeRef::Named(name), _)) => name.clone(),
+                    _ => {
+                        return Err(self.unsupported(
+                            &pointer,
+                            "every error response needs a JSON body that references one shared error schema",
+                        ));
+                    }
+                };
+                match &found {
+                    None => found = Some((name, pointer)),
+                    Some((existing, _)) if *existing == name => {}
+                    Some((existing, first)) => {
+                        return Err(self.unsupported(&pointer, format!("error responses use two schemas, `{existing}` (at {first}) and `{name}`: use one shared error schema (progenitor panics otherwise)")));
+                    }
+                }
+            }
+        }
+        Ok(found.map(|(name, _)| name))
+    }
+}
+
+fn list_of_pairs(value: Option<&Value>, key: &str) -> Vec<(String, Option<String>)> {
+    value
+        .and_then(Value::as_array)
+        .map(|items| {
+            items.iter().filter_map(|item| Some((string_at(item, key)?, string_at(item, "description")))).collect()
+        })
+        .unwrap_or_default()
+}
+
+fn is_object_with_properties(schema: &Value) -> bool {
+    matches!(str_at(schema, "type"), Some("object") | None)
+        && schema.get("properties").and_then(Value::as_object).is_some_and(|p| !p.is_empty())
+}
+
+fn string_enum(schema: &Value) -> Option<Vec<String>> {
+    if str_at(schema, "type") != Some("string") {
+        return None;
+    }
+    let values = schema.get("enum")?.as_array()?;
+    values.iter().map(|v| v.as_str().map(str::to_owned)).collect()
+}
+
+fn constraints(schema: &Value) -> Constraints {
+    Constraints {
+        min_length: u64_at(schema, "minLength"),
+        max_length: u64_at(schema, "maxLength"),
+        minimum: schema.get("minimum").and_then(Value::as_f64),
+        maximum: schema.get("maximum").and_then(Value::as_f64),
+        min_items: u64_at(schema, "minItems"),
+        max_items: u64_at(schema, "maxItems"),
+    }
+}
+
+/// Whether `media_type` is JSON (`application/json` or `application/*+json`).
+pub fn is_json(media_type: &str) -> bool {
+    let essence = media_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// The Rust type name for a schema name.
+pub fn type_ident(name: &str) -> String {
+    let camel = name.to_upper_camel_case();
+    if camel.starts_with(|c: char| c.is_ascii_digit()) { format!("T{camel}") } else { camel }
+}
+
+/// The Rust field name for a JSON property or parameter name.
+pub fn field_ident(name: &str) -> String {
+    let snake = name.to_snake_case();
+    if snake.is_empty() || snake.starts_with(|c: char| c.is_ascii_digit()) { format!("f_{snake}") } else { snake }
+}

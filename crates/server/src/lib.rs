@@ -1,0 +1,3 @@
+//! The reference server of the copy-app API.
+#[rustfmt::skip]
+pub mod generated;

@@ -7,6 +7,7 @@
 //! - 3: the command could not run (bad spec, I/O, a failed build).
 
 mod codegen;
+mod workspace;
 
 use std::process::ExitCode;
 
@@ -28,12 +29,26 @@ struct Cli {
 enum Command {
     /// Regenerate the client and server bindings from openapi.yaml.
     Codegen(codegen::Args),
+    /// Compare openapi.yaml with what the Rust code says the API is (`rainbond-check check`).
+    Check {
+        /// Arguments for `rainbond-check check` (see `cargo xtask check -- --help`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Classify what a spec edit breaks, on the wire and in the Rust API (`rainbond-check diff`).
+    Diff {
+        /// Arguments for `rainbond-check diff` (see `cargo xtask diff -- --help`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Codegen(args) => codegen::run(&args),
+        Command::Check { args } => workspace::run_binary("rainbond-check", &prepend("check", args)),
+        Command::Diff { args } => workspace::run_binary("rainbond-check", &prepend("diff", args)),
     };
     match result {
         Ok(code) => code,
@@ -42,4 +57,8 @@ fn main() -> ExitCode {
             ExitCode::from(EXIT_FAILURE)
         }
     }
+}
+
+fn prepend(first: &str, rest: Vec<String>) -> Vec<String> {
+    std::iter::once(first.to_owned()).chain(rest).collect()
 }

@@ -2,4 +2,7 @@
 #[allow(missing_docs)]
 #[rustfmt::skip]
 mod generated;
+#[rustfmt::skip]
+pub mod schemas;
+
 pub use generated::*;

@@ -33,3 +33,26 @@ pub fn generate_tokens(spec: &Spec) -> Result<proc_macro2::TokenStream, CodegenE
     })?;
     result.map_err(|err| CodegenError::Generator { generator: "progenitor", message: err.to_string() })
 }
+
+/// The client's schema registry: `json_schemas()` lists the JSON Schema (schemars, draft 7) of
+/// every type that the spec names under `components/schemas`, keyed by that name.
+pub fn schema_registry_tokens(spec: &Spec) -> proc_macro2::TokenStream {
+    let names = crate::spec_schema_names(spec);
+    let entries = names.iter().map(|name| {
+        let ty = quote::format_ident!("{}", crate::server::ir::type_ident(name));
+        quote::quote!((#name, schema_for::<crate::types::#ty>()))
+    });
+    quote::quote! {
+        //! The JSON Schema of every type the spec names, for contract checks and validation.
+
+        /// The JSON Schema (schemars, draft 7) of every [`crate::types`] type that the spec names
+        /// under `components/schemas`, keyed by that name, in spec order.
+        pub fn json_schemas() -> Vec<(&'static str, schemars::schema::RootSchema)> {
+            Vec::from([#(#entries),*])
+        }
+
+        fn schema_for<T: schemars::JsonSchema>() -> schemars::schema::RootSchema {
+            schemars::r#gen::SchemaGenerator::default().into_root_schema_for::<T>()
+        }
+    }
+}

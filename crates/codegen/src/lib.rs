@@ -18,6 +18,8 @@ pub use spec::{Location, Spec, SpecError};
 pub const SPEC_PATH: &str = "openapi.yaml";
 /// The client crate's generated module, relative to the workspace root.
 pub const CLIENT_OUTPUT: &str = "crates/client/src/generated.rs";
+/// The client crate's generated schema registry, relative to the workspace root.
+pub const CLIENT_SCHEMAS_OUTPUT: &str = "crates/client/src/schemas.rs";
 /// The server crate's generated folder, relative to the workspace root. The generator owns every
 /// file in it.
 pub const SERVER_OUTPUT_DIR: &str = "crates/server/src/generated";
@@ -70,6 +72,10 @@ pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, CodegenError> {
         path: CLIENT_OUTPUT.to_owned(),
         contents: render("progenitor", &spec_name, client::generate_tokens(spec)?)?,
     }];
+    files.push(GeneratedFile {
+        path: CLIENT_SCHEMAS_OUTPUT.to_owned(),
+        contents: render("rainbond-codegen", &spec_name, client::schema_registry_tokens(spec))?,
+    });
     for (name, tokens) in server::generate(spec)? {
         files.push(GeneratedFile {
             path: format!("{SERVER_OUTPUT_DIR}/{name}"),
@@ -77,6 +83,15 @@ pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, CodegenError> {
         });
     }
     Ok(files)
+}
+
+/// The names under `components/schemas`, in spec order.
+pub(crate) fn spec_schema_names(spec: &Spec) -> Vec<String> {
+    spec.document
+        .pointer("/components/schemas")
+        .and_then(|s| s.as_object())
+        .map(|s| s.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
 fn spec_display_name(spec: &Spec) -> String {

@@ -105,6 +105,11 @@ pub(crate) fn emit(api: &Api) -> Result<TokenStream, CodegenError> {
             }
         }
     };
+    let registry = api.models.iter().filter(|m| !m.inline).map(|m| {
+        let schema_name = &m.schema_name;
+        let ty = format_ident!("{}", m.name);
+        quote!((#schema_name, schema_for::<#ty>()))
+    });
     Ok(quote! {
         //! One type per schema of the spec.
         #![allow(missing_docs, clippy::option_option, clippy::large_enum_variant)]
@@ -112,6 +117,17 @@ pub(crate) fn emit(api: &Api) -> Result<TokenStream, CodegenError> {
         use serde::{Deserialize, Serialize};
 
         #(#items)*
+
+        /// The JSON Schema (schemars, draft 7) of every model the spec names under
+        /// `components/schemas`, keyed by that name, in spec order.
+        pub fn json_schemas() -> Vec<(&'static str, schemars::schema::RootSchema)> {
+            Vec::from([#(#registry),*])
+        }
+
+        fn schema_for<T: schemars::JsonSchema>() -> schemars::schema::RootSchema {
+            schemars::r#gen::SchemaGenerator::default().into_root_schema_for::<T>()
+        }
+
         #validate_trait
         #support_module
     })

@@ -605,6 +605,25 @@ pub struct ComponentBuildSource {
     pub rain_app_name: Option<Option<String>>,
 }
 
+/// The JSON Schema (schemars, draft 7) of every model the spec names under
+/// `components/schemas`, keyed by that name, in spec order.
+pub fn json_schemas() -> Vec<(&'static str, schemars::schema::RootSchema)> {
+    Vec::from([
+        ("ErrorBody", schema_for::<ErrorBody>()),
+        ("AppCopyC", schema_for::<AppCopyC>()),
+        ("AppCopyModify", schema_for::<AppCopyModify>()),
+        ("AppCopyCRes", schema_for::<AppCopyCRes>()),
+        ("AppPostInfo", schema_for::<AppPostInfo>()),
+        ("ServiceBaseInfo", schema_for::<ServiceBaseInfo>()),
+        ("AppCopyL", schema_for::<AppCopyL>()),
+        ("ComponentBuildSource", schema_for::<ComponentBuildSource>()),
+    ])
+}
+
+fn schema_for<T: schemars::JsonSchema>() -> schemars::schema::RootSchema {
+    schemars::r#gen::SchemaGenerator::default().into_root_schema_for::<T>()
+}
+
 /// serde and schemars helpers that make the types above say exactly what the spec says.
 mod support {
     #![allow(dead_code, unused_imports)]

@@ -6,7 +6,9 @@
 //! - 2: usage error;
 //! - 3: the command could not run (bad spec, I/O, a failed build).
 
+mod ci;
 mod codegen;
+mod tools;
 mod workspace;
 
 use std::process::ExitCode;
@@ -41,6 +43,12 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Install the pinned npm and pip OpenAPI tools (cached per machine, linked into the repo).
+    Tools,
+    /// Lint openapi.yaml with openapi-spec-validator, Spectral and Redocly.
+    LintSpec,
+    /// Run every CI step in order: the project's test command.
+    Ci(ci::Args),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +57,9 @@ fn main() -> ExitCode {
         Command::Codegen(args) => codegen::run(&args),
         Command::Check { args } => workspace::run_binary("rainbond-check", &prepend("check", args)),
         Command::Diff { args } => workspace::run_binary("rainbond-check", &prepend("diff", args)),
+        Command::Tools => tools::run(),
+        Command::LintSpec => tools::run_lint_spec(),
+        Command::Ci(args) => ci::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,281 @@
+//! `cargo xtask ci`: the project's test command. Runs every check CI runs, in order, timing each.
+
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Args as _, FromArgMatches as _, ValueEnum};
+
+use crate::{EXIT_FAILURE, EXIT_FINDING, codegen, tools, workspace};
+
+/// Options of `cargo xtask ci`.
+#[derive(clap::Args)]
+#[command(after_help = "Steps, in order: tools, codegen, lint-spec, fmt, clippy, test, check, diff.\n\n\
+Exit codes: 0 every step passed or was skipped, 1 a step failed, 3 a step could not run.")]
+pub struct Args {
+    /// Leave out a step (repeatable). Also read from RAINBOND_CI_SKIP, comma-separated.
+    #[arg(long, value_name = "STEP", env = "RAINBOND_CI_SKIP", value_delimiter = ',')]
+    skip: Vec<Step>,
+    /// Run only this step (repeatable); --skip still applies.
+    #[arg(long, value_name = "STEP")]
+    only: Vec<Step>,
+    /// Stop at the first step that does not pass.
+    #[arg(long)]
+    fail_fast: bool,
+}
+
+/// The CI steps, in the order they run.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Step {
+    /// Install the pinned npm and pip tools (`cargo xtask tools`).
+    Tools,
+    /// The generated files match openapi.yaml (`cargo xtask codegen --check`).
+    Codegen,
+    /// openapi-spec-validator, Spectral and Redocly on openapi.yaml (`cargo xtask lint-spec`).
+    LintSpec,
+    /// `cargo fmt --all --check`.
+    Fmt,
+    /// `cargo clippy --workspace --all-targets -- -D warnings`.
+    Clippy,
+    /// The workspace's tests (nextest when installed, plus doctests).
+    Test,
+    /// openapi.yaml against the Rust code (`rainbond-check check`).
+    Check,
+    /// What the last commit's spec edit breaks (`rainbond-check diff --base HEAD~1`).
+    Diff,
+}
+
+impl Step {
+    fn name(self) -> String {
+        self.to_possible_value().map(|value| value.get_name().to_owned()).unwrap_or_default()
+    }
+}
+
+/// How a step ended.
+enum Outcome {
+    Passed,
+    /// The step ran and found a problem.
+    Failed(String),
+    /// The step could not run (a missing program, an install or I/O error).
+    CouldNotRun(String),
+    /// The step did not apply (the reason says why).
+    Skipped(String),
+}
+
+impl Outcome {
+    fn label(&self) -> &'static str {
+        match self {
+            Outcome::Passed => "ok",
+            Outcome::Failed(_) => "FAILED",
+            Outcome::CouldNotRun(_) => "COULD NOT RUN",
+            Outcome::Skipped(_) => "skipped",
+        }
+    }
+
+    fn detail(&self) -> &str {
+        match self {
+            Outcome::Passed => "",
+            Outcome::Failed(detail) | Outcome::CouldNotRun(detail) | Outcome::Skipped(detail) => detail,
+        }
+    }
+}
+
+/// `cargo xtask ci`.
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let selected: Vec<Step> = Step::value_variants()
+        .iter()
+        .copied()
+        .filter(|step| args.only.is_empty() || args.only.contains(step))
+        .filter(|step| !args.skip.contains(step))
+        .collect();
+    let left_out: Vec<Step> = Step::value_variants().iter().copied().filter(|step| !selected.contains(step)).collect();
+    println!("ci: steps: {}", join(&selected));
+    if !left_out.is_empty() {
+        println!("ci: left out (--skip/--only/RAINBOND_CI_SKIP): {}", join(&left_out));
+    }
+    let started = Instant::now();
+    let mut results: Vec<(Step, Outcome, Duration)> = Vec::new();
+    for (index, &step) in selected.iter().enumerate() {
+        println!("\n==> ci [{}/{}] {}", index + 1, selected.len(), step.name());
+        let step_started = Instant::now();
+        let outcome = run_step(step).unwrap_or_else(|err| Outcome::CouldNotRun(format!("{err:#}")));
+        let elapsed = step_started.elapsed();
+        let detail = match outcome.detail() {
+            "" => String::new(),
+            detail => format!(": {detail}"),
+        };
+        println!("<== ci {}: {} in {:.1} s{detail}", step.name(), outcome.label(), elapsed.as_secs_f64());
+        let stop = args.fail_fast && matches!(outcome, Outcome::Failed(_) | Outcome::CouldNotRun(_));
+        results.push((step, outcome, elapsed));
+        if stop {
+            println!("ci: stopping after the first failure (--fail-fast)");
+            break;
+        }
+    }
+    Ok(summarize(&results, &selected, started.elapsed()))
+}
+
+/// Step names, comma-separated.
+fn join(steps: &[Step]) -> String {
+    steps.iter().map(|step| step.name()).collect::<Vec<_>>().join(", ")
+}
+
+/// Prints one line per step and the total, and picks the exit code.
+fn summarize(results: &[(Step, Outcome, Duration)], selected: &[Step], total: Duration) -> ExitCode {
+    println!("\nci summary:");
+    for step in Step::value_variants() {
+        match results.iter().find(|(ran, _, _)| ran == step) {
+            Some((_, outcome, elapsed)) => {
+                println!("  {:<10} {:<14} {:>7.1} s", step.name(), outcome.label(), elapsed.as_secs_f64())
+            }
+            None if selected.contains(step) => println!("  {:<10} not run (--fail-fast)", step.name()),
+            None => println!("  {:<10} left out", step.name()),
+        }
+    }
+    let names = |wanted: fn(&Outcome) -> bool| -> Vec<String> {
+        results.iter().filter(|(_, outcome, _)| wanted(outcome)).map(|(step, _, _)| step.name()).collect()
+    };
+    let failed = names(|outcome| matches!(outcome, Outcome::Failed(_)));
+    let broken = names(|outcome| matches!(outcome, Outcome::CouldNotRun(_)));
+    let seconds = total.as_secs_f64();
+    if !failed.is_empty() {
+        let all: Vec<String> = failed.into_iter().chain(broken).collect();
+        println!("ci: FAILED in {seconds:.1} s: {}", all.join(", "));
+        ExitCode::from(EXIT_FINDING)
+    } else if !broken.is_empty() {
+        println!("ci: COULD NOT RUN in {seconds:.1} s: {}", broken.join(", "));
+        ExitCode::from(EXIT_FAILURE)
+    } else {
+        println!("ci: all green in {seconds:.1} s");
+        ExitCode::SUCCESS
+    }
+}
+
+fn run_step(step: Step) -> anyhow::Result<Outcome> {
+    match step {
+        Step::Tools => tools::install().map(|_| Outcome::Passed),
+        Step::Codegen => codegen_check(),
+        Step::LintSpec => Ok(if tools::lint_spec()? {
+            Outcome::Passed
+        } else {
+            Outcome::Failed("openapi.yaml has lint errors".into())
+        }),
+        Step::Fmt => cargo(&["fmt", "--all", "--check"], false),
+        Step::Clippy => cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"], false),
+        Step::Test => test(),
+        Step::Check => rainbond_check(&["check"]),
+        Step::Diff => diff(),
+    }
+}
+
+/// `cargo xtask codegen --check`, in-process.
+fn codegen_check() -> anyhow::Result<Outcome> {
+    let command = codegen::Args::augment_args(clap::Command::new("codegen"));
+    let matches = command.try_get_matches_from(["codegen", "--check"]).context("building the codegen options")?;
+    let args = codegen::Args::from_arg_matches(&matches).context("building the codegen options")?;
+    let code = codegen::run(&args)?;
+    Ok(if code == ExitCode::SUCCESS {
+        Outcome::Passed
+    } else if code == ExitCode::from(EXIT_FINDING) {
+        Outcome::Failed("generated files are stale: run `cargo xtask codegen`".into())
+    } else {
+        Outcome::CouldNotRun("codegen --check could not run".into())
+    })
+}
+
+/// The workspace's tests: `cargo nextest run` plus doctests when nextest is installed (nextest does
+/// not run doctests), else `cargo test`. `RAINBOND_REQUIRE_TOOLS=1` makes tests that need the npm
+/// tools fail instead of skipping.
+fn test() -> anyhow::Result<Outcome> {
+    if !nextest_available() {
+        println!("ci: cargo-nextest is not installed; using cargo test");
+        return cargo(&["test", "--workspace"], true);
+    }
+    let nextest = cargo(&["nextest", "run", "--workspace", "--no-tests=warn"], true)?;
+    let doctests = cargo(&["test", "--workspace", "--doc"], true)?;
+    Ok(match (nextest, doctests) {
+        (Outcome::Passed, other) | (other, _) => other,
+    })
+}
+
+fn nextest_available() -> bool {
+    workspace::cargo()
+        .args(["nextest", "--version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+/// `rainbond-check diff --base HEAD~1`, when HEAD's parent is in the clone.
+fn diff() -> anyhow::Result<Outcome> {
+    if git(&["rev-parse", "--verify", "--quiet", "HEAD~1^{commit}"])?.is_some() {
+        return rainbond_check(&["diff", "--base", "HEAD~1"]);
+    }
+    let shallow = git(&["rev-parse", "--is-shallow-repository"])?.is_some_and(|out| out == "true");
+    Ok(Outcome::Skipped(if shallow {
+        "HEAD's parent is not in this shallow clone, so there is no base spec to diff against \
+         (`git fetch --deepen=1` brings it)"
+            .into()
+    } else {
+        "HEAD has no parent commit, so there is no base spec to diff against".into()
+    }))
+}
+
+/// Runs git in the workspace root: its trimmed stdout when it succeeds, `None` when it fails.
+fn git(args: &[&str]) -> anyhow::Result<Option<String>> {
+    let output = Command::new("git")
+        .args(args)
+        .current_dir(workspace::root())
+        .stderr(Stdio::null())
+        .output()
+        .context("running git: is it installed?")?;
+    Ok(output.status.success().then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned()))
+}
+
+/// Builds the workspace and runs `target/debug/rainbond-check` with `args`, with the tools on PATH.
+fn rainbond_check(args: &[&str]) -> anyhow::Result<Outcome> {
+    workspace::build(&[])?;
+    let binary = workspace::binary("rainbond-check");
+    if !binary.exists() {
+        return Ok(Outcome::CouldNotRun(format!(
+            "the workspace built, but {} does not exist: crates/check has no `rainbond-check` binary",
+            binary.display()
+        )));
+    }
+    let mut command = Command::new(&binary);
+    command.args(args).current_dir(workspace::root());
+    with_tools_env(&mut command)?;
+    let status = command.status().with_context(|| format!("running {}", binary.display()))?;
+    let shown = format!("`rainbond-check {}`", args.join(" "));
+    Ok(match status.code() {
+        Some(0) => Outcome::Passed,
+        Some(1) => Outcome::Failed(format!("{shown} reported findings")),
+        _ => Outcome::CouldNotRun(format!("{shown} could not run ({status})")),
+    })
+}
+
+/// Runs `cargo ARGS` from the workspace root; with `tools_env`, the tools are on PATH and
+/// `RAINBOND_REQUIRE_TOOLS=1` is set.
+fn cargo(args: &[&str], tools_env: bool) -> anyhow::Result<Outcome> {
+    let mut command = workspace::cargo();
+    command.args(args);
+    if tools_env {
+        with_tools_env(&mut command)?;
+        command.env("RAINBOND_REQUIRE_TOOLS", "1");
+    }
+    let shown = format!("`cargo {}`", args.join(" "));
+    let status = command.status().with_context(|| format!("running {shown}"))?;
+    Ok(match status.code() {
+        Some(0) => Outcome::Passed,
+        Some(code) => Outcome::Failed(format!("{shown} exited with {code}")),
+        None => Outcome::CouldNotRun(format!("{shown} was stopped ({status})")),
+    })
+}
+
+/// Puts the linked tool folders first on PATH and turns tool telemetry and update checks off.
+fn with_tools_env(command: &mut Command) -> anyhow::Result<()> {
+    let tools = tools::Tools::linked();
+    command.env("PATH", tools.path_env()?).envs(tools::TOOL_ENV);
+    Ok(())
+}

@@ -46,7 +46,10 @@ fn status_const(status: u16) -> TokenStream {
             let name = format_ident!("{name}");
             quote!(StatusCode::#name)
         }
-        None => quote!(StatusCode::from_u16(#status).expect("a documented status code")),
+        None => {
+            let status = proc_macro2::Literal::u16_unsuffixed(status);
+            quote!(StatusCode::from_u16(#status).expect("a documented status code"))
+        }
     }
 }
 
@@ -83,13 +86,28 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
             SecurityScheme::Bearer { .. } => "the `Authorization` header's bearer token".to_owned(),
         };
         let doc = doc_lines(&format!(
-            "Authenticates a request with the `{name}` scheme: `credential` is {how}, or `None` when it is absent.\nAn `Err` is answered with 401 and that body."
+            "Authenticates a request with the `{name}` scheme: `credential` is {how}, or `None` when it is absent."
         ));
         quote! {
             #doc
-            fn #method(&self, credential: Option<&str>) -> impl Future<Output = Result<Self::Caller, #error>> + Send;
+            fn #method(&self, credential: Option<&str>) -> impl Future<Output = Result<Self::Caller, AuthFailure<#error>>> + Send;
         }
     });
+    let auth_failure = if secured {
+        quote! {
+            /// Why an `authenticate_*` method refused a request.
+            #[derive(Debug, Clone, PartialEq)]
+            pub enum AuthFailure<E> {
+                /// The credential is missing or not valid: answered with 401.
+                Unauthorized(E),
+                /// The credential could not be checked: answered with 500 when the operation
+                /// documents it, else with 401.
+                Failed(E),
+            }
+        }
+    } else {
+        TokenStream::new()
+    };
     let rejection_method = error_ty.as_ref().map(|error| {
         quote! {
             /// The error body for a request the router refused before it reached a handler.
@@ -222,6 +240,8 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
             #(#trait_methods)*
         }
 
+        #auth_failure
+
         /// A request the router refused before calling a handler.
         #[derive(Debug, Clone, PartialEq, Eq)]
         pub struct Rejection {
@@ -323,6 +343,34 @@ fn emit_operation_types(op: &Operation) -> TokenStream {
             None => quote!(Self::#variant => status.into_response(),),
         }
     });
+    // `error(status, body)`: the documented error variant for a status, when every error
+    // response of the operation carries the same type (the spec's one error schema).
+    let error_types: Vec<&TypeRef> =
+        op.responses.iter().filter(|r| r.is_error()).filter_map(|r| r.body.as_ref().map(|(ty, _)| ty)).collect();
+    let error_constructor = match error_types.first() {
+        Some(first)
+            if error_types.iter().all(|ty| ty == first)
+                && error_types.len() == op.responses.iter().filter(|r| r.is_error()).count() =>
+        {
+            let error_ty = rust_type(first, &models_prefix());
+            let arms = op.responses.iter().filter(|r| r.is_error()).map(|r| {
+                let variant = variant_name(r.status);
+                let status = proc_macro2::Literal::u16_unsuffixed(r.status);
+                quote!(#status => Ok(Self::#variant(body)),)
+            });
+            quote! {
+                /// The variant for an error `status`, or the body back when the spec does not
+                /// document that status for this operation.
+                pub fn error(status: StatusCode, body: #error_ty) -> Result<Self, #error_ty> {
+                    match status.as_u16() {
+                        #(#arms)*
+                        _ => Err(body),
+                    }
+                }
+            }
+        }
+        _ => TokenStream::new(),
+    };
     out.extend(quote! {
         #doc
         #[derive(Debug, Clone, PartialEq)]
@@ -337,6 +385,8 @@ fn emit_operation_types(op: &Operation) -> TokenStream {
                     #(#status_arms)*
                 }
             }
+
+            #error_constructor
         }
 
         impl IntoResponse for #response {
@@ -447,7 +497,7 @@ fn emit_handler(
         path_attr.push(quote!(request_body(content = #ty, content_type = #content_type #description)));
     }
     let responses = op.responses.iter().map(|r: &Response| {
-        let status = r.status;
+        let status = proc_macro2::Literal::u16_unsuffixed(r.status);
         let description = &r.description;
         match &r.body {
             Some((ty, media_type)) => {
@@ -485,17 +535,28 @@ fn emit_handler(
                 quote!(match #credential { Some(credential) => api.#method(Some(credential)).await, None => #chain })
             };
         }
-        let unauthorized = match error_ty {
-            Some(_) => quote!(return json(StatusCode::UNAUTHORIZED, "application/json", &error)),
+        let failed_status = if documented(op, 500) {
+            quote!(StatusCode::INTERNAL_SERVER_ERROR)
+        } else {
+            quote!(StatusCode::UNAUTHORIZED)
+        };
+        let refuse = match error_ty {
+            Some(_) => quote!(json(status, "application/json", &error)),
             None => quote!({
                 let _ = error;
-                return StatusCode::UNAUTHORIZED.into_response();
+                status.into_response()
             }),
         };
         steps.push(quote! {
             let caller = match #chain {
                 Ok(caller) => caller,
-                Err(error) => #unauthorized,
+                Err(failure) => {
+                    let (status, error) = match failure {
+                        AuthFailure::Unauthorized(error) => (StatusCode::UNAUTHORIZED, error),
+                        AuthFailure::Failed(error) => (#failed_status, error),
+                    };
+                    return #refuse;
+                }
             };
         });
         call_args.push(quote!(caller));

@@ -61,6 +61,23 @@ impl ListCopyServicesResponse {
             Self::InternalServerError(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
+
+    /// The variant for an error `status`, or the body back when the spec does not
+    /// document that status for this operation.
+    pub fn error(
+        status: StatusCode,
+        body: models::ErrorBody,
+    ) -> Result<Self, models::ErrorBody> {
+        match status.as_u16() {
+            400 => Ok(Self::BadRequest(body)),
+            401 => Ok(Self::Unauthorized(body)),
+            403 => Ok(Self::Forbidden(body)),
+            404 => Ok(Self::NotFound(body)),
+            409 => Ok(Self::Conflict(body)),
+            500 => Ok(Self::InternalServerError(body)),
+            _ => Err(body),
+        }
+    }
 }
 
 impl IntoResponse for ListCopyServicesResponse {
@@ -128,6 +145,25 @@ impl CopyAppResponse {
             Self::InternalServerError(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
+
+    /// The variant for an error `status`, or the body back when the spec does not
+    /// document that status for this operation.
+    pub fn error(
+        status: StatusCode,
+        body: models::ErrorBody,
+    ) -> Result<Self, models::ErrorBody> {
+        match status.as_u16() {
+            400 => Ok(Self::BadRequest(body)),
+            401 => Ok(Self::Unauthorized(body)),
+            403 => Ok(Self::Forbidden(body)),
+            404 => Ok(Self::NotFound(body)),
+            409 => Ok(Self::Conflict(body)),
+            413 => Ok(Self::PayloadTooLarge(body)),
+            415 => Ok(Self::UnsupportedMediaType(body)),
+            500 => Ok(Self::InternalServerError(body)),
+            _ => Err(body),
+        }
+    }
 }
 
 impl IntoResponse for CopyAppResponse {
@@ -154,11 +190,12 @@ pub trait Api: Send + Sync + 'static {
     /// Who made an authenticated request; secured operations receive it.
     type Caller: Send;
     /// Authenticates a request with the `access_key` scheme: `credential` is the `Authorization` header, as sent, or `None` when it is absent.
-    /// An `Err` is answered with 401 and that body.
     fn authenticate_access_key(
         &self,
         credential: Option<&str>,
-    ) -> impl Future<Output = Result<Self::Caller, models::ErrorBody>> + Send;
+    ) -> impl Future<
+        Output = Result<Self::Caller, AuthFailure<models::ErrorBody>>,
+    > + Send;
     /// The error body for a request the router refused before it reached a handler.
     fn rejection_body(&self, rejection: &Rejection) -> models::ErrorBody;
     /// `GET /openapi/v1/teams/{team_id}/regions/{region_name}/apps/{app_id}/copy`: 获取应用可复制的组件 (list the components of an app that can be copied)
@@ -189,6 +226,16 @@ pub trait Api: Send + Sync + 'static {
         path: CopyAppPath,
         body: models::AppCopyC,
     ) -> impl Future<Output = CopyAppResponse> + Send;
+}
+
+/// Why an `authenticate_*` method refused a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuthFailure<E> {
+    /// The credential is missing or not valid: answered with 401.
+    Unauthorized(E),
+    /// The credential could not be checked: answered with 500 when the operation
+    /// documents it, else with 401.
+    Failed(E),
 }
 
 /// A request the router refused before calling a handler.
@@ -233,43 +280,43 @@ pub enum RejectionKind {
     params(ListCopyServicesPath),
     responses(
         (
-            status = 200u16,
+            status = 200,
             description = "成功 (the app's components)",
             body = Vec<models::AppCopyL>,
             content_type = "application/json"
         ),
         (
-            status = 400u16,
+            status = 400,
             description = "The request is malformed or breaks a rule of the copy (e.g. the target app is not in the target team and region, or a component was built from an uploaded package).",
             body = models::ErrorBody,
             content_type = "application/json"
         ),
         (
-            status = 401u16,
+            status = 401,
             description = "The access key is missing, unknown or expired.",
             body = models::ErrorBody,
             content_type = "application/json"
         ),
         (
-            status = 403u16,
+            status = 403,
             description = "The caller is not a member of the source team.",
             body = models::ErrorBody,
             content_type = "application/json"
         ),
         (
-            status = 404u16,
+            status = 404,
             description = "The team, region, app, target or a requested component does not exist.",
             body = models::ErrorBody,
             content_type = "application/json"
         ),
         (
-            status = 409u16,
+            status = 409,
             description = "The team is not initialised in the region.",
             body = models::ErrorBody,
             content_type = "application/json"
         ),
         (
-            status = 500u16,
+            status = 500,
             description = "The server failed; nothing was changed.",
             body = models::ErrorBody,
             content_type = "application/json"
@@ -287,7 +334,13 @@ async fn list_copy_services<A: Api>(
         .await
     {
         Ok(caller) => caller,
-        Err(error) => return json(StatusCode::UNAUTHORIZED, "application/json", &error),
+        Err(failure) => {
+            let (status, error) = match failure {
+                AuthFailure::Unauthorized(error) => (StatusCode::UNAUTHORIZED, error),
+                AuthFailure::Failed(error) => (StatusCode::INTERNAL_SERVER_ERROR, error),
+            };
+            return json(status, "application/json", &error);
+        }
     };
     let path = match path {
         Ok(Path(path)) => path,
@@ -320,55 +373,55 @@ async fn list_copy_services<A: Api>(
     ),
     responses(
         (
-            status = 200u16,
+            status = 200,
             description = "成功",
             body = models::AppCopyCRes,
             content_type = "application/json"
         ),
         (
-            status = 400u16,
+            status = 400,
             description = "The request is malformed or breaks a rule of the copy (e.g. the target app is not in the target team and region, or a component was built from an uploaded package).",
             body = models::ErrorBody,
             content_type = "application/json"
         ),
         (
-            status = 401u16,
+            status = 401,
             description = "The access key is missing, unknown or expired.",
             body = models::ErrorBody,
             content_type = "application/json"
         ),
         (
-            status = 403u16,
+            status = 403,
             description = "The caller is not a member of the source team.",
             body = models::ErrorBody,
             content_type = "application/json"
         ),
         (
-            status = 404u16,
+            status = 404,
             description = "The team, region, app, target or a requested component does not exist.",
             body = models::ErrorBody,
             content_type = "application/json"
         ),
         (
-            status = 409u16,
+            status = 409,
             description = "The team is not initialised in the region.",
             body = models::ErrorBody,
             content_type = "application/json"
         ),
         (
-            status = 413u16,
+            status = 413,
             description = "The request body is larger than the server accepts.",
             body = models::ErrorBody,
             content_type = "application/json"
         ),
         (
-            status = 415u16,
+            status = 415,
             description = "The request body is not `application/json`.",
             body = models::ErrorBody,
             content_type = "application/json"
         ),
         (
-            status = 500u16,
+            status = 500,
             description = "The server failed; nothing was changed.",
             body = models::ErrorBody,
             content_type = "application/json"
@@ -387,7 +440,13 @@ async fn copy_app<A: Api>(
         .await
     {
         Ok(caller) => caller,
-        Err(error) => return json(StatusCode::UNAUTHORIZED, "application/json", &error),
+        Err(failure) => {
+            let (status, error) = match failure {
+                AuthFailure::Unauthorized(error) => (StatusCode::UNAUTHORIZED, error),
+                AuthFailure::Failed(error) => (StatusCode::INTERNAL_SERVER_ERROR, error),
+            };
+            return json(status, "application/json", &error);
+        }
     };
     let path = match path {
         Ok(Path(path)) => path,

@@ -1,0 +1,46 @@
+//! The whole HTTP surface: the generated router serving [`CopyService`], plus `GET /openapi.json`
+//! (the document built from the code), `/docs` (Swagger UI, served from the binary) and
+//! `GET /healthz`.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use tower_http::trace::TraceLayer;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::generated::api;
+use crate::service::CopyService;
+use crate::store::Repository;
+
+/// The application's router.
+pub fn router<R: Repository>(service: Arc<CopyService<R>>) -> Router {
+    let health = Router::new().route("/healthz", get(healthz::<R>)).with_state(service.clone());
+    api::router(service)
+        .merge(health)
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", api::openapi()))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// 200 when the database answers, 503 otherwise.
+async fn healthz<R: Repository>(State(service): State<Arc<CopyService<R>>>) -> (StatusCode, &'static str) {
+    match service.store().ping().await {
+        Ok(()) => (StatusCode::OK, "ok"),
+        Err(error) => {
+            tracing::warn!(%error, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then finishes the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+}

@@ -1,0 +1,146 @@
+//! `rainbond-server`: serve the copy-app API, or load fixtures into its database.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use rainbond_server::fixture::{DEMO, Fixture};
+use rainbond_server::service::CopyService;
+use rainbond_server::store::{LoadError, Repository, SqliteStore};
+
+/// The database used when neither `--database` nor `DATABASE_URL` is given.
+const DEFAULT_DATABASE: &str = "rainbond.db";
+
+#[derive(Parser)]
+#[command(name = "rainbond-server", version, about = "Reference server of the Rainbond copy-app API")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct DatabaseArg {
+    /// A `sqlite:` URL or a file path; created if missing.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE)]
+    database: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API over HTTP.
+    Serve {
+        /// Address to listen on; port 0 picks a free port (the bound address is printed).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        #[command(flatten)]
+        database: DatabaseArg,
+        /// Load the demo fixture first (into an empty database; once).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Load a fixture file into the database, in one transaction.
+    Seed {
+        /// The fixture (YAML; see fixtures/demo.yaml).
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "rainbond_server=info,tower_http=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { listen, database, demo } => {
+            let store = SqliteStore::open(&database.database)
+                .await
+                .with_context(|| format!("database {}", database.database))?;
+            if demo {
+                let data = Fixture::parse(DEMO)?.to_dataset(DEMO)?;
+                match store.load_dataset(&data, true).await {
+                    Ok(true) => tracing::info!("loaded the demo fixture"),
+                    Ok(false) => tracing::info!("the demo fixture is already loaded"),
+                    Err(LoadError::NotEmpty(name)) => {
+                        anyhow::bail!(
+                            "--demo: the database holds other data; `{name}` is only loaded into an empty database"
+                        )
+                    }
+                    Err(error) => return Err(error).context("loading the demo fixture"),
+                }
+            }
+            let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("binding {listen}"))?;
+            let address = listener.local_addr()?;
+            // Scripts and tests read this line to find the port.
+            println!("listening on http://{address}");
+            let router = rainbond_server::http::router(Arc::new(CopyService::new(store.clone())));
+            rainbond_server::http::serve(listener, router, shutdown_signal()).await.context("serving HTTP")?;
+            store.close().await;
+            tracing::info!("stopped");
+            Ok(())
+        }
+        Command::Seed { file, database } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let data = Fixture::parse(&text)
+                .and_then(|fixture| fixture.to_dataset(&text))
+                .with_context(|| format!("{}", file.display()))?;
+            let store = SqliteStore::open(&database.database)
+                .await
+                .with_context(|| format!("database {}", database.database))?;
+            let loaded =
+                store.load_dataset(&data, false).await.with_context(|| format!("loading {}", file.display()))?;
+            store.close().await;
+            if loaded {
+                println!("loaded fixture `{}` into {}", data.name, database.database);
+            } else {
+                println!("fixture `{}` is already loaded in {}; nothing to do", data.name, database.database);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

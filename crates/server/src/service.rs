@@ -1,0 +1,346 @@
+//! The hand-written half of the API: [`CopyService`] implements the generated [`Api`] trait with
+//! the copy semantics of the Rainbond console, minus its quirks:
+//!
+//! - the caller must be a member of the source team (403), not just of the enterprise;
+//! - the source app is looked up in the URL's team and region; an unknown or non-numeric
+//!   `app_id` is 404 (the console answers 500);
+//! - the target team must be initialised in a usable target region, as the source is;
+//! - the target app must be in the target region (400), not only in the target team;
+//! - unknown, foreign or unfinished component ids are 404 naming them (the console answers 500);
+//! - `Bearer <key>` is accepted as well as the bare key; keys are stored hashed;
+//! - `change` is read-only and ignored; build-source credentials are never returned.
+
+use axum::http::StatusCode;
+
+use crate::clock;
+use crate::copy::{SelectionError, Target};
+use crate::error::ApiError;
+use crate::fixture::key_digest;
+use crate::generated::api::{
+    Api, AuthFailure, CopyAppPath, CopyAppResponse, ListCopyServicesPath, ListCopyServicesResponse, Rejection,
+    RejectionKind,
+};
+use crate::generated::models::{AppCopyC, AppCopyCRes, AppCopyL, ComponentBuildSource, ErrorBody, ServiceBaseInfo};
+use crate::model::{App, Component, Team, User};
+use crate::store::{CopyError, CopyRequest, Repository};
+
+/// The API over a storage backend.
+#[derive(Debug, Clone)]
+pub struct CopyService<R> {
+    store: R,
+}
+
+impl<R: Repository> CopyService<R> {
+    /// Serves the API from `store`.
+    pub fn new(store: R) -> Self {
+        CopyService { store }
+    }
+
+    /// The storage backend.
+    pub fn store(&self) -> &R {
+        &self.store
+    }
+
+    /// The source team and app of a request: the team (by id or name) in the caller's
+    /// enterprise, which the caller is a member of, initialised in the URL's region, and the app
+    /// of that team and region.
+    async fn source(
+        &self,
+        caller: &User,
+        team_id: &str,
+        region_name: &str,
+        app_id: &str,
+    ) -> Result<(Team, App), ApiError> {
+        let team = self
+            .store
+            .team(&caller.enterprise_id, team_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found(404, "the team is not found", "团队不存在"))?;
+        if !self.store.is_member(&team.tenant_id, caller.user_id).await? {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                403,
+                "the user is not a member of the team",
+                "用户不是该团队的成员",
+            ));
+        }
+        let region = self
+            .store
+            .region(&caller.enterprise_id, region_name)
+            .await?
+            .ok_or_else(|| ApiError::not_found(3000, "the region is not found", "集群不存在"))?;
+        if !region.is_usable() || !self.store.team_in_region(&team.tenant_id, region_name).await? {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                2001,
+                "the team is not initialized in the region",
+                "团队未开通该集群",
+            ));
+        }
+        let app_not_found = || ApiError::not_found(4000, "the app is not found", "应用不存在");
+        let app_id: i32 = app_id.parse().map_err(|_| app_not_found())?;
+        let app = self.store.app(app_id).await?.ok_or_else(app_not_found)?;
+        if app.tenant_id != team.tenant_id || app.region_name != region_name {
+            return Err(app_not_found());
+        }
+        Ok((team, app))
+    }
+
+    /// The target team, region and app of a copy.
+    async fn target(&self, caller: &User, body: &AppCopyC) -> Result<(Team, App), ApiError> {
+        let team_not_found = || {
+            ApiError::not_found(
+                404,
+                "the target team is not found, or it has not joined the region",
+                "目标团队不存在，或团队未加入该数据中心",
+            )
+        };
+        let team =
+            self.store.member_team_by_name(caller.user_id, &body.target_team_name).await?.ok_or_else(team_not_found)?;
+        let region =
+            self.store.region(&caller.enterprise_id, &body.target_region_name).await?.ok_or_else(team_not_found)?;
+        if !region.is_usable() || !self.store.team_in_region(&team.tenant_id, &region.region_name).await? {
+            return Err(team_not_found());
+        }
+        let app = self
+            .store
+            .app(body.target_app_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found(404, "the target app is not found", "目标应用不存在"))?;
+        if app.tenant_id != team.tenant_id {
+            return Err(ApiError::bad_request(
+                "the target app does not belong to the target team",
+                "目标应用不属于目标团队",
+            ));
+        }
+        if app.region_name != region.region_name {
+            return Err(ApiError::bad_request("the target app is not in the target region", "目标应用不在目标集群"));
+        }
+        Ok((team, app))
+    }
+
+    async fn copy(&self, caller: &User, path: &CopyAppPath, body: AppCopyC) -> Result<AppCopyCRes, ApiError> {
+        let (source_team, source_app) = self.source(caller, &path.team_id, &path.region_name, &path.app_id).await?;
+        let (target_team, target_app) = self.target(caller, &body).await?;
+        let requested: Vec<String> = body.services.into_iter().map(|s| s.service_id).collect();
+        let now = clock::now_text();
+        let request = CopyRequest {
+            source_app: &source_app,
+            requested: &requested,
+            target: Target {
+                team: &target_team,
+                region: &body.target_region_name,
+                app: &target_app,
+                creater: caller.user_id,
+                now: &now,
+                same_team: source_team.tenant_id == target_team.tenant_id,
+                same_region: path.region_name == body.target_region_name,
+            },
+        };
+        let copies = self.store.copy_components(request).await.map_err(|error| match error {
+            CopyError::Selection(SelectionError::UnknownComponents(ids)) => ApiError::not_found(
+                404,
+                format!("components not found in the source app, or not complete: {}", ids.join(", ")),
+                format!("组件不存在或尚未创建完成：{}", ids.join("、")),
+            ),
+            CopyError::Selection(SelectionError::PackageBuild(names)) => ApiError::bad_request(
+                format!("package_build components do not support quick copy: {}", names.join(", ")),
+                format!("上传软件包创建的组件暂不支持快速复制：{}", names.join("、")),
+            ),
+            CopyError::Plan(error) => ApiError::internal(&error),
+            CopyError::Store(error) => ApiError::internal(&error),
+        })?;
+        tracing::info!(
+            user = caller.user_id,
+            source_app = source_app.app_id,
+            target_app = target_app.app_id,
+            components = copies.len(),
+            "copied components"
+        );
+        Ok(AppCopyCRes { services: copies.iter().map(service_base_info).collect() })
+    }
+
+    async fn list(&self, caller: &User, path: &ListCopyServicesPath) -> Result<Vec<AppCopyL>, ApiError> {
+        let (_, app) = self.source(caller, &path.team_id, &path.region_name, &path.app_id).await?;
+        let components = self.store.app_components(app.app_id).await?;
+        Ok(components.iter().map(|c| copyable_component(c, &app)).collect())
+    }
+}
+
+impl<R: Repository> Api for CopyService<R> {
+    type Caller = User;
+
+    async fn authenticate_access_key(&self, credential: Option<&str>) -> Result<User, AuthFailure<ErrorBody>> {
+        let key = credential.map(strip_bearer).unwrap_or_default();
+        if key.is_empty() {
+            return Err(AuthFailure::Unauthorized(ApiError::unauthorized("No token", "未提供访问令牌").body));
+        }
+        match self.store.user_by_access_key(key_digest(key), clock::now_unix()).await {
+            Ok(Some(user)) => Ok(user),
+            Ok(None) => Err(AuthFailure::Unauthorized(
+                ApiError::unauthorized("the access key is unknown or expired", "访问令牌无效或已过期").body,
+            )),
+            Err(error) => Err(AuthFailure::Failed(ApiError::internal(&error).body)),
+        }
+    }
+
+    fn rejection_body(&self, rejection: &Rejection) -> ErrorBody {
+        let (code, msg_show) = match rejection.kind {
+            RejectionKind::Path | RejectionKind::Query | RejectionKind::MissingBody | RejectionKind::InvalidBody => {
+                (20400, "请求参数错误")
+            }
+            RejectionKind::UnsupportedMediaType => (415, "请求体必须是 JSON"),
+            RejectionKind::BodyTooLarge => (413, "请求体过大"),
+            RejectionKind::NotFound => (404, "资源不存在"),
+            RejectionKind::MethodNotAllowed => (405, "不支持该请求方法"),
+        };
+        ErrorBody { code, msg: rejection.message.clone(), msg_show: msg_show.to_owned() }
+    }
+
+    async fn list_copy_services(&self, caller: User, path: ListCopyServicesPath) -> ListCopyServicesResponse {
+        match self.list(&caller, &path).await {
+            Ok(components) => ListCopyServicesResponse::Ok(components),
+            Err(error) => ListCopyServicesResponse::error(error.status, error.body)
+                .unwrap_or_else(|body| ListCopyServicesResponse::InternalServerError(undocumented(error.status, body))),
+        }
+    }
+
+    async fn copy_app(&self, caller: User, path: CopyAppPath, body: AppCopyC) -> CopyAppResponse {
+        match self.copy(&caller, &path, body).await {
+            Ok(copies) => CopyAppResponse::Ok(copies),
+            Err(error) => CopyAppResponse::error(error.status, error.body)
+                .unwrap_or_else(|body| CopyAppResponse::InternalServerError(undocumented(error.status, body))),
+        }
+    }
+}
+
+/// An error whose status the operation does not document: a bug, logged and answered as a
+/// server error.
+fn undocumented(status: StatusCode, body: ErrorBody) -> ErrorBody {
+    tracing::error!(%status, ?body, "an error status the spec does not document for this operation");
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, 10401, "internal server error", "服务器内部错误").body
+}
+
+/// The key of an `Authorization` value: verbatim, or after a `Bearer ` prefix.
+fn strip_bearer(value: &str) -> &str {
+    let value = value.trim();
+    match value.split_once(' ') {
+        Some((scheme, key)) if scheme.eq_ignore_ascii_case("bearer") => key.trim(),
+        _ => value,
+    }
+}
+
+/// A copied component as the copy answers it (`status` and `access_infos` are always empty, as in
+/// the console).
+pub fn service_base_info(c: &Component) -> ServiceBaseInfo {
+    ServiceBaseInfo {
+        status: Some(String::new()),
+        access_infos: Some(Vec::new()),
+        service_id: c.service_id.clone(),
+        tenant_id: c.tenant_id.clone(),
+        service_key: c.service_key.clone(),
+        service_alias: c.service_alias.clone(),
+        service_cname: Some(c.service_cname.clone()),
+        service_region: c.service_region.clone(),
+        desc: Some(c.desc.clone()),
+        category: c.category.clone(),
+        version: c.version.clone(),
+        update_version: Some(c.update_version),
+        image: c.image.clone(),
+        cmd: Some(c.cmd.clone()),
+        min_node: Some(c.min_node),
+        min_cpu: Some(c.min_cpu),
+        container_gpu: Some(c.container_gpu),
+        min_memory: Some(c.min_memory),
+        extend_method: Some(c.extend_method.clone()),
+        code_from: Some(c.code_from.clone()),
+        git_url: Some(c.git_url.clone()),
+        git_project_id: Some(c.git_project_id),
+        code_version: Some(c.code_version.clone()),
+        service_type: Some(c.service_type.clone()),
+        creater: Some(c.creater),
+        language: Some(c.language.clone()),
+        total_memory: Some(c.total_memory),
+        is_service: Some(c.is_service),
+        service_origin: Some(c.service_origin.clone()),
+        tenant_service_group_id: Some(c.tenant_service_group_id),
+        open_webhooks: Some(c.open_webhooks),
+        service_source: Some(c.service_source.clone()),
+        create_status: Some(c.create_status.clone()),
+        check_uuid: Some(c.check_uuid.clone()),
+        check_event_id: Some(c.check_event_id.clone()),
+        docker_cmd: Some(c.docker_cmd.clone()),
+        server_type: Some(c.server_type.clone()),
+        is_upgrate: Some(c.is_upgrate),
+        build_upgrade: Some(c.build_upgrade),
+        oauth_service_id: Some(c.oauth_service_id),
+        k8s_component_name: c.k8s_component_name.clone(),
+    }
+}
+
+/// A component as the listing answers it, with whether the copy accepts it.
+pub fn copyable_component(c: &Component, app: &App) -> AppCopyL {
+    let not_copyable_reason = if !c.is_complete() {
+        Some(format!("the component is not complete (create_status: {})", c.create_status.as_deref().unwrap_or("null")))
+    } else if c.is_package_build() {
+        Some("components built from an uploaded package cannot be copied".to_owned())
+    } else {
+        None
+    };
+    let source = c.service_source.clone().unwrap_or_default();
+    let mut build_source = ComponentBuildSource {
+        service_source: source.clone(),
+        version: Some(c.version.clone()),
+        language: c.language.clone(),
+        code_from: c.code_from.clone(),
+        image: None,
+        docker_cmd: None,
+        code_version: None,
+        git_url: None,
+        full_name: None,
+        oauth_service_id: None,
+        rain_app_name: None,
+    };
+    match source.as_str() {
+        "docker_image" => {
+            build_source.image = Some(Some(c.image.clone()));
+            build_source.docker_cmd = Some(c.docker_cmd.clone());
+        }
+        "source_code" => {
+            build_source.code_version = Some(c.code_version.clone());
+            build_source.git_url = Some(c.git_url.clone());
+            build_source.full_name = Some(c.git_full_name.clone());
+            build_source.oauth_service_id = Some(c.oauth_service_id);
+        }
+        "market" => build_source.rain_app_name = Some(None),
+        _ => {}
+    }
+    AppCopyL {
+        build_source,
+        update_time: c.update_time.clone(),
+        deploy_version: c.deploy_version.clone(),
+        create_status: c.create_status.clone(),
+        service_alias: c.service_alias.clone(),
+        service_cname: c.service_cname.clone(),
+        version: Some(c.version.clone()),
+        service_type: c.service_type.clone(),
+        service_id: c.service_id.clone(),
+        app_name: Some(app.app_name.clone()),
+        min_memory: (i64::from(c.min_memory) * i64::from(c.min_node)).to_string(),
+        copyable: not_copyable_reason.is_none(),
+        not_copyable_reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_bearer;
+
+    #[test]
+    fn the_key_is_taken_verbatim_or_after_bearer() {
+        assert_eq!(strip_bearer("rbd-demo-admin"), "rbd-demo-admin");
+        assert_eq!(strip_bearer("Bearer rbd-demo-admin"), "rbd-demo-admin");
+        assert_eq!(strip_bearer("bearer  rbd-demo-admin "), "rbd-demo-admin");
+        assert_eq!(strip_bearer("Token rbd-demo-admin"), "Token rbd-demo-admin");
+    }
+}

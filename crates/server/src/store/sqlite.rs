@@ -1,0 +1,636 @@
+//! The embedded SQLite backend: WAL journal, foreign keys on, full synchronous commits (an
+//! acknowledged copy survives a crash), a busy timeout, and copies in `BEGIN IMMEDIATE`
+//! transactions so that concurrent copies take turns instead of failing.
+
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqliteConnection, Transaction};
+
+use super::{Context, CopyError, CopyRequest, LoadError, Repository, StoreError};
+use crate::copy::{self, Identity, Randomness, TakenNames, UuidRandomness};
+use crate::fixture::Dataset;
+use crate::model::{
+    App, Component, ComponentGraph, ConfigFile, Dependency, EnvVar, Label, Port, Region, SourceAuth, Team, User, Volume,
+};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// How long a statement waits for another connection's write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connections in the pool (SQLite runs one writer at a time anyway).
+const MAX_CONNECTIONS: u32 = 8;
+
+/// The columns of `tenant_services`, in [`Component`] order.
+macro_rules! component_columns {
+    () => {
+        "service_id, service_alias, tenant_id, service_region, app_id, service_key, service_cname, \"desc\", category, \
+         version, update_version, image, cmd, min_node, min_cpu, container_gpu, min_memory, extend_method, code_from, \
+         git_url, git_project_id, git_full_name, code_version, service_type, creater, language, total_memory, is_service, \
+         service_origin, tenant_service_group_id, open_webhooks, service_source, create_status, check_uuid, \
+         check_event_id, docker_cmd, server_type, is_upgrate, build_upgrade, oauth_service_id, k8s_component_name, \
+         deploy_version, create_time, update_time"
+    };
+}
+
+/// A SQLite database file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens the database at `location` (a `sqlite:` URL or a file path), creating the file if
+    /// needed, and brings its schema up to date.
+    pub async fn open(location: &str) -> Result<Self, StoreError> {
+        let options = if location.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(location).context("parsing the database URL")?
+        } else {
+            SqliteConnectOptions::new().filename(location)
+        };
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .connect_with(options)
+            .await
+            .context("opening the SQLite database")?;
+        MIGRATOR.run(&pool).await.map_err(sqlx::Error::from).context("migrating the database schema")?;
+        Ok(SqliteStore { pool })
+    }
+
+    /// Closes every connection (the WAL is checkpointed by the last one).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn begin_write(&self, what: &'static str) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await.context(what)
+    }
+}
+
+/// `column IN in_ids!()` matches a list of ids bound as one JSON array.
+macro_rules! in_ids {
+    () => {
+        "(SELECT value FROM json_each(?))"
+    };
+}
+
+fn json_ids<'a>(ids: impl IntoIterator<Item = &'a str>) -> String {
+    serde_json::to_string(&ids.into_iter().collect::<Vec<_>>()).expect("strings serialize")
+}
+
+impl Repository for SqliteStore {
+    async fn user_by_access_key(&self, key_sha256: [u8; 32], now: i64) -> Result<Option<User>, StoreError> {
+        let row: Option<(Vec<u8>, i32, String, String)> = sqlx::query_as(
+            "SELECT k.key_sha256, u.user_id, u.nick_name, u.enterprise_id FROM user_access_keys k \
+             JOIN users u ON u.user_id = k.user_id \
+             WHERE k.key_sha256 = ? AND (k.expire_time IS NULL OR k.expire_time > ?)",
+        )
+        .bind(&key_sha256[..])
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .context("looking up an access key")?;
+        // The digest found must equal the digest sent; compare without an early exit.
+        Ok(row
+            .filter(|(stored, ..)| bool::from(subtle::ConstantTimeEq::ct_eq(stored.as_slice(), &key_sha256[..])))
+            .map(|(_, user_id, nick_name, enterprise_id)| User { user_id, nick_name, enterprise_id }))
+    }
+
+    async fn team(&self, enterprise_id: &str, id_or_name: &str) -> Result<Option<Team>, StoreError> {
+        sqlx::query_as(
+            "SELECT tenant_id, tenant_name, tenant_alias, enterprise_id FROM tenants \
+             WHERE enterprise_id = ? AND (tenant_id = ? OR tenant_name = ?) \
+             ORDER BY tenant_id = ? DESC LIMIT 1",
+        )
+        .bind(enterprise_id)
+        .bind(id_or_name)
+        .bind(id_or_name)
+        .bind(id_or_name)
+        .fetch_optional(&self.pool)
+        .await
+        .context("looking up a team")
+    }
+
+    async fn is_member(&self, tenant_id: &str, user_id: i32) -> Result<bool, StoreError> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM tenant_members WHERE tenant_id = ? AND user_id = ?")
+            .bind(tenant_id)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await
+            .context("checking a team membership")?;
+        Ok(row.is_some())
+    }
+
+    async fn member_team_by_name(&self, user_id: i32, tenant_name: &str) -> Result<Option<Team>, StoreError> {
+        sqlx::query_as(
+            "SELECT t.tenant_id, t.tenant_name, t.tenant_alias, t.enterprise_id FROM tenants t \
+             JOIN tenant_members m ON m.tenant_id = t.tenant_id WHERE m.user_id = ? AND t.tenant_name = ?",
+        )
+        .bind(user_id)
+        .bind(tenant_name)
+        .fetch_optional(&self.pool)
+        .await
+        .context("looking up a team of the caller")
+    }
+
+    async fn region(&self, enterprise_id: &str, region_name: &str) -> Result<Option<Region>, StoreError> {
+        sqlx::query_as(
+            "SELECT region_name, region_alias, enterprise_id, status FROM regions WHERE enterprise_id = ? AND region_name = ?",
+        )
+        .bind(enterprise_id)
+        .bind(region_name)
+        .fetch_optional(&self.pool)
+        .await
+        .context("looking up a region")
+    }
+
+    async fn team_in_region(&self, tenant_id: &str, region_name: &str) -> Result<bool, StoreError> {
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT 1 FROM tenant_regions WHERE tenant_id = ? AND region_name = ? AND is_init = 1")
+                .bind(tenant_id)
+                .bind(region_name)
+                .fetch_optional(&self.pool)
+                .await
+                .context("checking a team's regions")?;
+        Ok(row.is_some())
+    }
+
+    async fn app(&self, app_id: i32) -> Result<Option<App>, StoreError> {
+        sqlx::query_as("SELECT app_id, tenant_id, region_name, app_name, governance_mode FROM apps WHERE app_id = ?")
+            .bind(app_id)
+            .fetch_optional(&self.pool)
+            .await
+            .context("looking up an app")
+    }
+
+    async fn app_components(&self, app_id: i32) -> Result<Vec<Component>, StoreError> {
+        sqlx::query_as(concat!(
+            "SELECT ",
+            component_columns!(),
+            " FROM tenant_services WHERE app_id = ? ORDER BY update_time DESC, service_id"
+        ))
+        .bind(app_id)
+        .fetch_all(&self.pool)
+        .await
+        .context("listing an app's components")
+    }
+
+    async fn copy_components(&self, request: CopyRequest<'_>) -> Result<Vec<Component>, CopyError> {
+        let mut tx = self.begin_write("starting the copy transaction").await?;
+        let app_components: Vec<Component> = sqlx::query_as(concat!(
+            "SELECT ",
+            component_columns!(),
+            " FROM tenant_services WHERE app_id = ? ORDER BY create_time, service_id"
+        ))
+        .bind(request.source_app.app_id)
+        .fetch_all(&mut *tx)
+        .await
+        .context("reading the source app's components")?;
+        let selected = copy::select(&app_components, request.requested)?;
+        let sources = load_graphs(&mut tx, &selected).await?;
+        let taken = taken_names(&mut tx, request.target.app.app_id, &request.target.team.tenant_id).await?;
+        let mut random = UuidRandomness;
+        let identities = free_identities(&mut tx, sources.len(), &mut random).await?;
+        let copies = copy::plan(&sources, &identities, &request.target, &taken, &mut random)?;
+        insert_graphs(&mut tx, &copies).await?;
+        tx.commit().await.context("committing the copy")?;
+        Ok(copies.into_iter().map(|copy| copy.component).collect())
+    }
+
+    async fn load_dataset(&self, data: &Dataset, only_into_empty: bool) -> Result<bool, LoadError> {
+        let mut tx = self.begin_write("starting the fixture transaction").await?;
+        let applied: Option<(String,)> = sqlx::query_as("SELECT name FROM applied_fixtures WHERE name = ?")
+            .bind(&data.name)
+            .fetch_optional(&mut *tx)
+            .await
+            .context("reading the applied fixtures")?;
+        if applied.is_some() {
+            return Ok(false);
+        }
+        if only_into_empty {
+            let (rows,): (i64,) = sqlx::query_as(
+                "SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM tenants) + (SELECT count(*) FROM regions) \
+                 + (SELECT count(*) FROM apps) + (SELECT count(*) FROM tenant_services)",
+            )
+            .fetch_one(&mut *tx)
+            .await
+            .context("checking that the database is empty")?;
+            if rows > 0 {
+                return Err(LoadError::NotEmpty(data.name.clone()));
+            }
+        }
+        insert_dataset(&mut tx, data).await?;
+        sqlx::query("INSERT INTO applied_fixtures (name, sha256, applied_at) VALUES (?, ?, datetime('now'))")
+            .bind(&data.name)
+            .bind(&data.sha256)
+            .execute(&mut *tx)
+            .await
+            .context("recording the fixture")?;
+        tx.commit().await.context("committing the fixture")?;
+        Ok(true)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.context("pinging the database")?;
+        Ok(())
+    }
+}
+
+/// Loads the selected components with everything copied along with them, in selection order.
+async fn load_graphs(tx: &mut SqliteConnection, selected: &[&Component]) -> Result<Vec<ComponentGraph>, StoreError> {
+    let ids = json_ids(selected.iter().map(|c| c.service_id.as_str()));
+    let ports: Vec<Port> = sqlx::query_as(concat!(
+        "SELECT service_id, tenant_id, container_port, protocol, port_alias, is_inner_service, is_outer_service, \
+         k8s_service_name FROM service_ports WHERE service_id IN ",
+        in_ids!(),
+        " ORDER BY container_port"
+    ))
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await
+    .context("reading ports")?;
+    let envs: Vec<EnvVar> = sqlx::query_as(concat!(
+        "SELECT service_id, tenant_id, container_port, name, attr_name, attr_value, is_change, scope \
+         FROM service_envs WHERE service_id IN ",
+        in_ids!(),
+        " ORDER BY id"
+    ))
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await
+    .context("reading environment variables")?;
+    let volumes: Vec<Volume> = sqlx::query_as(concat!(
+        "SELECT service_id, volume_name, volume_path, volume_type, volume_capacity, access_mode, host_path \
+         FROM service_volumes WHERE service_id IN ",
+        in_ids!(),
+        " ORDER BY id"
+    ))
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await
+    .context("reading volumes")?;
+    let config_files: Vec<ConfigFile> = sqlx::query_as(concat!(
+        "SELECT service_id, volume_name, file_content FROM service_config_files WHERE service_id IN ",
+        in_ids!(),
+        " ORDER BY id"
+    ))
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await
+    .context("reading configuration files")?;
+    let labels: Vec<Label> = sqlx::query_as(concat!(
+        "SELECT service_id, tenant_id, region, label_name, label_value FROM service_labels \
+         WHERE service_id IN ",
+        in_ids!(),
+        " ORDER BY id"
+    ))
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await
+    .context("reading labels")?;
+    let dependencies: Vec<Dependency> = sqlx::query_as(concat!(
+        "SELECT service_id, dep_service_id, tenant_id, dep_order FROM service_dependencies \
+         WHERE service_id IN ",
+        in_ids!(),
+        " ORDER BY dep_order, dep_service_id"
+    ))
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await
+    .context("reading dependencies")?;
+    let auths: Vec<SourceAuth> = sqlx::query_as(concat!(
+        "SELECT service_id, user_name, password FROM service_source_auth WHERE service_id IN ",
+        in_ids!(),
+        ""
+    ))
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await
+    .context("reading build-source credentials")?;
+
+    fn of<'a, T>(rows: &'a [T], id: &'a str, service_id: impl Fn(&T) -> &str + 'a) -> impl Iterator<Item = &'a T> + 'a {
+        rows.iter().filter(move |row| service_id(row) == id)
+    }
+    Ok(selected
+        .iter()
+        .map(|component| {
+            let id = component.service_id.as_str();
+            ComponentGraph {
+                component: (*component).clone(),
+                ports: of(&ports, id, |r| &r.service_id).cloned().collect(),
+                envs: of(&envs, id, |r| &r.service_id).cloned().collect(),
+                volumes: of(&volumes, id, |r| &r.service_id).cloned().collect(),
+                config_files: of(&config_files, id, |r| &r.service_id).cloned().collect(),
+                labels: of(&labels, id, |r| &r.service_id).cloned().collect(),
+                dependencies: of(&dependencies, id, |r| &r.service_id).cloned().collect(),
+                source_auth: of(&auths, id, |r| &r.service_id).next().cloned(),
+            }
+        })
+        .collect())
+}
+
+/// The component names of the target app and the port service names of the target team.
+async fn taken_names(tx: &mut SqliteConnection, app_id: i32, tenant_id: &str) -> Result<TakenNames, StoreError> {
+    let component_names: Vec<(String,)> =
+        sqlx::query_as("SELECT k8s_component_name FROM tenant_services WHERE app_id = ?")
+            .bind(app_id)
+            .fetch_all(&mut *tx)
+            .await
+            .context("reading the target app's component names")?;
+    let port_names: Vec<(String, String)> =
+        sqlx::query_as("SELECT k8s_service_name, service_id FROM service_ports WHERE tenant_id = ?")
+            .bind(tenant_id)
+            .fetch_all(&mut *tx)
+            .await
+            .context("reading the target team's port names")?;
+    let mut taken =
+        TakenNames { component_names: component_names.into_iter().map(|(n,)| n).collect(), ..TakenNames::default() };
+    for (name, service_id) in port_names {
+        taken.port_names.entry(name).or_default().insert(service_id);
+    }
+    Ok(taken)
+}
+
+/// `count` identities whose aliases no component of the store (nor of the batch) uses.
+async fn free_identities(
+    tx: &mut SqliteConnection,
+    count: usize,
+    random: &mut dyn Randomness,
+) -> Result<Vec<Identity>, CopyError> {
+    let mut identities: Vec<Identity> = (0..count).map(|_| Identity::fresh(random)).collect();
+    for _ in 0..copy::MAX_ATTEMPTS {
+        let aliases = json_ids(identities.iter().map(|i| i.service_alias.as_str()));
+        let taken: Vec<(String,)> =
+            sqlx::query_as(concat!("SELECT service_alias FROM tenant_services WHERE service_alias IN ", in_ids!(), ""))
+                .bind(&aliases)
+                .fetch_all(&mut *tx)
+                .await
+                .context("checking new aliases")?;
+        let taken: HashSet<String> = taken.into_iter().map(|(a,)| a).collect();
+        let clashes = copy::clashing_identities(&identities, &taken);
+        if clashes.is_empty() {
+            return Ok(identities);
+        }
+        for index in clashes {
+            identities[index] = Identity::fresh(random);
+        }
+    }
+    Err(copy::PlanError::NamesExhausted { what: "component alias", base: "gr".to_owned() }.into())
+}
+
+async fn insert_component(tx: &mut SqliteConnection, c: &Component) -> Result<(), StoreError> {
+    sqlx::query(concat!(
+        "INSERT INTO tenant_services (",
+        component_columns!(),
+        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
+         ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    ))
+    .bind(&c.service_id)
+    .bind(&c.service_alias)
+    .bind(&c.tenant_id)
+    .bind(&c.service_region)
+    .bind(c.app_id)
+    .bind(&c.service_key)
+    .bind(&c.service_cname)
+    .bind(&c.desc)
+    .bind(&c.category)
+    .bind(&c.version)
+    .bind(c.update_version)
+    .bind(&c.image)
+    .bind(&c.cmd)
+    .bind(c.min_node)
+    .bind(c.min_cpu)
+    .bind(c.container_gpu)
+    .bind(c.min_memory)
+    .bind(&c.extend_method)
+    .bind(&c.code_from)
+    .bind(&c.git_url)
+    .bind(c.git_project_id)
+    .bind(&c.git_full_name)
+    .bind(&c.code_version)
+    .bind(&c.service_type)
+    .bind(c.creater)
+    .bind(&c.language)
+    .bind(c.total_memory)
+    .bind(c.is_service)
+    .bind(&c.service_origin)
+    .bind(c.tenant_service_group_id)
+    .bind(c.open_webhooks)
+    .bind(&c.service_source)
+    .bind(&c.create_status)
+    .bind(&c.check_uuid)
+    .bind(&c.check_event_id)
+    .bind(&c.docker_cmd)
+    .bind(&c.server_type)
+    .bind(c.is_upgrate)
+    .bind(c.build_upgrade)
+    .bind(c.oauth_service_id)
+    .bind(&c.k8s_component_name)
+    .bind(&c.deploy_version)
+    .bind(&c.create_time)
+    .bind(&c.update_time)
+    .execute(&mut *tx)
+    .await
+    .context("inserting a component")?;
+    Ok(())
+}
+
+/// Writes components and everything attached to them. All components go in first, so that
+/// dependencies between them satisfy the foreign keys.
+async fn insert_graphs(tx: &mut SqliteConnection, graphs: &[ComponentGraph]) -> Result<(), StoreError> {
+    for graph in graphs {
+        insert_component(tx, &graph.component).await?;
+    }
+    for graph in graphs {
+        for p in &graph.ports {
+            sqlx::query(
+                "INSERT INTO service_ports (service_id, tenant_id, container_port, protocol, port_alias, is_inner_service, \
+                 is_outer_service, k8s_service_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&p.service_id)
+            .bind(&p.tenant_id)
+            .bind(p.container_port)
+            .bind(&p.protocol)
+            .bind(&p.port_alias)
+            .bind(p.is_inner_service)
+            .bind(p.is_outer_service)
+            .bind(&p.k8s_service_name)
+            .execute(&mut *tx)
+            .await
+            .context("inserting a port")?;
+        }
+        for e in &graph.envs {
+            sqlx::query(
+                "INSERT INTO service_envs (service_id, tenant_id, container_port, name, attr_name, attr_value, is_change, scope) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&e.service_id)
+            .bind(&e.tenant_id)
+            .bind(e.container_port)
+            .bind(&e.name)
+            .bind(&e.attr_name)
+            .bind(&e.attr_value)
+            .bind(e.is_change)
+            .bind(&e.scope)
+            .execute(&mut *tx)
+            .await
+            .context("inserting an environment variable")?;
+        }
+        let mut volume_ids = HashMap::new();
+        for v in &graph.volumes {
+            let result = sqlx::query(
+                "INSERT INTO service_volumes (service_id, volume_name, volume_path, volume_type, volume_capacity, access_mode, \
+                 host_path) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&v.service_id)
+            .bind(&v.volume_name)
+            .bind(&v.volume_path)
+            .bind(&v.volume_type)
+            .bind(v.volume_capacity)
+            .bind(&v.access_mode)
+            .bind(&v.host_path)
+            .execute(&mut *tx)
+            .await
+            .context("inserting a volume")?;
+            volume_ids.insert(v.volume_name.as_str(), result.last_insert_rowid());
+        }
+        for f in &graph.config_files {
+            let Some(volume_id) = volume_ids.get(f.volume_name.as_str()) else {
+                return Err(StoreError {
+                    context: "linking a configuration file to its volume",
+                    source: sqlx::Error::RowNotFound,
+                });
+            };
+            sqlx::query("INSERT INTO service_config_files (service_id, volume_id, volume_name, file_content) VALUES (?, ?, ?, ?)")
+                .bind(&f.service_id)
+                .bind(volume_id)
+                .bind(&f.volume_name)
+                .bind(&f.file_content)
+                .execute(&mut *tx)
+                .await
+                .context("inserting a configuration file")?;
+        }
+        for l in &graph.labels {
+            sqlx::query("INSERT INTO service_labels (service_id, tenant_id, region, label_name, label_value) VALUES (?, ?, ?, ?, ?)")
+                .bind(&l.service_id)
+                .bind(&l.tenant_id)
+                .bind(&l.region)
+                .bind(&l.label_name)
+                .bind(&l.label_value)
+                .execute(&mut *tx)
+                .await
+                .context("inserting a label")?;
+        }
+        for d in &graph.dependencies {
+            sqlx::query("INSERT INTO service_dependencies (service_id, dep_service_id, tenant_id, dep_order) VALUES (?, ?, ?, ?)")
+                .bind(&d.service_id)
+                .bind(&d.dep_service_id)
+                .bind(&d.tenant_id)
+                .bind(d.dep_order)
+                .execute(&mut *tx)
+                .await
+                .context("inserting a dependency")?;
+        }
+        if let Some(a) = &graph.source_auth {
+            sqlx::query("INSERT INTO service_source_auth (service_id, user_name, password) VALUES (?, ?, ?)")
+                .bind(&a.service_id)
+                .bind(&a.user_name)
+                .bind(&a.password)
+                .execute(&mut *tx)
+                .await
+                .context("inserting build-source credentials")?;
+        }
+    }
+    Ok(())
+}
+
+async fn insert_dataset(tx: &mut SqliteConnection, data: &Dataset) -> Result<(), StoreError> {
+    for u in &data.users {
+        sqlx::query("INSERT INTO users (user_id, nick_name, enterprise_id) VALUES (?, ?, ?)")
+            .bind(u.user_id)
+            .bind(&u.nick_name)
+            .bind(&u.enterprise_id)
+            .execute(&mut *tx)
+            .await
+            .context("inserting a user")?;
+    }
+    for k in &data.access_keys {
+        sqlx::query("INSERT INTO user_access_keys (user_id, key_sha256, expire_time) VALUES (?, ?, ?)")
+            .bind(k.user_id)
+            .bind(&k.key_sha256[..])
+            .bind(k.expire_time)
+            .execute(&mut *tx)
+            .await
+            .context("inserting an access key")?;
+    }
+    for r in &data.regions {
+        sqlx::query("INSERT INTO regions (region_name, region_alias, enterprise_id, status) VALUES (?, ?, ?, ?)")
+            .bind(&r.region_name)
+            .bind(&r.region_alias)
+            .bind(&r.enterprise_id)
+            .bind(&r.status)
+            .execute(&mut *tx)
+            .await
+            .context("inserting a region")?;
+    }
+    for t in &data.teams {
+        sqlx::query("INSERT INTO tenants (tenant_id, tenant_name, tenant_alias, enterprise_id) VALUES (?, ?, ?, ?)")
+            .bind(&t.tenant_id)
+            .bind(&t.tenant_name)
+            .bind(&t.tenant_alias)
+            .bind(&t.enterprise_id)
+            .execute(&mut *tx)
+            .await
+            .context("inserting a team")?;
+    }
+    for (tenant_id, user_id) in &data.members {
+        sqlx::query("INSERT INTO tenant_members (tenant_id, user_id) VALUES (?, ?)")
+            .bind(tenant_id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await
+            .context("inserting a team member")?;
+    }
+    for (tenant_id, region_name) in &data.team_regions {
+        sqlx::query("INSERT INTO tenant_regions (tenant_id, region_name, is_init) VALUES (?, ?, 1)")
+            .bind(tenant_id)
+            .bind(region_name)
+            .execute(&mut *tx)
+            .await
+            .context("inserting a team's region")?;
+    }
+    for a in &data.apps {
+        sqlx::query(
+            "INSERT INTO apps (app_id, tenant_id, region_name, app_name, governance_mode) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(a.app_id)
+        .bind(&a.tenant_id)
+        .bind(&a.region_name)
+        .bind(&a.app_name)
+        .bind(&a.governance_mode)
+        .execute(&mut *tx)
+        .await
+        .context("inserting an app")?;
+    }
+    insert_graphs(tx, &data.components).await?;
+    for p in &data.probes {
+        sqlx::query("INSERT INTO service_probes (service_id, mode, scheme, port, path) VALUES (?, ?, ?, ?, ?)")
+            .bind(&p.service_id)
+            .bind(&p.mode)
+            .bind(&p.scheme)
+            .bind(p.port)
+            .bind(&p.path)
+            .execute(&mut *tx)
+            .await
+            .context("inserting a probe")?;
+    }
+    Ok(())
+}

@@ -183,17 +183,17 @@ fn codegen_check() -> anyhow::Result<Outcome> {
     })
 }
 
-/// The workspace's tests: `cargo nextest run` plus doctests when nextest is installed (nextest does
-/// not run doctests), else `cargo test`. `RAINBOND_REQUIRE_TOOLS=1` makes tests that need the npm
-/// tools fail instead of skipping.
+/// The workspace's tests: doctests then `cargo nextest run` when nextest is installed (nextest does
+/// not run doctests; its summary comes last so it closes the log), else `cargo test`.
+/// `RAINBOND_REQUIRE_TOOLS=1` makes tests that need the npm tools fail instead of skipping.
 fn test() -> anyhow::Result<Outcome> {
     if !nextest_available() {
         println!("ci: cargo-nextest is not installed; using cargo test");
         return cargo(&["test", "--workspace"], true);
     }
-    let nextest = cargo(&["nextest", "run", "--workspace", "--no-tests=warn"], true)?;
     let doctests = cargo(&["test", "--workspace", "--doc"], true)?;
-    Ok(match (nextest, doctests) {
+    let nextest = cargo(&["nextest", "run", "--workspace", "--no-tests=warn"], true)?;
+    Ok(match (doctests, nextest) {
         (Outcome::Passed, other) | (other, _) => other,
     })
 }

@@ -9,6 +9,11 @@ use common::*;
 use rainbond_client::Error;
 use rainbond_client::types::{AppCopyCRes, ErrorBody, ServiceBaseInfo};
 
+/// `(team, region, app_id)` of the source app, as in the URL.
+type Source<'a> = (&'a str, &'a str, &'a str);
+/// `(target_team_name, target_region_name, target_app_id)`.
+type Destination<'a> = (&'a str, &'a str, i32);
+
 /// Copies `services` of app 1 (o19p6wen, rainbond) as `key` into the target; the body on success.
 async fn copy(
     server: &TestServer,
@@ -22,8 +27,8 @@ async fn copy(
 async fn copy_from(
     server: &TestServer,
     key: &str,
-    source: (&str, &str, &str),
-    target: (&str, &str, i32),
+    source: Source<'_>,
+    target: Destination<'_>,
     services: &[&str],
 ) -> Result<AppCopyCRes, (u16, ErrorBody)> {
     let result = server
@@ -277,7 +282,7 @@ async fn source_checks_answer_403_404_and_409() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::demo(dir.path()).await;
     let target = (SHOP_TEAM, "rainbond", 2);
-    let cases: &[(&str, (&str, &str, &str), u16, i32)] = &[
+    let cases: &[(&str, Source, u16, i32)] = &[
         (ADMIN, ("no-such-team", "rainbond", "1"), 404, 404),
         (GUEST, (SHOP_TEAM, "rainbond", "1"), 403, 403),
         (ADMIN, (SHOP_TEAM, "no-such-region", "1"), 404, 3000),
@@ -301,7 +306,7 @@ async fn source_checks_answer_403_404_and_409() {
 async fn target_checks_answer_400_and_404() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::demo(dir.path()).await;
-    let cases: &[(&str, (&str, &str, &str), (&str, &str, i32), u16, &str)] = &[
+    let cases: &[(&str, Source, Destination, u16, &str)] = &[
         (ADMIN, (SHOP_TEAM, "rainbond", "1"), ("no-such-team", "rainbond", 2), 404, "target team"),
         (GUEST, (BLOG_TEAM, "rainbond", "4"), (SHOP_TEAM, "rainbond", 2), 404, "target team"),
         (ADMIN, (SHOP_TEAM, "rainbond", "1"), (BLOG_TEAM, "rainbond-east", 4), 404, "target team"),

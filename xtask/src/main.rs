@@ -8,6 +8,7 @@
 
 mod ci;
 mod codegen;
+mod demo;
 mod tools;
 mod workspace;
 
@@ -29,6 +30,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The main job: serve the demo data and copy app 1 into app 2 with the generated client.
+    Demo,
     /// Regenerate the client and server bindings from openapi.yaml.
     Codegen(codegen::Args),
     /// Compare openapi.yaml with what the Rust code says the API is (`rainbond-check check`).
@@ -54,6 +57,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo => demo::run(),
         Command::Codegen(args) => codegen::run(&args),
         Command::Check { args } => workspace::run_binary("rainbond-check", &prepend("check", args)),
         Command::Diff { args } => workspace::run_binary("rainbond-check", &prepend("diff", args)),

@@ -68,6 +68,9 @@ pub struct GeneratedFile {
 /// Every file generated from `spec`: the client module and the server's generated folder.
 pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, CodegenError> {
     let spec_name = spec_display_name(spec);
+    // The server generator checks the spec's shape first: its errors point at the offending
+    // line, where progenitor would panic on some of the same problems.
+    let server_files = server::generate(spec)?;
     let mut files = vec![GeneratedFile {
         path: CLIENT_OUTPUT.to_owned(),
         contents: render("progenitor", &spec_name, client::generate_tokens(spec)?)?,
@@ -76,7 +79,7 @@ pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, CodegenError> {
         path: CLIENT_SCHEMAS_OUTPUT.to_owned(),
         contents: render("rainbond-codegen", &spec_name, client::schema_registry_tokens(spec))?,
     });
-    for (name, tokens) in server::generate(spec)? {
+    for (name, tokens) in server_files {
         files.push(GeneratedFile {
             path: format!("{SERVER_OUTPUT_DIR}/{name}"),
             contents: render("rainbond-codegen", &spec_name, tokens)?,

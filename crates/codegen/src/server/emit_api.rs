@@ -65,7 +65,8 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
         quote!(models::#name)
     });
 
-    let per_operation = api.operations.iter().map(emit_operation_types);
+    let inline_models: BTreeSet<String> = api.models.iter().filter(|m| m.inline).map(|m| m.name.clone()).collect();
+    let per_operation = api.operations.iter().map(|op| emit_operation_types(op, &inline_models));
     let trait_methods = api.operations.iter().map(emit_trait_method);
     let handlers = api.operations.iter().map(|op| emit_handler(api, op, &validating, error_ty.as_ref()));
 
@@ -293,7 +294,7 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
 }
 
 /// The parameter structs and the response enum of one operation.
-fn emit_operation_types(op: &Operation) -> TokenStream {
+fn emit_operation_types(op: &Operation, inline_models: &BTreeSet<String>) -> TokenStream {
     let fn_name = &op.fn_name;
     let mut out = TokenStream::new();
     for (params, suffix, location) in
@@ -304,7 +305,7 @@ fn emit_operation_types(op: &Operation) -> TokenStream {
         }
         let name = format_ident!("{}{}", op.type_stem, suffix);
         let doc = doc_lines(&format!("{suffix} parameters of [`Api::{fn_name}`]."));
-        let fields = params.iter().map(emit_param_field);
+        let fields = params.iter().map(|p| emit_param_field(p, inline_models));
         out.extend(quote! {
             #doc
             #[derive(Debug, Clone, PartialEq, serde::Deserialize, utoipa::IntoParams)]
@@ -401,8 +402,13 @@ fn emit_operation_types(op: &Operation) -> TokenStream {
     out
 }
 
-fn emit_param_field(param: &Param) -> TokenStream {
+fn emit_param_field(param: &Param, inline_models: &BTreeSet<String>) -> TokenStream {
     let ident = ident(&param.ident);
+    // An enum defined inside the parameter is not a component: utoipa must inline its schema.
+    let inline = match &param.ty {
+        TypeRef::Named(name) if inline_models.contains(name) => quote!(#[param(inline)]),
+        _ => TokenStream::new(),
+    };
     let name = &param.name;
     let rename = if param.ident != param.name { quote!(#[serde(rename = #name)]) } else { TokenStream::new() };
     let doc = param.description.as_deref().map(doc_lines).unwrap_or_default();
@@ -411,6 +417,7 @@ fn emit_param_field(param: &Param) -> TokenStream {
     quote! {
         #doc
         #rename
+        #inline
         pub #ident: #ty,
     }
 }

@@ -318,24 +318,27 @@ fn emit_field(field: &Field, inline_models: &BTreeSet<String>, support: &mut Sup
 }
 
 fn constraint_attrs(field: &Field) -> TokenStream {
+    // Unsuffixed literals: utoipa wants `usize` lengths and `f64` bounds, schemars any number.
     let c = &field.constraints;
+    let count = |n: u64| proc_macro2::Literal::u64_unsuffixed(n);
+    let bound = |x: f64| proc_macro2::Literal::f64_unsuffixed(x);
     let mut utoipa = Vec::new();
     let mut schemars = Vec::new();
     if c.min_length.is_some() || c.max_length.is_some() || c.min_items.is_some() || c.max_items.is_some() {
         let mut length = Vec::new();
-        if let Some(n) = c.min_length {
+        if let Some(n) = c.min_length.map(count) {
             utoipa.push(quote!(min_length = #n));
             length.push(quote!(min = #n));
         }
-        if let Some(n) = c.max_length {
+        if let Some(n) = c.max_length.map(count) {
             utoipa.push(quote!(max_length = #n));
             length.push(quote!(max = #n));
         }
-        if let Some(n) = c.min_items {
+        if let Some(n) = c.min_items.map(count) {
             utoipa.push(quote!(min_items = #n));
             length.push(quote!(min = #n));
         }
-        if let Some(n) = c.max_items {
+        if let Some(n) = c.max_items.map(count) {
             utoipa.push(quote!(max_items = #n));
             length.push(quote!(max = #n));
         }
@@ -343,11 +346,11 @@ fn constraint_attrs(field: &Field) -> TokenStream {
     }
     if c.minimum.is_some() || c.maximum.is_some() {
         let mut range = Vec::new();
-        if let Some(x) = c.minimum {
+        if let Some(x) = c.minimum.map(bound) {
             utoipa.push(quote!(minimum = #x));
             range.push(quote!(min = #x));
         }
-        if let Some(x) = c.maximum {
+        if let Some(x) = c.maximum.map(bound) {
             utoipa.push(quote!(maximum = #x));
             range.push(quote!(max = #x));
         }
@@ -373,24 +376,26 @@ fn emit_validate(name: &proc_macro2::Ident, fields: &[Field], validating: &BTree
             _ => quote!(self.#ident.as_ref()),
         };
         let c = &field.constraints;
+        let count = |n: u64| proc_macro2::Literal::u64_unsuffixed(n);
+        let bound = |x: f64| proc_macro2::Literal::f64_unsuffixed(x);
         let mut body = Vec::new();
-        if let Some(n) = c.min_length {
-            body.push(quote!(if value.chars().count() < #n as usize { errors.push(format!("{path}: must be at least {} characters long", #n)); }));
+        if let Some(n) = c.min_length.map(count) {
+            body.push(quote!(if value.chars().count() < #n { errors.push(format!("{path}: must be at least {} characters long", #n)); }));
         }
-        if let Some(n) = c.max_length {
-            body.push(quote!(if value.chars().count() > #n as usize { errors.push(format!("{path}: must be at most {} characters long", #n)); }));
+        if let Some(n) = c.max_length.map(count) {
+            body.push(quote!(if value.chars().count() > #n { errors.push(format!("{path}: must be at most {} characters long", #n)); }));
         }
-        if let Some(x) = c.minimum {
+        if let Some(x) = c.minimum.map(bound) {
             body.push(quote!(if (*value as f64) < #x { errors.push(format!("{path}: must be at least {}", #x)); }));
         }
-        if let Some(x) = c.maximum {
+        if let Some(x) = c.maximum.map(bound) {
             body.push(quote!(if (*value as f64) > #x { errors.push(format!("{path}: must be at most {}", #x)); }));
         }
-        if let Some(n) = c.min_items {
-            body.push(quote!(if value.len() < #n as usize { errors.push(format!("{path}: must have at least {} items", #n)); }));
+        if let Some(n) = c.min_items.map(count) {
+            body.push(quote!(if value.len() < #n { errors.push(format!("{path}: must have at least {} items", #n)); }));
         }
-        if let Some(n) = c.max_items {
-            body.push(quote!(if value.len() > #n as usize { errors.push(format!("{path}: must have at most {} items", #n)); }));
+        if let Some(n) = c.max_items.map(count) {
+            body.push(quote!(if value.len() > #n { errors.push(format!("{path}: must have at most {} items", #n)); }));
         }
         match &field.ty {
             TypeRef::Named(_) if nested.is_some() => body.push(quote!(Validate::validate(value, &path, errors);)),

@@ -8,13 +8,16 @@ use clap::{Args as _, FromArgMatches as _, ValueEnum};
 
 use crate::{EXIT_FAILURE, EXIT_FINDING, codegen, tools, workspace};
 
+/// Comma-separated steps to leave out, in addition to `--skip`.
+const SKIP_ENV: &str = "RAINBOND_CI_SKIP";
+
 /// Options of `cargo xtask ci`.
 #[derive(clap::Args)]
 #[command(after_help = "Steps, in order: tools, codegen, lint-spec, fmt, clippy, test, check, diff.\n\n\
 Exit codes: 0 every step passed or was skipped, 1 a step failed, 3 a step could not run.")]
 pub struct Args {
-    /// Leave out a step (repeatable). Also read from RAINBOND_CI_SKIP, comma-separated.
-    #[arg(long, value_name = "STEP", env = "RAINBOND_CI_SKIP", value_delimiter = ',')]
+    /// Leave out a step (repeatable). RAINBOND_CI_SKIP (comma-separated steps) adds to it.
+    #[arg(long, value_name = "STEP")]
     skip: Vec<Step>,
     /// Run only this step (repeatable); --skip still applies.
     #[arg(long, value_name = "STEP")]
@@ -82,11 +85,12 @@ impl Outcome {
 
 /// `cargo xtask ci`.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let skip: Vec<Step> = args.skip.iter().copied().chain(skipped_by_env()?).collect();
     let selected: Vec<Step> = Step::value_variants()
         .iter()
         .copied()
         .filter(|step| args.only.is_empty() || args.only.contains(step))
-        .filter(|step| !args.skip.contains(step))
+        .filter(|step| !skip.contains(step))
         .collect();
     let left_out: Vec<Step> = Step::value_variants().iter().copied().filter(|step| !selected.contains(step)).collect();
     println!("ci: steps: {}", join(&selected));
@@ -113,6 +117,23 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(summarize(&results, &selected, started.elapsed()))
+}
+
+/// The steps named in `RAINBOND_CI_SKIP` (comma-separated; unset or empty skips nothing).
+fn skipped_by_env() -> anyhow::Result<Vec<Step>> {
+    let Some(value) = std::env::var_os(SKIP_ENV) else { return Ok(Vec::new()) };
+    let value = value.into_string().map_err(|_| anyhow::anyhow!("{SKIP_ENV} is not valid UTF-8"))?;
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(|name| {
+            Step::from_str(name, true).map_err(|_| {
+                let known: Vec<String> = Step::value_variants().iter().map(|step| step.name()).collect();
+                anyhow::anyhow!("{SKIP_ENV}: unknown step `{name}` (steps: {})", known.join(", "))
+            })
+        })
+        .collect()
 }
 
 /// Step names, comma-separated.

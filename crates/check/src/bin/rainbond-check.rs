@@ -1,0 +1,177 @@
+//! `rainbond-check`: compares openapi.yaml with the Rust code (`check`) and classifies what a
+//! spec edit breaks (`diff`). Reached as `cargo xtask check` and `cargo xtask diff`.
+//!
+//! Exit codes: 0 clean (no drift, nothing breaking); 1 drift (`check`) or a breaking change
+//! (`diff`); 2 usage error; 3 could not run (unreadable or invalid spec, git failure).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use rainbond_check::render::{self, Format};
+use rainbond_check::{CheckOptions, CodeView, DiffOptions, Spec};
+
+/// Drift (`check`) or a breaking change (`diff`).
+const EXIT_FINDING: u8 = 1;
+/// The command could not run.
+const EXIT_FAILURE: u8 = 3;
+
+#[derive(Parser)]
+#[command(
+    name = "rainbond-check",
+    version,
+    about = "Contract checks: openapi.yaml against the Rust code, and what a spec edit breaks",
+    after_help = "Exit codes: 0 clean, 1 drift or breaking change, 2 usage error, 3 could not run."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compare the spec with the server's utoipa document and the server's and client's schemars schemas.
+    Check(CheckArgs),
+    /// Classify the changes between two versions of the spec, on the wire and in the client's Rust API.
+    Diff(DiffArgs),
+}
+
+#[derive(Clone, Copy, Default, ValueEnum)]
+enum FormatArg {
+    /// Human text.
+    #[default]
+    Text,
+    /// One JSON document (see README.md for its shape).
+    Json,
+    /// GitHub Actions annotations (`::error file=...,line=...::`).
+    Github,
+}
+
+impl From<FormatArg> for Format {
+    fn from(format: FormatArg) -> Self {
+        match format {
+            FormatArg::Text => Format::Text,
+            FormatArg::Json => Format::Json,
+            FormatArg::Github => Format::Github,
+        }
+    }
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// The spec.
+    #[arg(long, default_value = "openapi.yaml")]
+    spec: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: FormatArg,
+    /// Also compare descriptions, summaries and titles.
+    #[arg(long)]
+    descriptions: bool,
+    /// List what a source could not verify, and why.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+#[derive(Clone, Copy, Default, ValueEnum)]
+enum FailOn {
+    /// Fail on ERR changes.
+    #[default]
+    Err,
+    /// Fail on ERR and WARN changes.
+    Warn,
+}
+
+#[derive(Args)]
+struct DiffArgs {
+    /// The old spec file.
+    #[arg(required_unless_present = "base", requires = "new", conflicts_with = "base")]
+    old: Option<PathBuf>,
+    /// The new spec file.
+    #[arg(requires = "old")]
+    new: Option<PathBuf>,
+    /// Compare the spec at this git revision (`git show REV:openapi.yaml`) with the working tree.
+    /// A revision missing from a shallow clone exits 3 with instructions.
+    #[arg(long, value_name = "GIT_REV")]
+    base: Option<String>,
+    /// The spec in the working tree (with --base).
+    #[arg(long, default_value = "openapi.yaml")]
+    spec: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: FormatArg,
+    /// The lowest wire level that makes the command fail.
+    #[arg(long, value_enum, default_value_t)]
+    fail_on: FailOn,
+    /// Also fail when the generated client's Rust API breaks.
+    #[arg(long)]
+    fail_on_rust_breaking: bool,
+    /// The client crate's manifest, for its current version [default: crates/client/Cargo.toml
+    /// next to the spec].
+    #[arg(long)]
+    client_manifest: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check(args) => run_check(&args),
+        Command::Diff(args) => run_diff(&args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("rainbond-check: error: {err:#}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+fn run_check(args: &CheckArgs) -> anyhow::Result<u8> {
+    let spec = Spec::load(&args.spec)?;
+    let code = CodeView::current()?;
+    let report = rainbond_check::check(&spec, &code, &CheckOptions { descriptions: args.descriptions });
+    print!("{}", render::check_report(&report, args.format.into(), args.verbose));
+    Ok(if report.is_clean() { 0 } else { EXIT_FINDING })
+}
+
+fn run_diff(args: &DiffArgs) -> anyhow::Result<u8> {
+    let (old, new) = match (&args.old, &args.new, &args.base) {
+        (Some(old), Some(new), _) => (Spec::load(old)?, Spec::load(new)?),
+        (_, _, Some(base)) => {
+            let text = rainbond_check::git::file_at_revision(base, &args.spec)?;
+            let old = Spec::parse(format!("{}@{base}", args.spec.display()), &text)?;
+            (old, Spec::load(&args.spec)?)
+        }
+        _ => anyhow::bail!("give OLD and NEW, or --base GIT_REV"),
+    };
+    let client_version = client_version(args, &new.path)?;
+    let report = rainbond_check::diff(&old, &new, &DiffOptions { client_version });
+    let file = new.path.display().to_string();
+    print!("{}", render::diff_report(&report, args.format.into(), &file));
+    let wire_fails = match args.fail_on {
+        FailOn::Err => report.is_breaking(),
+        FailOn::Warn => report.is_breaking() || report.count(rainbond_check::wire::Level::Warn) > 0,
+    };
+    let rust_fails = args.fail_on_rust_breaking && report.rust_api.is_breaking();
+    Ok(if wire_fails || rust_fails { EXIT_FINDING } else { 0 })
+}
+
+/// The client's version from its manifest: `--client-manifest`, else `crates/client/Cargo.toml`
+/// under the current folder or next to the new spec; unknown (with a note) when there is none.
+fn client_version(args: &DiffArgs, new_spec: &Path) -> anyhow::Result<Option<semver::Version>> {
+    if let Some(manifest) = &args.client_manifest {
+        let version = rainbond_check::diff::crate_version(manifest)
+            .with_context(|| format!("reading the client's version from {}", manifest.display()))?;
+        return Ok(Some(version));
+    }
+    const DEFAULT: &str = "crates/client/Cargo.toml";
+    let next_to_spec = new_spec.parent().filter(|p| !p.as_os_str().is_empty()).map(|p| p.join(DEFAULT));
+    let Some(manifest) = [Some(PathBuf::from(DEFAULT)), next_to_spec].into_iter().flatten().find(|m| m.is_file())
+    else {
+        eprintln!("rainbond-check: note: no {DEFAULT} here or next to the spec; the release is named by level only");
+        return Ok(None);
+    };
+    Ok(Some(rainbond_check::diff::crate_version(&manifest)?))
+}

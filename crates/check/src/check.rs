@@ -1,0 +1,892 @@
+//! `check`: the spec against what the code says.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use rainbond_codegen::Spec;
+use rainbond_codegen::spec::escape_token;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::code::{CodeView, Source};
+use crate::openapi::{self, Operation};
+use crate::pointer::subject;
+use crate::schema::{self, Additional, Node, Shape};
+
+/// What to compare beyond the contract itself.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// Also compare descriptions, summaries and (where the source can say them) titles.
+    pub descriptions: bool,
+}
+
+/// The kind of a difference between the spec and the code. "Missing" means the spec has it and
+/// the code does not; "extra" means the code has it and the spec does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingKind {
+    /// An operation (method + path) of the spec that the code does not serve.
+    MissingOperation,
+    /// An operation the code serves that the spec does not have.
+    ExtraOperation,
+    /// The operation's `operationId` differs.
+    OperationIdMismatch,
+    /// A parameter (name + location) of the spec that the code does not take.
+    MissingParameter,
+    /// A parameter the code takes that the spec does not have.
+    ExtraParameter,
+    /// A parameter differs in location or `required`.
+    ParameterMismatch,
+    /// The spec has a request body and the code does not.
+    MissingRequestBody,
+    /// The code takes a request body and the spec does not.
+    ExtraRequestBody,
+    /// A response status of the spec that the code does not document.
+    MissingResponse,
+    /// A response status the code documents and the spec does not.
+    ExtraResponse,
+    /// The media types of a request body or response differ.
+    MediaTypeMismatch,
+    /// An operation's effective security requirement, or a security scheme, differs.
+    SecurityMismatch,
+    /// A schema under `components/schemas` that the code does not have.
+    MissingSchema,
+    /// A schema the code has that the spec does not.
+    ExtraSchema,
+    /// A property of the spec that the code's schema does not have.
+    MissingProperty,
+    /// A property of the code's schema that the spec does not have.
+    ExtraProperty,
+    /// The JSON types differ.
+    TypeMismatch,
+    /// The `format` differs.
+    FormatMismatch,
+    /// A property (or request body) is required on one side and optional on the other.
+    RequiredMismatch,
+    /// `null` is allowed on one side only.
+    NullableMismatch,
+    /// `readOnly` differs.
+    ReadonlyMismatch,
+    /// `writeOnly` differs.
+    WriteonlyMismatch,
+    /// The allowed values differ.
+    EnumMismatch,
+    /// A string, number or array constraint (`maxLength`, `minimum`, `pattern`, ...) differs.
+    ConstraintMismatch,
+    /// `additionalProperties` differs.
+    AdditionalPropertiesMismatch,
+    /// `oneOf`/`anyOf` alternatives differ in number.
+    CompositionMismatch,
+    /// A description or summary differs (only with descriptions on).
+    DescriptionMismatch,
+    /// A title differs (only with descriptions on, and only for sources that carry titles).
+    TitleMismatch,
+}
+
+impl FindingKind {
+    /// The kebab-case name used in every output format.
+    pub fn name(self) -> String {
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    }
+
+    /// Every kind, in declaration order.
+    pub const ALL: [FindingKind; 28] = [
+        FindingKind::MissingOperation,
+        FindingKind::ExtraOperation,
+        FindingKind::OperationIdMismatch,
+        FindingKind::MissingParameter,
+        FindingKind::ExtraParameter,
+        FindingKind::ParameterMismatch,
+        FindingKind::MissingRequestBody,
+        FindingKind::ExtraRequestBody,
+        FindingKind::MissingResponse,
+        FindingKind::ExtraResponse,
+        FindingKind::MediaTypeMismatch,
+        FindingKind::SecurityMismatch,
+        FindingKind::MissingSchema,
+        FindingKind::ExtraSchema,
+        FindingKind::MissingProperty,
+        FindingKind::ExtraProperty,
+        FindingKind::TypeMismatch,
+        FindingKind::FormatMismatch,
+        FindingKind::RequiredMismatch,
+        FindingKind::NullableMismatch,
+        FindingKind::ReadonlyMismatch,
+        FindingKind::WriteonlyMismatch,
+        FindingKind::EnumMismatch,
+        FindingKind::ConstraintMismatch,
+        FindingKind::AdditionalPropertiesMismatch,
+        FindingKind::CompositionMismatch,
+        FindingKind::DescriptionMismatch,
+        FindingKind::TitleMismatch,
+    ];
+}
+
+/// One difference between the spec and the code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// What differs.
+    pub kind: FindingKind,
+    /// JSON pointer into the spec: the node that differs, or where the missing node would be.
+    pub pointer: String,
+    /// 1-based line in the spec: of the node, or of its nearest existing ancestor.
+    pub line: Option<usize>,
+    /// What the pointer names, in words: `ServiceBaseInfo.desc`, `POST /x request body`.
+    pub subject: String,
+    /// What the spec says.
+    pub spec: String,
+    /// What the code says.
+    pub code: String,
+    /// The code sources that say it.
+    pub sources: Vec<Source>,
+}
+
+/// A facet a source cannot express, so the check could not verify it there (the other sources
+/// still do).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unverified {
+    /// The source that cannot say it.
+    pub source: Source,
+    /// The facet: `required`, `nullable`, `readOnly`, `title`, ...
+    pub facet: &'static str,
+    /// Why the source cannot say it.
+    pub reason: &'static str,
+    /// The spec nodes concerned.
+    pub pointers: Vec<String>,
+}
+
+/// Counts of what was compared.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Compared {
+    /// Operations of the spec.
+    pub operations: usize,
+    /// Schemas under `components/schemas` of the spec.
+    pub schemas: usize,
+    /// The sources compared.
+    pub sources: Vec<Source>,
+}
+
+/// The result of [`check`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The spec file, as given.
+    pub spec: String,
+    /// The differences, sorted by line.
+    pub findings: Vec<Finding>,
+    /// What some source could not verify.
+    pub unverified: Vec<Unverified>,
+    /// What was compared.
+    pub compared: Compared,
+}
+
+impl Report {
+    /// Whether the spec and the code agree.
+    pub fn is_clean(&self) -> bool {
+        self.findings.is_empty()
+    }
+}
+
+/// Compares `spec` with every source of `code`.
+pub fn check(spec: &Spec, code: &CodeView, options: &CheckOptions) -> Report {
+    let mut collector = Collector::default();
+    let spec_schemas: BTreeSet<String> = spec_schema_names(&spec.document).into_iter().collect();
+
+    let openapi_components: BTreeSet<String> = Node::at(&code.server_openapi, "/components/schemas")
+        .map(|schemas| schemas.members().into_iter().map(|(name, _)| name).collect())
+        .unwrap_or_default();
+    let mut comparer =
+        Comparer::new(spec, Source::ServerOpenapi, options, &spec_schemas, &openapi_components, &mut collector);
+    comparer.operations(&code.server_openapi);
+    comparer.security_schemes(&code.server_openapi);
+    comparer.document_components(&code.server_openapi);
+
+    for source in [Source::ServerSchemars, Source::ClientSchemars] {
+        let registry = code.registry(source).unwrap_or_default();
+        let names: BTreeSet<String> = registry.iter().map(|(name, _)| name.clone()).collect();
+        let mut comparer = Comparer::new(spec, source, options, &spec_schemas, &names, &mut collector);
+        comparer.registry(registry);
+    }
+
+    collector.into_report(spec, spec_schemas.len())
+}
+
+fn spec_schema_names(document: &Value) -> Vec<String> {
+    Node::at(document, "/components/schemas")
+        .map(|schemas| schemas.members().into_iter().map(|(name, _)| name).collect())
+        .unwrap_or_default()
+}
+
+#[derive(Default)]
+struct Collector {
+    findings: BTreeMap<(FindingKind, String, String, String), BTreeSet<Source>>,
+    unverified: BTreeMap<(Source, &'static str, &'static str), BTreeSet<String>>,
+    operations: usize,
+}
+
+impl Collector {
+    fn into_report(self, spec: &Spec, schemas: usize) -> Report {
+        let mut findings: Vec<Finding> = self
+            .findings
+            .into_iter()
+            .map(|((kind, pointer, spec_text, code_text), sources)| Finding {
+                kind,
+                line: spec.line(&pointer),
+                subject: subject(&pointer),
+                pointer,
+                spec: spec_text,
+                code: code_text,
+                sources: sources.into_iter().collect(),
+            })
+            .collect();
+        findings.sort_by(|a, b| (a.line, &a.pointer, a.kind).cmp(&(b.line, &b.pointer, b.kind)));
+        let unverified = self
+            .unverified
+            .into_iter()
+            .map(|((source, facet, reason), pointers)| Unverified {
+                source,
+                facet,
+                reason,
+                pointers: pointers.into_iter().collect(),
+            })
+            .collect();
+        Report {
+            spec: spec.path.display().to_string(),
+            findings,
+            unverified,
+            compared: Compared { operations: self.operations, schemas, sources: Source::ALL.to_vec() },
+        }
+    }
+}
+
+/// Why the client's schemas cannot say some facets (typify 0.8 + schemars 0.8).
+const CLIENT_REQUIRED_NULLABLE: &str = "typify makes a required nullable property an `Option` with \
+     `deserialize_with`, and schemars 0.8 reports every `Option` as optional";
+const CLIENT_OPTIONAL_NULLABLE: &str = "typify makes an optional property an `Option` that is skipped \
+     when `None` and accepts `null`, so schemars 0.8 reports it as nullable either way";
+const CLIENT_READ_ONLY: &str = "typify ignores readOnly and writeOnly (one type serves requests and responses)";
+const OPENAPI_TITLES: &str = "utoipa 6 writes no titles for properties";
+const CLIENT_TITLES: &str = "typify keeps no titles";
+
+/// Context of a schema comparison that only the parent knows.
+#[derive(Clone, Copy, Default)]
+struct Place {
+    /// The schema is a property that the code marks optional.
+    optional_in_code: bool,
+    /// The schema is the root of a schemars registry entry.
+    registry_root: bool,
+}
+
+struct Comparer<'c> {
+    spec: &'c Spec,
+    source: Source,
+    options: &'c CheckOptions,
+    /// Names that both the spec and this source define: a reference to one of them on both
+    /// sides is compared once, at the component.
+    shared: BTreeSet<String>,
+    spec_schemas: &'c BTreeSet<String>,
+    code_schemas: &'c BTreeSet<String>,
+    out: &'c mut Collector,
+    visited: HashSet<(String, String)>,
+}
+
+impl<'c> Comparer<'c> {
+    fn new(
+        spec: &'c Spec,
+        source: Source,
+        options: &'c CheckOptions,
+        spec_schemas: &'c BTreeSet<String>,
+        code_schemas: &'c BTreeSet<String>,
+        out: &'c mut Collector,
+    ) -> Self {
+        Comparer {
+            spec,
+            source,
+            options,
+            shared: spec_schemas.intersection(code_schemas).cloned().collect(),
+            spec_schemas,
+            code_schemas,
+            out,
+            visited: HashSet::new(),
+        }
+    }
+
+    fn finding(&mut self, kind: FindingKind, pointer: &str, spec: impl Into<String>, code: impl Into<String>) {
+        self.out.findings.entry((kind, pointer.to_owned(), spec.into(), code.into())).or_default().insert(self.source);
+    }
+
+    fn unverified(&mut self, facet: &'static str, reason: &'static str, pointer: &str) {
+        self.out.unverified.entry((self.source, facet, reason)).or_default().insert(pointer.to_owned());
+    }
+
+    // ---- components -------------------------------------------------------------------------
+
+    fn document_components(&mut self, code_doc: &Value) {
+        for name in self.spec_schemas.clone() {
+            let pointer = format!("/components/schemas/{}", escape_token(&name));
+            let code = Node::at(code_doc, &pointer);
+            self.component(&name, &pointer, code, Place::default());
+        }
+        self.extra_schemas();
+    }
+
+    fn registry(&mut self, registry: &[(String, Value)]) {
+        for name in self.spec_schemas.clone() {
+            let pointer = format!("/components/schemas/{}", escape_token(&name));
+            let code = registry.iter().find(|(key, _)| *key == name).and_then(|(_, root)| Node::at(root, ""));
+            self.component(&name, &pointer, code, Place { registry_root: true, ..Place::default() });
+        }
+        self.extra_schemas();
+    }
+
+    fn component(&mut self, name: &str, pointer: &str, code: Option<Node<'_>>, place: Place) {
+        let Some(spec_node) = Node::at(&self.spec.document, pointer) else { return };
+        match code {
+            Some(code) => self.schema(&spec_node, &code, place),
+            None => self.finding(FindingKind::MissingSchema, pointer, format!("schema {name}"), "absent"),
+        }
+    }
+
+    fn extra_schemas(&mut self) {
+        for name in self.code_schemas.difference(self.spec_schemas).cloned().collect::<Vec<_>>() {
+            let pointer = format!("/components/schemas/{}", escape_token(&name));
+            self.finding(FindingKind::ExtraSchema, &pointer, "absent", format!("schema {name}"));
+        }
+    }
+
+    fn security_schemes(&mut self, code_doc: &Value) {
+        let spec_schemes = Node::at(&self.spec.document, "/components/securitySchemes");
+        let code_schemes = Node::at(code_doc, "/components/securitySchemes");
+        let spec_list = spec_schemes.as_ref().map(Node::members).unwrap_or_default();
+        let code_list = code_schemes.as_ref().map(Node::members).unwrap_or_default();
+        for (name, spec_scheme) in &spec_list {
+            let spec_scheme = spec_scheme.resolved();
+            match code_list.iter().find(|(key, _)| key == name) {
+                None => self.finding(
+                    FindingKind::SecurityMismatch,
+                    &spec_scheme.pointer,
+                    scheme_text(&spec_scheme),
+                    "absent",
+                ),
+                Some((_, code_scheme)) => {
+                    let code_scheme = code_scheme.resolved();
+                    for field in ["type", "in", "name", "scheme", "bearerFormat", "openIdConnectUrl", "flows"] {
+                        let (s, c) = (spec_scheme.value.get(field), code_scheme.value.get(field));
+                        let equal = match (s, c) {
+                            (Some(Value::String(a)), Some(Value::String(b))) => a.eq_ignore_ascii_case(b),
+                            _ => s == c,
+                        };
+                        if !equal {
+                            let pointer = format!("{}/{field}", spec_scheme.pointer);
+                            self.finding(
+                                FindingKind::SecurityMismatch,
+                                &pointer,
+                                field_text(field, s),
+                                field_text(field, c),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        for (name, code_scheme) in &code_list {
+            if !spec_list.iter().any(|(key, _)| key == name) {
+                let pointer = format!("/components/securitySchemes/{}", escape_token(name));
+                self.finding(FindingKind::SecurityMismatch, &pointer, "absent", scheme_text(&code_scheme.resolved()));
+            }
+        }
+    }
+
+    // ---- operations ---------------------------------------------------------------------------
+
+    fn operations(&mut self, code_doc: &Value) {
+        let spec_doc = &self.spec.document;
+        let spec_ops = openapi::operations(spec_doc);
+        let code_ops = openapi::operations(code_doc);
+        self.out.operations = spec_ops.len();
+        for spec_op in &spec_ops {
+            match code_ops.iter().find(|code_op| code_op.key() == spec_op.key()) {
+                None => self.finding(FindingKind::MissingOperation, &spec_op.node.pointer, spec_op.label(), "absent"),
+                Some(code_op) => self.operation(spec_op, code_op),
+            }
+        }
+        for code_op in &code_ops {
+            if !spec_ops.iter().any(|spec_op| spec_op.key() == code_op.key()) {
+                let pointer = openapi::operation_pointer(&code_op.path, code_op.method);
+                self.finding(FindingKind::ExtraOperation, &pointer, "absent", code_op.label());
+            }
+        }
+    }
+
+    fn operation(&mut self, spec_op: &Operation<'_>, code_op: &Operation<'_>) {
+        let id_pointer = format!("{}/operationId", spec_op.node.pointer);
+        if spec_op.operation_id() != code_op.operation_id() {
+            self.finding(
+                FindingKind::OperationIdMismatch,
+                &id_pointer,
+                optional_text(spec_op.operation_id()),
+                optional_text(code_op.operation_id()),
+            );
+        }
+        if self.options.descriptions {
+            for field in ["summary", "description"] {
+                self.text_field(FindingKind::DescriptionMismatch, &spec_op.node, &code_op.node, field);
+            }
+        }
+        self.parameters(spec_op, code_op);
+        self.request_body(spec_op, code_op);
+        self.responses(spec_op, code_op);
+
+        let (spec_security, spec_pointer) = spec_op.security();
+        let (code_security, _) = code_op.security();
+        if spec_security != code_security {
+            self.finding(
+                FindingKind::SecurityMismatch,
+                &spec_pointer,
+                openapi::security_text(&spec_security),
+                openapi::security_text(&code_security),
+            );
+        }
+    }
+
+    fn parameters(&mut self, spec_op: &Operation<'_>, code_op: &Operation<'_>) {
+        let spec_params = spec_op.parameters();
+        let code_params = code_op.parameters();
+        let mut unmatched_code: Vec<_> = code_params.iter().collect();
+        for spec_param in &spec_params {
+            let exact = unmatched_code
+                .iter()
+                .position(|c| c.name == spec_param.name && c.location == spec_param.location)
+                .or_else(|| unmatched_code.iter().position(|c| c.name == spec_param.name));
+            let Some(index) = exact else {
+                self.finding(
+                    FindingKind::MissingParameter,
+                    &spec_param.node.pointer,
+                    format!("{} parameter {}", spec_param.location, spec_param.name),
+                    "absent",
+                );
+                continue;
+            };
+            let code_param = unmatched_code.remove(index);
+            let pointer = &spec_param.node.pointer;
+            if code_param.location != spec_param.location {
+                self.finding(
+                    FindingKind::ParameterMismatch,
+                    &format!("{pointer}/in"),
+                    format!("in {}", spec_param.location),
+                    format!("in {}", code_param.location),
+                );
+            }
+            if code_param.required != spec_param.required {
+                self.finding(
+                    FindingKind::ParameterMismatch,
+                    &format!("{pointer}/required"),
+                    required_text(spec_param.required),
+                    required_text(code_param.required),
+                );
+            }
+            if self.options.descriptions {
+                self.text_field(FindingKind::DescriptionMismatch, &spec_param.node, &code_param.node, "description");
+            }
+            match (spec_param.node.child("schema"), code_param.node.child("schema")) {
+                (Some(s), Some(c)) => self.schema(&s, &c, Place::default()),
+                (Some(s), None) => {
+                    self.finding(FindingKind::TypeMismatch, &s.pointer, Shape::of(&s).summary(), "no schema")
+                }
+                _ => {}
+            }
+        }
+        let holder = if spec_op.path_item.child("parameters").is_some() { &spec_op.path_item } else { &spec_op.node };
+        for code_param in unmatched_code {
+            let pointer = format!("{}/parameters", holder.pointer);
+            self.finding(
+                FindingKind::ExtraParameter,
+                &pointer,
+                "absent",
+                format!("{} parameter {}", code_param.location, code_param.name),
+            );
+        }
+    }
+
+    fn request_body(&mut self, spec_op: &Operation<'_>, code_op: &Operation<'_>) {
+        match (spec_op.request_body(), code_op.request_body()) {
+            (None, None) => {}
+            (Some(spec_body), None) => {
+                self.finding(FindingKind::MissingRequestBody, &spec_body.pointer, "a request body", "absent");
+            }
+            (None, Some(_)) => {
+                let pointer = format!("{}/requestBody", spec_op.node.pointer);
+                self.finding(FindingKind::ExtraRequestBody, &pointer, "absent", "a request body");
+            }
+            (Some(spec_body), Some(code_body)) => {
+                let (s, c) = (spec_body.bool("required").unwrap_or(false), code_body.bool("required").unwrap_or(false));
+                if s != c {
+                    self.finding(FindingKind::RequiredMismatch, &spec_body.pointer, required_text(s), required_text(c));
+                }
+                if self.options.descriptions {
+                    self.text_field(FindingKind::DescriptionMismatch, &spec_body, &code_body, "description");
+                }
+                self.content(&spec_body, &code_body);
+            }
+        }
+    }
+
+    fn responses(&mut self, spec_op: &Operation<'_>, code_op: &Operation<'_>) {
+        let spec_responses = spec_op.responses();
+        let code_responses = code_op.responses();
+        for spec_response in &spec_responses {
+            match code_responses.iter().find(|c| c.status == spec_response.status) {
+                None => self.finding(
+                    FindingKind::MissingResponse,
+                    &spec_response.site.pointer,
+                    format!("status {}", spec_response.status),
+                    "absent",
+                ),
+                Some(code_response) => {
+                    if self.options.descriptions {
+                        self.text_field(
+                            FindingKind::DescriptionMismatch,
+                            &spec_response.node,
+                            &code_response.node,
+                            "description",
+                        );
+                    }
+                    self.content(&spec_response.node, &code_response.node);
+                }
+            }
+        }
+        for code_response in &code_responses {
+            if !spec_responses.iter().any(|s| s.status == code_response.status) {
+                let pointer = format!("{}/responses/{}", spec_op.node.pointer, escape_token(&code_response.status));
+                self.finding(
+                    FindingKind::ExtraResponse,
+                    &pointer,
+                    "absent",
+                    format!("status {}", code_response.status),
+                );
+            }
+        }
+    }
+
+    fn content(&mut self, spec_holder: &Node<'_>, code_holder: &Node<'_>) {
+        let spec_media = openapi::media_types(spec_holder);
+        let code_media = openapi::media_types(code_holder);
+        let spec_only: Vec<_> = spec_media.iter().filter(|(m, _)| !code_media.iter().any(|(c, _)| c == m)).collect();
+        let code_only: Vec<_> = code_media.iter().filter(|(m, _)| !spec_media.iter().any(|(s, _)| s == m)).collect();
+        if let ([(spec_type, spec_node)], [(code_type, _)]) = (spec_only.as_slice(), code_only.as_slice()) {
+            self.finding(FindingKind::MediaTypeMismatch, &spec_node.pointer, spec_type.clone(), code_type.clone());
+        } else {
+            for (spec_type, spec_node) in &spec_only {
+                self.finding(FindingKind::MediaTypeMismatch, &spec_node.pointer, spec_type.clone(), "absent");
+            }
+            for (code_type, _) in &code_only {
+                let pointer = format!("{}/content/{}", spec_holder.pointer, escape_token(code_type));
+                self.finding(FindingKind::MediaTypeMismatch, &pointer, "absent", code_type.clone());
+            }
+        }
+        for (media_type, spec_node) in &spec_media {
+            let Some((_, code_node)) = code_media.iter().find(|(c, _)| c == media_type) else { continue };
+            match (spec_node.child("schema"), code_node.child("schema")) {
+                (Some(s), Some(c)) => self.schema(&s, &c, Place::default()),
+                (Some(s), None) => {
+                    self.finding(FindingKind::TypeMismatch, &s.pointer, Shape::of(&s).summary(), "no schema")
+                }
+                (None, Some(c)) => {
+                    let pointer = format!("{}/schema", spec_node.pointer);
+                    self.finding(FindingKind::TypeMismatch, &pointer, "no schema", Shape::of(&c).summary());
+                }
+                (None, None) => {}
+            }
+        }
+    }
+
+    // ---- schemas ------------------------------------------------------------------------------
+
+    fn schema(&mut self, spec_node: &Node<'_>, code_node: &Node<'_>, place: Place) {
+        let spec = Shape::of(spec_node);
+        let code = Shape::of(code_node);
+        let pointer = spec.pointer.clone();
+
+        if let (Some(a), Some(b)) = (&spec.reference, &code.reference)
+            && a == b
+            && self.shared.contains(a)
+        {
+            // The component comparison covers the target; only what the use site adds is left.
+            self.use_site(&spec, &code, spec_node, code_node, place);
+            return;
+        }
+        let identity =
+            (format!("{}#{}", spec_node.pointer, spec.definition), format!("{:p}{}", code_node.root, code.definition));
+        if spec.reference.is_some() && !self.visited.insert(identity) {
+            return;
+        }
+
+        if spec.types != code.types {
+            self.finding(FindingKind::TypeMismatch, &pointer, spec.types_text(), code.types_text());
+            return;
+        }
+        if spec.format != code.format {
+            self.finding(
+                FindingKind::FormatMismatch,
+                &pointer,
+                optional_text(spec.format.as_deref()),
+                optional_text(code.format.as_deref()),
+            );
+        }
+        self.nullable(&spec, &code, place);
+        self.access(&spec, &code);
+        match (&spec.enumeration, &code.enumeration) {
+            (None, None) => {}
+            (s, c) if s.as_deref().map(schema::enum_set) == c.as_deref().map(schema::enum_set) => {}
+            (s, c) => {
+                self.finding(FindingKind::EnumMismatch, &pointer, enum_text(s.as_deref()), enum_text(c.as_deref()))
+            }
+        }
+        let keys: BTreeSet<&str> = spec.constraints.keys().chain(code.constraints.keys()).copied().collect();
+        for key in keys {
+            let (s, c) = (spec.constraints.get(key), code.constraints.get(key));
+            if s != c {
+                self.finding(
+                    FindingKind::ConstraintMismatch,
+                    &pointer,
+                    constraint_text(key, s),
+                    constraint_text(key, c),
+                );
+            }
+        }
+        if self.options.descriptions {
+            self.texts(&spec, &code, place);
+        }
+
+        match (&spec.items, &code.items) {
+            (Some(s), Some(c)) => self.schema(s, c, Place::default()),
+            (Some(s), None) => {
+                self.finding(FindingKind::TypeMismatch, &s.pointer, Shape::of(s).summary(), "items of any type")
+            }
+            (None, Some(c)) => {
+                let items = format!("{pointer}/items");
+                self.finding(FindingKind::TypeMismatch, &items, "items of any type", Shape::of(c).summary());
+            }
+            (None, None) => {}
+        }
+        self.properties(&spec, &code);
+        self.additional(&spec, &code);
+
+        if spec.alternatives.len() != code.alternatives.len() {
+            self.finding(
+                FindingKind::CompositionMismatch,
+                &pointer,
+                format!("{} alternatives", spec.alternatives.len()),
+                format!("{} alternatives", code.alternatives.len()),
+            );
+        } else {
+            for (s, c) in spec.alternatives.iter().zip(&code.alternatives) {
+                self.schema(s, c, Place::default());
+            }
+        }
+    }
+
+    /// A reference to the same component on both sides: compare what the use site itself adds
+    /// (a null branch, readOnly, a description), when the targets agree on it.
+    fn use_site(
+        &mut self,
+        spec: &Shape<'_>,
+        code: &Shape<'_>,
+        spec_node: &Node<'_>,
+        code_node: &Node<'_>,
+        place: Place,
+    ) {
+        let spec_target = spec_node.resolve_reference(&format!("#{}", spec.definition)).map(|n| Shape::of(&n));
+        let code_target = code_node.resolve_reference(&format!("#{}", code.definition)).map(|n| Shape::of(&n));
+        let (Some(spec_target), Some(code_target)) = (spec_target, code_target) else { return };
+        if spec_target.nullable == code_target.nullable {
+            self.nullable(spec, code, place);
+        }
+        if spec_target.read_only == code_target.read_only && spec_target.write_only == code_target.write_only {
+            self.access(spec, code);
+        }
+    }
+
+    fn nullable(&mut self, spec: &Shape<'_>, code: &Shape<'_>, place: Place) {
+        if spec.nullable == code.nullable {
+            return;
+        }
+        if self.source == Source::ClientSchemars && place.optional_in_code && code.nullable {
+            self.unverified("nullable", CLIENT_OPTIONAL_NULLABLE, &spec.pointer);
+            return;
+        }
+        self.finding(
+            FindingKind::NullableMismatch,
+            &spec.pointer,
+            nullable_text(spec.nullable),
+            nullable_text(code.nullable),
+        );
+    }
+
+    fn access(&mut self, spec: &Shape<'_>, code: &Shape<'_>) {
+        let client = self.source == Source::ClientSchemars;
+        for (facet, kind, s, c) in [
+            ("readOnly", FindingKind::ReadonlyMismatch, spec.read_only, code.read_only),
+            ("writeOnly", FindingKind::WriteonlyMismatch, spec.write_only, code.write_only),
+        ] {
+            if s == c {
+                continue;
+            }
+            if client && s && !c {
+                self.unverified(facet, CLIENT_READ_ONLY, &spec.pointer);
+                continue;
+            }
+            let word = |set: bool| if set { facet.to_owned() } else { format!("not {facet}") };
+            self.finding(kind, &spec.pointer, word(s), word(c));
+        }
+    }
+
+    fn texts(&mut self, spec: &Shape<'_>, code: &Shape<'_>, place: Place) {
+        let code_description =
+            code.description.clone().filter(|text| !(place.registry_root && is_placeholder_doc(text)));
+        if spec.description != code_description {
+            self.finding(
+                FindingKind::DescriptionMismatch,
+                &spec.pointer,
+                optional_text(spec.description.as_deref()),
+                optional_text(code_description.as_deref()),
+            );
+        }
+        if place.registry_root {
+            // A schemars root's title is the Rust type's name, not a spec title.
+            return;
+        }
+        match self.source {
+            Source::ServerOpenapi if spec.title.is_some() && code.title.is_none() => {
+                self.unverified("title", OPENAPI_TITLES, &spec.pointer);
+            }
+            Source::ClientSchemars if spec.title.is_some() && code.title.is_none() => {
+                self.unverified("title", CLIENT_TITLES, &spec.pointer);
+            }
+            _ if spec.title != code.title => {
+                self.finding(
+                    FindingKind::TitleMismatch,
+                    &spec.pointer,
+                    optional_text(spec.title.as_deref()),
+                    optional_text(code.title.as_deref()),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    fn properties(&mut self, spec: &Shape<'_>, code: &Shape<'_>) {
+        for (name, spec_property) in &spec.properties {
+            let Some(code_property) = code.property(name) else {
+                self.finding(FindingKind::MissingProperty, &spec_property.pointer, property_text(spec, name), "absent");
+                continue;
+            };
+            let (spec_required, code_required) = (spec.required.contains(name), code.required.contains(name));
+            if spec_required != code_required {
+                let client_limit = self.source == Source::ClientSchemars
+                    && spec_required
+                    && Shape::of(spec_property).nullable
+                    && Shape::of(code_property).nullable;
+                if client_limit {
+                    self.unverified("required", CLIENT_REQUIRED_NULLABLE, &spec_property.pointer);
+                } else {
+                    self.finding(
+                        FindingKind::RequiredMismatch,
+                        &spec_property.pointer,
+                        required_text(spec_required),
+                        required_text(code_required),
+                    );
+                }
+            }
+            self.schema(spec_property, code_property, Place { optional_in_code: !code_required, registry_root: false });
+        }
+        for (name, _) in &code.properties {
+            if spec.property(name).is_none() {
+                let pointer = spec.property_pointer(name);
+                self.finding(FindingKind::ExtraProperty, &pointer, "absent", format!("property `{name}`"));
+            }
+        }
+    }
+
+    fn additional(&mut self, spec: &Shape<'_>, code: &Shape<'_>) {
+        match (&spec.additional, &code.additional) {
+            (Additional::Any, Additional::Any) | (Additional::Forbidden, Additional::Forbidden) => {}
+            (Additional::Schema(s), Additional::Schema(c)) => self.schema(s, c, Place::default()),
+            (s, c) => self.finding(
+                FindingKind::AdditionalPropertiesMismatch,
+                &spec.pointer,
+                additional_text(s),
+                additional_text(c),
+            ),
+        }
+    }
+
+    fn text_field(&mut self, kind: FindingKind, spec_node: &Node<'_>, code_node: &Node<'_>, field: &str) {
+        let text = |node: &Node<'_>| node.str(field).map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);
+        let (s, c) = (text(spec_node), text(code_node));
+        if s != c {
+            let pointer = format!("{}/{field}", spec_node.pointer);
+            self.finding(kind, &pointer, optional_text(s.as_deref()), optional_text(c.as_deref()));
+        }
+    }
+}
+
+/// typify documents a type that the spec leaves undocumented with its own name: "`AppCopyC`".
+fn is_placeholder_doc(text: &str) -> bool {
+    text.len() > 2
+        && text.starts_with('`')
+        && text.ends_with('`')
+        && text[1..text.len() - 1].chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A property in words. The type is left out: each source encodes it its own way, and the
+/// finding is the property's presence.
+fn property_text(shape: &Shape<'_>, name: &str) -> String {
+    let required = if shape.required.contains(name) { "required" } else { "optional" };
+    format!("{required} property `{name}`")
+}
+
+fn optional_text(value: Option<&str>) -> String {
+    value.map_or_else(|| "none".to_owned(), str::to_owned)
+}
+
+fn required_text(required: bool) -> String {
+    if required { "required" } else { "optional" }.to_owned()
+}
+
+fn nullable_text(nullable: bool) -> String {
+    if nullable { "nullable" } else { "not nullable" }.to_owned()
+}
+
+fn enum_text(values: Option<&[Value]>) -> String {
+    match values {
+        None => "no enum".to_owned(),
+        Some(values) => format!("enum {}", Value::Array(values.to_vec())),
+    }
+}
+
+fn constraint_text(key: &str, value: Option<&Value>) -> String {
+    match value {
+        None => format!("no {key}"),
+        Some(value) => format!("{key}: {value}"),
+    }
+}
+
+fn additional_text(additional: &Additional<'_>) -> String {
+    match additional {
+        Additional::Any => "additionalProperties: any".to_owned(),
+        Additional::Forbidden => "additionalProperties: false".to_owned(),
+        Additional::Schema(node) => format!("additionalProperties: {}", Shape::of(node).summary()),
+    }
+}
+
+fn field_text(field: &str, value: Option<&Value>) -> String {
+    match value {
+        None => format!("no {field}"),
+        Some(Value::String(text)) => format!("{field}: {text}"),
+        Some(other) => format!("{field}: {other}"),
+    }
+}
+
+fn scheme_text(scheme: &Node<'_>) -> String {
+    let parts: Vec<&str> = ["type", "in", "name", "scheme"].iter().filter_map(|field| scheme.str(field)).collect();
+    format!("security scheme ({})", parts.join(" "))
+}

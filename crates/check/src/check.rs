@@ -606,11 +606,16 @@ impl<'c> Comparer<'c> {
         let pointer = spec.pointer.clone();
 
         if let (Some(a), Some(b)) = (&spec.reference, &code.reference)
-            && a == b
             && self.shared.contains(a)
+            && self.shared.contains(b)
         {
-            // The component comparison covers the target; only what the use site adds is left.
-            self.use_site(&spec, &code, spec_node, code_node, place);
+            if a == b {
+                // The component comparison covers the target; only what the use site adds is left.
+                self.use_site(&spec, &code, spec_node, code_node, place);
+            } else {
+                // Two different named schemas: the reference is the difference, not their contents.
+                self.finding(FindingKind::TypeMismatch, &pointer, format!("schema {a}"), format!("schema {b}"));
+            }
             return;
         }
         let identity =

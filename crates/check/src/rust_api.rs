@@ -109,6 +109,31 @@ pub enum RustChangeKind {
 }
 
 impl RustChangeKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [RustChangeKind; 21] = [
+        RustChangeKind::ItemAdded,
+        RustChangeKind::ItemRemoved,
+        RustChangeKind::ItemChanged,
+        RustChangeKind::FieldAdded,
+        RustChangeKind::FieldRemoved,
+        RustChangeKind::FieldTypeChanged,
+        RustChangeKind::VariantAdded,
+        RustChangeKind::VariantRemoved,
+        RustChangeKind::VariantChanged,
+        RustChangeKind::MethodAdded,
+        RustChangeKind::MethodRemoved,
+        RustChangeKind::MethodSignatureChanged,
+        RustChangeKind::ImplAdded,
+        RustChangeKind::ImplRemoved,
+        RustChangeKind::AttributeAdded,
+        RustChangeKind::AttributeRemoved,
+        RustChangeKind::BecameRequired,
+        RustChangeKind::BecameOptional,
+        RustChangeKind::StatusAdded,
+        RustChangeKind::StatusRemoved,
+        RustChangeKind::StatusChanged,
+    ];
+
     /// The kebab-case name.
     pub fn name(self) -> String {
         serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
@@ -555,7 +580,7 @@ pub fn compact(tokens: &impl ToTokens) -> String {
         out.push_str(word);
         previous = word.chars().last().unwrap_or(' ');
     }
-    out.trim_end_matches(',').to_owned()
+    out.trim_end_matches(',').replace(",)", ")").replace(",>", ">")
 }
 
 /// Compact text without `::std::...::` paths, for reading: `Option<String>`.

@@ -13,7 +13,6 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use rainbond_codegen::Spec;
-use rainbond_codegen::spec::escape_token;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -958,9 +957,4 @@ fn describe_operation(operation: &Operation<'_>) -> String {
         Some(id) => format!("{} (`{id}`)", operation.label()),
         None => operation.label(),
     }
-}
-
-/// The pointer of `components/schemas/<name>`.
-pub fn schema_pointer(name: &str) -> String {
-    format!("/components/schemas/{}", escape_token(name))
 }

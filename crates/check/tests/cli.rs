@@ -236,3 +236,12 @@ fn crate_versions_follow_the_workspace() {
         .unwrap();
     assert_eq!(version.to_string(), workspace_version);
 }
+
+#[test]
+fn the_readme_documents_every_finding_kind_and_rust_change_kind() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let kinds = rainbond_check::FindingKind::ALL.iter().map(|k| k.name());
+    let changes = rainbond_check::rust_api::RustChangeKind::ALL.iter().map(|k| k.name());
+    let missing: Vec<String> = kinds.chain(changes).filter(|name| !readme.contains(&format!("`{name}`"))).collect();
+    assert!(missing.is_empty(), "README.md does not document {missing:?}");
+}

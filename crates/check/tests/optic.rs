@@ -24,7 +24,7 @@ const PARALLEL_RUNS: usize = 2;
 const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 
 fn optic_binary() -> Option<PathBuf> {
-    let candidate = match std::env::var_os("OPTIC_BIN") {
+    let candidate = match std::env::var_os("OPTIC_BIN").filter(|path| !path.is_empty()) {
         Some(path) => PathBuf::from(path),
         None => rainbond_codegen::workspace_root().join("tools/node_modules/.bin/optic"),
     };

@@ -102,7 +102,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     for (index, &step) in selected.iter().enumerate() {
         println!("\n==> ci [{}/{}] {}", index + 1, selected.len(), step.name());
         let step_started = Instant::now();
-        let outcome = run_step(step).unwrap_or_else(|err| Outcome::CouldNotRun(format!("{err:#}")));
+        let outcome = run_step(step, &selected).unwrap_or_else(|err| Outcome::CouldNotRun(format!("{err:#}")));
         let elapsed = step_started.elapsed();
         let detail = match outcome.detail() {
             "" => String::new(),
@@ -172,7 +172,10 @@ fn summarize(results: &[(Step, Outcome, Duration)], selected: &[Step], total: Du
     }
 }
 
-fn run_step(step: Step) -> anyhow::Result<Outcome> {
+fn run_step(step: Step, selected: &[Step]) -> anyhow::Result<Outcome> {
+    // The test step builds the libraries with the dev-dependencies' features switched on. Building
+    // rainbond-check the same way (`--tests`) reuses them instead of recompiling a second set.
+    let build_args: &[&str] = if selected.contains(&Step::Test) { &["--bins", "--tests"] } else { &[] };
     match step {
         Step::Tools => tools::install().map(|_| Outcome::Passed),
         Step::Codegen => codegen_check(),
@@ -184,8 +187,8 @@ fn run_step(step: Step) -> anyhow::Result<Outcome> {
         Step::Fmt => cargo(&["fmt", "--all", "--check"], false),
         Step::Clippy => cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"], false),
         Step::Test => test(),
-        Step::Check => rainbond_check(&["check"]),
-        Step::Diff => diff(),
+        Step::Check => rainbond_check(&["check"], build_args),
+        Step::Diff => diff(build_args),
     }
 }
 
@@ -229,9 +232,9 @@ fn nextest_available() -> bool {
 }
 
 /// `rainbond-check diff --base HEAD~1`, when HEAD's parent is in the clone.
-fn diff() -> anyhow::Result<Outcome> {
+fn diff(build_args: &[&str]) -> anyhow::Result<Outcome> {
     if git(&["rev-parse", "--verify", "--quiet", "HEAD~1^{commit}"])?.is_some() {
-        return rainbond_check(&["diff", "--base", "HEAD~1"]);
+        return rainbond_check(&["diff", "--base", "HEAD~1"], build_args);
     }
     let shallow = git(&["rev-parse", "--is-shallow-repository"])?.is_some_and(|out| out == "true");
     Ok(Outcome::Skipped(if shallow {
@@ -254,9 +257,10 @@ fn git(args: &[&str]) -> anyhow::Result<Option<String>> {
     Ok(output.status.success().then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned()))
 }
 
-/// Builds the workspace and runs `target/debug/rainbond-check` with `args`, with the tools on PATH.
-fn rainbond_check(args: &[&str]) -> anyhow::Result<Outcome> {
-    workspace::build(&[])?;
+/// Builds the workspace (`cargo build --workspace BUILD_ARGS`) and runs `target/debug/rainbond-check`
+/// with `args`, with the tools on PATH.
+fn rainbond_check(args: &[&str], build_args: &[&str]) -> anyhow::Result<Outcome> {
+    workspace::build(build_args)?;
     let binary = workspace::binary("rainbond-check");
     if !binary.exists() {
         return Ok(Outcome::CouldNotRun(format!(

@@ -47,6 +47,13 @@ async fn copy_from(
     }
 }
 
+/// The listing of app 2 (o19p6wen, rainbond), where the tests copy to.
+async fn list_staging(server: &TestServer) -> Vec<rainbond_client::types::AppCopyL> {
+    let client = server.client(ADMIN);
+    let request = client.list_copy_services().team_id(SHOP_TEAM).region_name("rainbond").app_id("2");
+    request.send().await.unwrap().into_inner()
+}
+
 fn error_status(result: Result<AppCopyCRes, (u16, ErrorBody)>) -> (u16, ErrorBody) {
     result.expect_err("the copy must be refused")
 }
@@ -94,16 +101,7 @@ async fn a_copy_gets_new_identities_and_keeps_everything_else() {
     assert_eq!(copies["api-copy"].image, "images.example.com/shop/api:2.4.1");
 
     // The listing of the target app shows the copies.
-    let listed = server
-        .client(ADMIN)
-        .list_copy_services()
-        .team_id(SHOP_TEAM)
-        .region_name("rainbond")
-        .app_id("2")
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let listed = list_staging(&server).await;
     let listed: HashSet<_> = listed.iter().map(|c| c.service_id.clone()).collect();
     assert_eq!(listed, ids);
     server.stop().await;
@@ -392,16 +390,7 @@ async fn copies_survive_a_restart() {
     server.stop().await;
 
     let server = TestServer::on(&database).await;
-    let listed = server
-        .client(ADMIN)
-        .list_copy_services()
-        .team_id(SHOP_TEAM)
-        .region_name("rainbond")
-        .app_id("2")
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let listed = list_staging(&server).await;
     let mut listed: Vec<_> = listed.into_iter().map(|c| (c.service_id, c.service_alias, c.service_cname)).collect();
     let mut copied: Vec<_> =
         copies.into_iter().map(|c| (c.service_id, c.service_alias, c.service_cname.unwrap())).collect();

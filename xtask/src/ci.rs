@@ -6,14 +6,14 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::{Args as _, FromArgMatches as _, ValueEnum};
 
-use crate::{EXIT_FAILURE, EXIT_FINDING, codegen, tools, workspace};
+use crate::{EXIT_FAILURE, EXIT_FINDING, codegen, demo, tools, workspace};
 
 /// Comma-separated steps to leave out, in addition to `--skip`.
 const SKIP_ENV: &str = "RAINBOND_CI_SKIP";
 
 /// Options of `cargo xtask ci`.
 #[derive(clap::Args)]
-#[command(after_help = "Steps, in order: tools, codegen, lint-spec, fmt, clippy, test, check, diff.\n\n\
+#[command(after_help = "Steps, in order: tools, codegen, lint-spec, fmt, clippy, test, check, diff, demo.\n\n\
 Exit codes: 0 every step passed or was skipped, 1 a step failed, 3 a step could not run.")]
 pub struct Args {
     /// Leave out a step (repeatable). RAINBOND_CI_SKIP (comma-separated steps) adds to it.
@@ -46,6 +46,8 @@ enum Step {
     Check,
     /// What the last commit's spec edit breaks (`rainbond-check diff --base HEAD~1`).
     Diff,
+    /// The main job: serve the demo data and copy an app with the generated client (`cargo xtask demo`).
+    Demo,
 }
 
 impl Step {
@@ -189,6 +191,15 @@ fn run_step(step: Step, selected: &[Step]) -> anyhow::Result<Outcome> {
         Step::Test => test(),
         Step::Check => rainbond_check(&["check"], build_args),
         Step::Diff => diff(build_args),
+        Step::Demo => {
+            let mut build_args = build_args.to_vec();
+            for needed in ["--bins", "--examples"] {
+                if !build_args.contains(&needed) {
+                    build_args.push(needed);
+                }
+            }
+            demo::run_with(&build_args).map(|_| Outcome::Passed)
+        }
     }
 }
 

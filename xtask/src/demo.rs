@@ -19,7 +19,12 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub fn run() -> anyhow::Result<ExitCode> {
-    workspace::build(&["--bins", "--examples"])?;
+    run_with(&["--bins", "--examples"])
+}
+
+/// The demo, building with `build_args` (which must include the binaries and examples).
+pub fn run_with(build_args: &[&str]) -> anyhow::Result<ExitCode> {
+    workspace::build(build_args)?;
     let dir = std::env::temp_dir().join(format!("rainbond-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let result = run_in(&dir);

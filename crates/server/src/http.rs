@@ -9,7 +9,8 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::generated::api;
@@ -22,7 +23,13 @@ pub fn router<R: Repository>(service: Arc<CopyService<R>>) -> Router {
     api::router(service)
         .merge(health)
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api::openapi()))
-        .layer(TraceLayer::new_for_http())
+        // One line per request at INFO (method, path, status, latency); headers, and so access
+        // keys, are never recorded.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
 }
 
 /// 200 when the database answers, 503 otherwise.

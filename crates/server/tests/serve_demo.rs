@@ -280,3 +280,57 @@ async fn the_demo_server_answers_as_the_spec_says() {
     assert_eq!(ids, [web["service_id"].as_str().unwrap()]);
     server.stop();
 }
+
+/// `rainbond-server seed FILE --database DB`, run as a user would.
+fn seed(file: &Path, database: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_rainbond-server"))
+        .arg("seed")
+        .arg(file)
+        .arg("--database")
+        .arg(database)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the seed command runs")
+}
+
+#[test]
+fn seed_loads_a_fixture_once_and_refuses_an_inconsistent_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("seeded.db");
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/demo.yaml");
+
+    let first = seed(&demo, &database);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(String::from_utf8_lossy(&first.stdout).contains("loaded fixture `demo`"));
+    let again = seed(&demo, &database);
+    assert!(again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("already loaded"),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+
+    // A second fixture whose team name is taken: refused, and nothing of it is written.
+    let clash = dir.path().join("clash.yaml");
+    std::fs::write(
+        &clash,
+        "name: clash\nenterprise_id: e\nusers: [{user_id: 9, nick_name: carol}]\n\
+         teams: [{tenant_id: 99999999999999999999999999999999, tenant_name: o19p6wen, members: [carol]}]\n",
+    )
+    .unwrap();
+    let refused = seed(&clash, &database);
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(message.contains("clash.yaml") && message.contains("UNIQUE"), "{message}");
+    let typo = dir.path().join("typo.yaml");
+    std::fs::write(&typo, "name: typo\nenterprise_id: e\nuserz: []\n").unwrap();
+    let refused = seed(&typo, &database);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("userz"));
+
+    // The refused fixture left no user behind: `carol` can be loaded on its own afterwards.
+    let carol = dir.path().join("carol.yaml");
+    std::fs::write(&carol, "name: carol\nenterprise_id: e\nusers: [{user_id: 9, nick_name: carol}]\n").unwrap();
+    let loaded = seed(&carol, &database);
+    assert!(loaded.status.success(), "{}", String::from_utf8_lossy(&loaded.stderr));
+}

@@ -747,6 +747,28 @@ fn emit_document(api: &Api) -> TokenStream {
         }
     });
 
+    // The spec's security schemes, added by a utoipa modifier (when it has any).
+    let (modifiers, modifier) = if api.security_schemes.is_empty() {
+        (TokenStream::new(), TokenStream::new())
+    } else {
+        (
+            quote!(modifiers(&SecuritySchemes),),
+            quote! {
+                /// Adds the spec's security schemes to [`ApiDoc`].
+                struct SecuritySchemes;
+
+                impl utoipa::Modify for SecuritySchemes {
+                    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+                        #[allow(unused_imports)]
+                        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+                        let components = openapi.components.get_or_insert_with(Default::default);
+                        #(#schemes)*
+                    }
+                }
+            },
+        )
+    };
+
     quote! {
         /// The OpenAPI document of this code (OpenAPI 3.1, as utoipa writes it), built from the
         /// same operations the [`router`] serves.
@@ -756,23 +778,12 @@ fn emit_document(api: &Api) -> TokenStream {
             servers(#(#servers),*),
             paths(#(#paths),*),
             components(schemas(#(#schemas),*)),
-            modifiers(&SecuritySchemes),
+            #modifiers
             tags(#(#tags),*)
         )]
         pub struct ApiDoc;
 
-        /// Adds the spec's security schemes to [`ApiDoc`].
-        struct SecuritySchemes;
-
-        impl utoipa::Modify for SecuritySchemes {
-            fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-                #[allow(unused_imports)]
-                use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-                let components = openapi.components.get_or_insert_with(Default::default);
-                let _ = &components;
-                #(#schemes)*
-            }
-        }
+        #modifier
 
         /// The OpenAPI document of this code.
         pub fn openapi() -> utoipa::openapi::OpenApi {

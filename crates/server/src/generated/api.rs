@@ -561,7 +561,6 @@ impl utoipa::Modify for SecuritySchemes {
             ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
         };
         let components = openapi.components.get_or_insert_with(Default::default);
-        let _ = &components;
         components
             .add_security_scheme(
                 "access_key",

@@ -8,7 +8,8 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::model::{
-    App, Component, ComponentGraph, Dependency, EnvVar, Label, Port, SERVICE_MESH_GOVERNANCE, Team, Volume,
+    App, COMPLETE, Component, ComponentGraph, ConfigFile, Dependency, EnvVar, Label, Port, SERVICE_MESH_GOVERNANCE,
+    SourceAuth, Team, Volume,
 };
 
 /// Longest display or component name the console stores.
@@ -219,7 +220,7 @@ pub fn plan(
         let config_files = source
             .config_files
             .iter()
-            .map(|f| crate::model::ConfigFile {
+            .map(|f| ConfigFile {
                 service_id: identity.service_id.clone(),
                 volume_name: f.volume_name.clone(),
                 file_content: remap.apply(None, &f.file_content),
@@ -252,10 +253,8 @@ pub fn plan(
                 })
             })
             .collect();
-        let source_auth = source
-            .source_auth
-            .as_ref()
-            .map(|a| crate::model::SourceAuth { service_id: identity.service_id.clone(), ..a.clone() });
+        let source_auth =
+            source.source_auth.as_ref().map(|a| SourceAuth { service_id: identity.service_id.clone(), ..a.clone() });
         copies.push(ComponentGraph {
             component,
             ports,
@@ -290,7 +289,7 @@ fn copy_component(
         service_region: target.region.to_owned(),
         app_id: target.app.app_id,
         creater: target.creater,
-        create_status: Some(crate::model::COMPLETE.to_owned()),
+        create_status: Some(COMPLETE.to_owned()),
         extend_method,
         create_time: target.now.to_owned(),
         update_time: target.now.to_owned(),

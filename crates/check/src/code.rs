@@ -54,13 +54,13 @@ pub struct CodeView {
 }
 
 impl CodeView {
-    /// The view of the code in this workspace: `rainbond_server::generated::api::openapi()`,
-    /// `rainbond_server::generated::models::json_schemas()` and
+    /// The view of the code in this workspace: `rainbond_api::api::openapi()`,
+    /// `rainbond_api::models::json_schemas()` and
     /// `rainbond_client::schemas::json_schemas()`.
     pub fn current() -> Result<Self, Error> {
         Self::from_parts(
-            &rainbond_server::generated::api::openapi(),
-            rainbond_server::generated::models::json_schemas(),
+            &rainbond_api::api::openapi(),
+            rainbond_api::models::json_schemas(),
             rainbond_client::schemas::json_schemas(),
         )
     }

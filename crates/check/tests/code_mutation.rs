@@ -5,7 +5,7 @@
 
 use rainbond_check::{CheckOptions, CodeView, FindingKind, Source, Spec};
 
-/// `ServiceBaseInfo` as the server models encode it (see crates/server/src/generated/models.rs),
+/// `ServiceBaseInfo` as the server models encode it (see crates/api/src/generated/models.rs),
 /// with the type of `image` given by the caller.
 macro_rules! service_base_info {
     ($name:ident, $image:ty) => {

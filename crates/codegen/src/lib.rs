@@ -1,6 +1,6 @@
 //! Generates the Rust bindings of openapi.yaml: the client crate's module (with progenitor) and
-//! the generated half of the server crate (models, the API trait, the axum router and the
-//! code-built OpenAPI document).
+//! the generated modules of the `rainbond-api` crate (models, the API trait, the axum router and
+//! the code-built OpenAPI document).
 //!
 //! Everything here is deterministic: the same spec and the same pinned generator versions give
 //! byte-identical files. [`generate`] returns the files in memory; [`stale_files`] compares them
@@ -20,9 +20,9 @@ pub const SPEC_PATH: &str = "openapi.yaml";
 pub const CLIENT_OUTPUT: &str = "crates/client/src/generated.rs";
 /// The client crate's generated schema registry, relative to the workspace root.
 pub const CLIENT_SCHEMAS_OUTPUT: &str = "crates/client/src/schemas.rs";
-/// The server crate's generated folder, relative to the workspace root. The generator owns every
-/// file in it.
-pub const SERVER_OUTPUT_DIR: &str = "crates/server/src/generated";
+/// The `rainbond-api` crate's generated folder, relative to the workspace root. The generator owns
+/// every file in it; the rest of the crate (its `runtime` module) is written by hand.
+pub const API_OUTPUT_DIR: &str = "crates/api/src/generated";
 
 /// Why generation failed.
 #[derive(Debug, thiserror::Error)]
@@ -65,7 +65,7 @@ pub struct GeneratedFile {
     pub contents: String,
 }
 
-/// Every file generated from `spec`: the client module and the server's generated folder.
+/// Every file generated from `spec`: the client module and the api crate's generated folder.
 pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, CodegenError> {
     let spec_name = spec_display_name(spec);
     // The server generator checks the spec's shape first: its errors point at the offending
@@ -81,7 +81,7 @@ pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, CodegenError> {
     });
     for (name, tokens) in server_files {
         files.push(GeneratedFile {
-            path: format!("{SERVER_OUTPUT_DIR}/{name}"),
+            path: format!("{API_OUTPUT_DIR}/{name}"),
             contents: render("rainbond-codegen", &spec_name, tokens)?,
         });
     }
@@ -250,7 +250,7 @@ pub fn write_files(root: &Path, files: &[GeneratedFile]) -> std::io::Result<Vec<
 }
 
 fn extra_files(root: &Path, files: &[GeneratedFile]) -> std::io::Result<Vec<String>> {
-    let dir = root.join(SERVER_OUTPUT_DIR);
+    let dir = root.join(API_OUTPUT_DIR);
     let entries = match std::fs::read_dir(&dir) {
         Ok(entries) => entries,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -259,7 +259,7 @@ fn extra_files(root: &Path, files: &[GeneratedFile]) -> std::io::Result<Vec<Stri
     let mut extra = Vec::new();
     for entry in entries {
         let name = entry?.file_name().to_string_lossy().into_owned();
-        let path = format!("{SERVER_OUTPUT_DIR}/{name}");
+        let path = format!("{API_OUTPUT_DIR}/{name}");
         if !files.iter().any(|f| f.path == path) {
             extra.push(path);
         }

@@ -53,7 +53,7 @@ fn a_spec_edit_makes_files_stale_and_writing_fixes_them() {
     let stale = stale_files(root.path(), &regenerated).unwrap();
     let stale_paths: Vec<&str> = stale.iter().map(|s| s.path.as_str()).collect();
     assert!(stale_paths.contains(&"crates/client/src/generated.rs"), "{stale_paths:?}");
-    assert!(stale_paths.contains(&"crates/server/src/generated/models.rs"), "{stale_paths:?}");
+    assert!(stale_paths.contains(&"crates/api/src/generated/models.rs"), "{stale_paths:?}");
     let Staleness::Changed { diff } = &stale[0].staleness else { panic!("a changed file: {stale:?}") };
     assert!(diff.contains("+") && diff.contains("arch"), "{diff}");
 
@@ -63,7 +63,7 @@ fn a_spec_edit_makes_files_stale_and_writing_fixes_them() {
     assert!(client.contains("pub arch: ::std::option::Option<::std::string::String>"), "the client gains the property");
 
     // A file left in the generated folder that the generator no longer writes is stale, and removed.
-    let extra = root.path().join("crates/server/src/generated/old.rs");
+    let extra = root.path().join("crates/api/src/generated/old.rs");
     std::fs::write(&extra, "// old").unwrap();
     let stale = stale_files(root.path(), &regenerated).unwrap();
     assert_eq!(stale.len(), 1);

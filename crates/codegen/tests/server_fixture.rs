@@ -1,10 +1,12 @@
 //! The server generator on a second spec (tests/fixtures/shelter.yaml), compiled and run in a
-//! crate of its own: the generated router serves a hand-written implementation, rejections come
-//! back in the spec's error body, and a new operation in the spec stops the implementation from
-//! compiling until its handler is written.
+//! copy of the `rainbond-api` crate whose generated files are replaced: the generated router
+//! serves a hand-written implementation (an example of the copy), rejections come back in the
+//! spec's error body, and a new operation in the spec stops the implementation from compiling
+//! until its handler is written.
 //!
-//! The crate is built with the workspace's Cargo.lock, offline, in `target/codegen-fixture`
-//! (its own dependency build is slow once, then cached).
+//! The copy is built in a workspace of its own with the workspace's manifest settings and
+//! Cargo.lock, offline, in `target/codegen-fixture` (its dependency build is slow once, then
+//! cached).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -55,46 +57,67 @@ fn workspace_root() -> PathBuf {
     rainbond_codegen::workspace_root()
 }
 
-/// Writes the fixture crate: Cargo.toml, the generated module for `spec`, and `implementation`.
+/// The folder of the `rainbond-api` crate, relative to the workspace root.
+const API_CRATE: &str = "crates/api";
+
+/// Writes the fixture workspace: the root manifest (members: the api crate only), Cargo.lock, a
+/// copy of `rainbond-api` with the files generated from `spec`, and `implementation` as its
+/// `shelter` example.
 fn write_crate(dir: &Path, spec: &str, implementation: &str) {
-    let spec = Spec::parse("shelter.yaml", spec).expect("the fixture spec loads");
-    let generated = dir.join("src/generated");
+    let root = workspace_root();
+    let api = dir.join(API_CRATE);
+    copy_dir(&root.join(API_CRATE).join("src"), &api.join("src"));
+    std::fs::copy(root.join(API_CRATE).join("Cargo.toml"), api.join("Cargo.toml")).unwrap();
+    let generated = dir.join(rainbond_codegen::API_OUTPUT_DIR);
+    std::fs::remove_dir_all(&generated).unwrap();
     std::fs::create_dir_all(&generated).unwrap();
+    let spec = Spec::parse("shelter.yaml", spec).expect("the fixture spec loads");
     for (name, tokens) in server::generate(&spec).expect("the fixture spec generates") {
         let code = rainbond_codegen::render("rainbond-codegen", "shelter.yaml", tokens).unwrap();
         std::fs::write(generated.join(name), code).unwrap();
     }
-    std::fs::write(dir.join("src/main.rs"), implementation).unwrap();
-    let lock = std::fs::read_to_string(workspace_root().join("Cargo.lock")).unwrap();
-    std::fs::write(dir.join("Cargo.lock"), lock).unwrap();
-    // The same versions and features as the server crate's.
-    let manifest = r#"[package]
-name = "shelter"
-version = "0.0.0"
-edition = "2024"
-publish = false
-
-[workspace]
-
-[dependencies]
-axum = { version = "0.8.9", default-features = false, features = ["http1", "json", "tokio", "query"] }
-serde = { version = "1", features = ["derive"] }
-serde_json = "1"
-serde_path_to_error = "0.1"
-schemars = "0.8.22"
-utoipa = "6.0.0"
-tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
-tower = { version = "0.5", default-features = false, features = ["util"] }
-http-body-util = "0.1"
-"#;
-    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+    std::fs::create_dir_all(api.join("examples")).unwrap();
+    std::fs::write(api.join("examples/shelter.rs"), implementation).unwrap();
+    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    std::fs::write(dir.join("Cargo.toml"), fixture_manifest(&root)).unwrap();
 }
 
-/// `cargo <command>` in the fixture crate, offline, with its own target directory.
+/// The workspace's root manifest with the api crate as its only member, and without the other
+/// workspace crates (their folders are not copied).
+fn fixture_manifest(root: &Path) -> String {
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let mut out = String::new();
+    for line in manifest.lines() {
+        let dropped = line.starts_with("exclude = ") || (line.starts_with("rainbond-") && line.contains("path = "));
+        if line.starts_with("members = ") {
+            out.push_str(&format!("members = [\"{API_CRATE}\"]\n"));
+        } else if !dropped {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// `cargo <command> --example shelter` in the fixture workspace, offline, with its own target
+/// directory.
 fn cargo(dir: &Path, command: &str) -> Output {
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from);
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args([command, "--offline", "--quiet"])
+        .args([command, "--offline", "--quiet", "--example", "shelter"])
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", target.join("codegen-fixture"))
         .env_remove("RUSTFLAGS")
@@ -156,5 +179,6 @@ fn the_fixture_spec_maps_to_the_expected_rust_api() {
     assert!(models.contains("pub nickname: Option<Option<String>>,"), "{models}");
     assert!(models.contains("pub keeper: Option<Keeper>,"), "{models}");
     assert!(models.contains("deserialize_with = \"support::ignore_input\""), "{models}");
+    assert!(models.contains("use crate::runtime::support;"), "{models}");
     assert!(models.contains("deny_unknown_fields"), "{models}");
 }

@@ -3,7 +3,7 @@
 
 use axum::http::StatusCode;
 
-use crate::generated::models::ErrorBody;
+use rainbond_api::models::ErrorBody;
 
 /// An error answered to the caller.
 #[derive(Debug, Clone, PartialEq)]

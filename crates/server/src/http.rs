@@ -13,9 +13,9 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::generated::api;
 use crate::service::CopyService;
 use crate::store::Repository;
+use rainbond_api::api;
 
 /// The application's router.
 pub fn router<R: Repository>(service: Arc<CopyService<R>>) -> Router {

@@ -1,14 +1,10 @@
 //! The reference server of the Rainbond copy-app API.
 //!
-//! - [`generated`]: models, the `Api` trait and its router, generated from openapi.yaml by
-//!   `cargo xtask codegen` (never edited by hand);
-//! - [`service`]: the hand-written implementation of that trait (auth, validation, the copy);
+//! - [`service`]: the implementation of `rainbond_api`'s generated `Api` trait (auth,
+//!   validation, the copy);
 //! - [`copy`]: the copy semantics, independent of storage;
 //! - [`store`]: persistence (SQLite) behind the [`store::Repository`] trait;
 //! - [`fixture`]: demo and test data sets; [`http`]: the full HTTP surface.
-
-#[rustfmt::skip]
-pub mod generated;
 
 pub mod clock;
 pub mod copy;

@@ -16,13 +16,13 @@ use crate::clock;
 use crate::copy::{SelectionError, Target};
 use crate::error::ApiError;
 use crate::fixture::key_digest;
-use crate::generated::api::{
+use crate::model::{App, Component, Team, User};
+use crate::store::{CopyError, CopyRequest, Repository};
+use rainbond_api::api::{
     Api, AuthFailure, CopyAppPath, CopyAppResponse, ListCopyServicesPath, ListCopyServicesResponse, Rejection,
     RejectionKind,
 };
-use crate::generated::models::{AppCopyC, AppCopyCRes, AppCopyL, ComponentBuildSource, ErrorBody, ServiceBaseInfo};
-use crate::model::{App, Component, Team, User};
-use crate::store::{CopyError, CopyRequest, Repository};
+use rainbond_api::models::{AppCopyC, AppCopyCRes, AppCopyL, ComponentBuildSource, ErrorBody, ServiceBaseInfo};
 
 /// The API over a storage backend.
 #[derive(Debug, Clone)]

@@ -94,21 +94,6 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
             fn #method(&self, credential: Option<&str>) -> impl Future<Output = Result<Self::Caller, AuthFailure<#error>>> + Send;
         }
     });
-    let auth_failure = if secured {
-        quote! {
-            /// Why an `authenticate_*` method refused a request.
-            #[derive(Debug, Clone, PartialEq)]
-            pub enum AuthFailure<E> {
-                /// The credential is missing or not valid: answered with 401.
-                Unauthorized(E),
-                /// The credential could not be checked: answered with 500 when the operation
-                /// documents it, else with 401.
-                Failed(E),
-            }
-        }
-    } else {
-        TokenStream::new()
-    };
     let rejection_method = error_ty.as_ref().map(|error| {
         quote! {
             /// The error body for a request the router refused before it reached a handler.
@@ -119,7 +104,7 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
     let reject_fn = match &error_ty {
         Some(_) => quote! {
             fn reject<A: Api>(api: &A, rejection: Rejection) -> Response {
-                json(rejection.status, "application/json", &api.rejection_body(&rejection))
+                crate::runtime::json(rejection.status, "application/json", &api.rejection_body(&rejection))
             }
         },
         None => quote! {
@@ -129,87 +114,38 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
         },
     };
 
-    let uses_scheme = |wanted: fn(&SecurityScheme) -> bool| {
-        api.operations.iter().flat_map(|op| op.security.iter()).any(|name| wanted(&api.security_schemes[name]))
-    };
-    let uses_bearer = uses_scheme(|s| matches!(s, SecurityScheme::Bearer { .. }));
-    let uses_header = uses_bearer || uses_scheme(|s| matches!(s, SecurityScheme::ApiKeyHeader { .. }));
     let has_path = api.operations.iter().any(|op| !op.path_params.is_empty());
     let has_query = api.operations.iter().any(|op| !op.query_params.is_empty());
     let has_body = api.operations.iter().any(|op| op.body.is_some());
-    let mut extract_imports = TokenStream::new();
+    let reads_headers = api.operations.iter().any(|op| !op.security.is_empty() || op.body.is_some());
+    let mut imports = TokenStream::new();
     if has_body {
-        extract_imports.extend(quote!(
+        imports.extend(quote!(
             use axum::body::Bytes;
             use axum::extract::rejection::BytesRejection;
         ));
     }
     if has_path {
-        extract_imports.extend(quote!(
+        imports.extend(quote!(
             use axum::extract::Path;
             use axum::extract::rejection::PathRejection;
         ));
     }
     if has_query {
-        extract_imports.extend(quote!(
+        imports.extend(quote!(
             use axum::extract::Query;
             use axum::extract::rejection::QueryRejection;
         ));
     }
-    let mut helpers = TokenStream::new();
-    if uses_header {
-        helpers.extend(quote! {
-                fn header_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-            headers.get(name).and_then(|value| value.to_str().ok())
-        }
-        });
+    if reads_headers {
+        imports.extend(quote!(
+            use axum::http::HeaderMap;
+        ));
     }
-    if uses_bearer {
-        helpers.extend(quote! {
-        fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-            let value = header_value(headers, "authorization")?;
-            let (scheme, token) = value.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-        }
-        });
-    }
-    if has_body {
-        helpers.extend(quote! {
-        fn is_json_content_type(headers: &HeaderMap) -> bool {
-            let Some(value) = header_value(headers, "content-type") else { return false };
-            let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-            essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
-        }
-
-        /// Reads a JSON body: `Ok(None)` when it is empty, a [`Rejection`] when it cannot be used.
-        fn json_body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: Result<Bytes, BytesRejection>, too_large: StatusCode, bad_media_type: StatusCode) -> Result<Option<T>, Rejection> {
-            let bytes = body.map_err(|rejection| {
-                let status = rejection.status();
-                if status == StatusCode::PAYLOAD_TOO_LARGE {
-                    Rejection { status: too_large, kind: RejectionKind::BodyTooLarge, message: rejection.body_text() }
-                } else {
-                    Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::InvalidBody, message: rejection.body_text() }
-                }
-            })?;
-            if bytes.is_empty() {
-                return Ok(None);
-            }
-            if !is_json_content_type(headers) {
-                return Err(Rejection { status: bad_media_type, kind: RejectionKind::UnsupportedMediaType, message: "expected a request body of type application/json".to_owned() });
-            }
-            let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
-            let value = match serde_path_to_error::deserialize(&mut deserializer) {
-                Ok(value) => value,
-                Err(err) => {
-                    let path = err.path().to_string();
-                    let message = if path == "." { format!("invalid request body: {}", err.inner()) } else { format!("invalid request body at `{path}`: {}", err.inner()) };
-                    return Err(Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::InvalidBody, message });
-                }
-            };
-            deserializer.end().map_err(|err| Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::InvalidBody, message: format!("invalid request body: {err}") })?;
-            Ok(Some(value))
-        }
-        });
+    if !api.models.is_empty() {
+        imports.extend(quote!(
+            use super::models;
+        ));
     }
     let router = emit_router(api);
     let doc = emit_document(api);
@@ -222,12 +158,12 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
         use std::future::Future;
         use std::sync::Arc;
 
-        #extract_imports
         use axum::extract::State;
-        use axum::http::{HeaderMap, StatusCode, header};
+        use axum::http::StatusCode;
         use axum::response::{IntoResponse, Response};
+        #imports
 
-        use super::models;
+        pub use crate::runtime::{AuthFailure, Rejection, RejectionKind};
 
         #(#per_operation)*
 
@@ -241,55 +177,12 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
             #(#trait_methods)*
         }
 
-        #auth_failure
-
-        /// A request the router refused before calling a handler.
-        #[derive(Debug, Clone, PartialEq, Eq)]
-        pub struct Rejection {
-            /// The status it is answered with.
-            pub status: StatusCode,
-            /// What was wrong.
-            pub kind: RejectionKind,
-            /// What was wrong, for the caller.
-            pub message: String,
-        }
-
-        /// Why a request was refused before reaching a handler.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum RejectionKind {
-            /// A path parameter has the wrong type.
-            Path,
-            /// The query string is malformed or a query parameter is missing or of the wrong type.
-            Query,
-            /// A required body is empty.
-            MissingBody,
-            /// The body is not JSON (by its `Content-Type`).
-            UnsupportedMediaType,
-            /// The body is larger than the router accepts.
-            BodyTooLarge,
-            /// The body is not valid JSON for the operation's schema, or breaks a constraint.
-            InvalidBody,
-            /// No operation has this path.
-            NotFound,
-            /// The path exists, but not with this method.
-            MethodNotAllowed,
-        }
-
         #(#handlers)*
 
         #router
         #doc
 
         #reject_fn
-
-        fn json<T: serde::Serialize>(status: StatusCode, media_type: &'static str, body: &T) -> Response {
-            match serde_json::to_vec(body) {
-                Ok(bytes) => (status, [(header::CONTENT_TYPE, media_type)], bytes).into_response(),
-                Err(err) => (StatusCode::INTERNAL_SERVER_ERROR, format!("cannot serialize the response: {err}")).into_response(),
-            }
-        }
-
-        #helpers
     }
 }
 
@@ -340,7 +233,7 @@ fn emit_operation_types(op: &Operation, inline_models: &BTreeSet<String>) -> Tok
     let response_arms = op.responses.iter().map(|r| {
         let variant = variant_name(r.status);
         match &r.body {
-            Some((_, media_type)) => quote!(Self::#variant(body) => json(status, #media_type, &body),),
+            Some((_, media_type)) => quote!(Self::#variant(body) => crate::runtime::json(status, #media_type, &body),),
             None => quote!(Self::#variant => status.into_response(),),
         }
     });
@@ -533,8 +426,8 @@ fn emit_handler(
         for (index, scheme_name) in op.security.iter().enumerate().rev() {
             let method = scheme_method(scheme_name);
             let credential = match &api.security_schemes[scheme_name] {
-                SecurityScheme::ApiKeyHeader { header, .. } => quote!(header_value(&headers, #header)),
-                SecurityScheme::Bearer { .. } => quote!(bearer_token(&headers)),
+                SecurityScheme::ApiKeyHeader { header, .. } => quote!(crate::runtime::header_value(&headers, #header)),
+                SecurityScheme::Bearer { .. } => quote!(crate::runtime::bearer_token(&headers)),
             };
             chain = if index + 1 == op.security.len() {
                 quote!(api.#method(#credential).await)
@@ -548,7 +441,7 @@ fn emit_handler(
             quote!(StatusCode::UNAUTHORIZED)
         };
         let refuse = match error_ty {
-            Some(_) => quote!(json(status, "application/json", &error)),
+            Some(_) => quote!(crate::runtime::json(status, "application/json", &error)),
             None => quote!({
                 let _ = error;
                 status.into_response()
@@ -601,7 +494,7 @@ fn emit_handler(
         };
         extractors.push(quote!(body: Result<Bytes, BytesRejection>));
         let parsed = quote! {
-            let body = match json_body::<#ty>(&headers, body, #too_large, #bad_media) {
+            let body = match crate::runtime::json_body::<#ty>(&headers, body, #too_large, #bad_media) {
                 Ok(body) => body,
                 Err(rejection) => return reject(&*api, rejection),
             };
@@ -616,12 +509,12 @@ fn emit_handler(
         }
         let validated = match &body.ty {
             TypeRef::Named(name) if validating.contains(name) => {
-                Some(quote!(models::Validate::validate(body, "", &mut errors);))
+                Some(quote!(crate::runtime::Validate::validate(body, "", &mut errors);))
             }
             TypeRef::Array(item) if matches!(item.as_ref(), TypeRef::Named(name) if validating.contains(name)) => {
                 Some(quote! {
                     for (index, item) in body.iter().enumerate() {
-                        models::Validate::validate(item, &format!("[{index}]"), &mut errors);
+                        crate::runtime::Validate::validate(item, &format!("[{index}]"), &mut errors);
                     }
                 })
             }
@@ -747,6 +640,16 @@ fn emit_document(api: &Api) -> TokenStream {
         }
     });
 
+    // Import only the names the schemes use.
+    let uses = |wanted: fn(&SecurityScheme) -> bool| api.security_schemes.values().any(wanted);
+    let mut scheme_imports = vec![quote!(SecurityScheme)];
+    if uses(|s| matches!(s, SecurityScheme::ApiKeyHeader { .. })) {
+        scheme_imports.extend([quote!(ApiKey), quote!(ApiKeyValue)]);
+    }
+    if uses(|s| matches!(s, SecurityScheme::Bearer { .. })) {
+        scheme_imports.extend([quote!(HttpAuthScheme), quote!(HttpBuilder)]);
+    }
+
     // The spec's security schemes, added by a utoipa modifier (when it has any).
     let (modifiers, modifier) = if api.security_schemes.is_empty() {
         (TokenStream::new(), TokenStream::new())
@@ -759,8 +662,7 @@ fn emit_document(api: &Api) -> TokenStream {
 
                 impl utoipa::Modify for SecuritySchemes {
                     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-                        #[allow(unused_imports)]
-                        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+                        use utoipa::openapi::security::{#(#scheme_imports),*};
                         let components = openapi.components.get_or_insert_with(Default::default);
                         #(#schemes)*
                     }

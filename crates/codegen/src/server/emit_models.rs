@@ -72,12 +72,10 @@ fn validated_model<'t>(ty: &'t TypeRef, validating: &BTreeSet<String>) -> Option
     }
 }
 
+/// Whether a field uses `rainbond_api::runtime::support` (models.rs imports it only then).
 #[derive(Default)]
 struct Support {
-    non_null: bool,
-    double_option: bool,
-    required_nullable: bool,
-    read_only: bool,
+    used: bool,
 }
 
 pub(crate) fn emit(api: &Api) -> Result<TokenStream, CodegenError> {
@@ -88,23 +86,17 @@ pub(crate) fn emit(api: &Api) -> Result<TokenStream, CodegenError> {
     for model in &api.models {
         items.push(emit_model(model, &validating, &inline_models, &mut support));
     }
-    let support_module = emit_support(&support);
-    let validate_trait = if validating.is_empty() {
-        TokenStream::new()
-    } else {
-        quote! {
-            /// Checks the constraints serde does not (lengths, ranges, item counts).
-            pub trait Validate {
-                /// Appends one message per broken constraint, naming the value by its JSON path
-                /// below `path`.
-                fn validate(&self, path: &str, errors: &mut Vec<String>);
-            }
-
-            fn join_path(path: &str, name: &str) -> String {
-                if path.is_empty() { name.to_owned() } else { format!("{path}.{name}") }
-            }
-        }
-    };
+    let mut imports = TokenStream::new();
+    if support.used {
+        imports.extend(quote!(
+            use crate::runtime::support;
+        ));
+    }
+    if !validating.is_empty() {
+        imports.extend(quote!(
+            use crate::runtime::{Validate, join_path};
+        ));
+    }
     let registry = api.models.iter().filter(|m| !m.inline).map(|m| {
         let schema_name = &m.schema_name;
         let ty = format_ident!("{}", m.name);
@@ -115,6 +107,7 @@ pub(crate) fn emit(api: &Api) -> Result<TokenStream, CodegenError> {
         #![allow(missing_docs, clippy::option_option, clippy::large_enum_variant)]
 
         use serde::{Deserialize, Serialize};
+        #imports
 
         #(#items)*
 
@@ -127,9 +120,6 @@ pub(crate) fn emit(api: &Api) -> Result<TokenStream, CodegenError> {
         fn schema_for<T: schemars::JsonSchema>() -> schemars::schema::RootSchema {
             schemars::r#gen::SchemaGenerator::default().into_root_schema_for::<T>()
         }
-
-        #validate_trait
-        #support_module
     })
 }
 
@@ -239,9 +229,8 @@ fn emit_field(field: &Field, inline_models: &BTreeSet<String>, support: &mut Sup
     let with = |ty: TokenStream| ty.to_string().replace(' ', "");
 
     let (ty, attrs) = if field.read_only {
-        support.read_only = true;
+        support.used = true;
         if field.nullable {
-            support.double_option = true;
             let schemars_with = with(quote!(support::ReadOnly<Option<#base>>));
             (
                 quote!(Option<Option<#base>>),
@@ -266,7 +255,7 @@ fn emit_field(field: &Field, inline_models: &BTreeSet<String>, support: &mut Sup
         match (field.required, field.nullable) {
             (true, false) => (base.clone(), TokenStream::new()),
             (false, false) => {
-                support.non_null = true;
+                support.used = true;
                 let schemars_with = with(base.clone());
                 (
                     quote!(Option<#base>),
@@ -278,7 +267,7 @@ fn emit_field(field: &Field, inline_models: &BTreeSet<String>, support: &mut Sup
                 )
             }
             (true, true) => {
-                support.required_nullable = true;
+                support.used = true;
                 let schemars_with = with(quote!(support::RequiredNullable<#base>));
                 (
                     quote!(Option<#base>),
@@ -290,7 +279,7 @@ fn emit_field(field: &Field, inline_models: &BTreeSet<String>, support: &mut Sup
                 )
             }
             (false, true) => {
-                support.double_option = true;
+                support.used = true;
                 let schemars_with = with(quote!(Option<#base>));
                 (
                     quote!(Option<Option<#base>>),
@@ -418,106 +407,6 @@ fn emit_validate(name: &proc_macro2::Ident, fields: &[Field], validating: &BTree
             fn validate(&self, path: &str, errors: &mut Vec<String>) {
                 #(#checks)*
             }
-        }
-    }
-}
-
-fn emit_support(support: &Support) -> TokenStream {
-    let mut items = Vec::new();
-    if support.non_null {
-        items.push(quote! {
-            /// An optional, non-nullable property: absent is `None`, `null` is an error.
-            pub fn non_null<'de, T: Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
-                T::deserialize(deserializer).map(Some)
-            }
-        });
-    }
-    if support.double_option {
-        items.push(quote! {
-            /// An optional, nullable property: absent is `None`, `null` is `Some(None)`.
-            pub mod double_option {
-                use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-                pub fn serialize<T: Serialize, S: Serializer>(value: &Option<Option<T>>, serializer: S) -> Result<S::Ok, S::Error> {
-                    match value {
-                        Some(inner) => inner.serialize(serializer),
-                        None => serializer.serialize_none(),
-                    }
-                }
-
-                pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
-                    Option::<T>::deserialize(deserializer).map(Some)
-                }
-            }
-        });
-    }
-    if support.read_only {
-        items.push(quote! {
-            /// A readOnly property: whatever a request sends is ignored.
-            pub fn ignore_input<'de, T: Default, D: Deserializer<'de>>(deserializer: D) -> Result<T, D::Error> {
-                serde::de::IgnoredAny::deserialize(deserializer).map(|_| T::default())
-            }
-
-            /// Schema of a readOnly property (schemars cannot say readOnly otherwise).
-            pub struct ReadOnly<T>(PhantomData<T>);
-
-            impl<T: JsonSchema> JsonSchema for ReadOnly<T> {
-                fn schema_name() -> String {
-                    T::schema_name()
-                }
-
-                fn is_referenceable() -> bool {
-                    false
-                }
-
-                fn json_schema(generator: &mut schemars::r#gen::SchemaGenerator) -> Schema {
-                    let mut schema = generator.subschema_for::<T>().into_object();
-                    schema.metadata().read_only = true;
-                    Schema::Object(schema)
-                }
-            }
-        });
-    }
-    if support.required_nullable {
-        items.push(quote! {
-            /// Schema of a required, nullable property (schemars treats every `Option` as optional).
-            pub struct RequiredNullable<T>(PhantomData<T>);
-
-            impl<T: JsonSchema> JsonSchema for RequiredNullable<T> {
-                fn schema_name() -> String {
-                    format!("Nullable_{}", T::schema_name())
-                }
-
-                fn is_referenceable() -> bool {
-                    false
-                }
-
-                fn json_schema(generator: &mut schemars::r#gen::SchemaGenerator) -> Schema {
-                    <Option<T>>::json_schema(generator)
-                }
-            }
-        });
-    }
-    if items.is_empty() {
-        return TokenStream::new();
-    }
-    let schema_imports = if support.read_only || support.required_nullable {
-        quote!(
-            use std::marker::PhantomData;
-            use schemars::JsonSchema;
-            use schemars::schema::Schema;
-        )
-    } else {
-        TokenStream::new()
-    };
-    quote! {
-        /// serde and schemars helpers that make the types above say exactly what the spec says.
-        mod support {
-            #![allow(dead_code, unused_imports)]
-            use serde::{Deserialize, Deserializer};
-            #schema_imports
-
-            #(#items)*
         }
     }
 }

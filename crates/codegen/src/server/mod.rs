@@ -1,7 +1,8 @@
 //! The server generator: from a spec, the models, an `Api` trait with one method per operation,
 //! the axum router that serves any implementation of it, and the code-built OpenAPI document.
 //!
-//! Output files (in the server crate's `src/generated/`):
+//! Output files (in `rainbond-api`'s `src/generated/`), which use the crate's hand-written
+//! `runtime` module for everything that does not depend on the spec:
 //! - `models.rs`: one type per schema, with serde, `utoipa::ToSchema` and `schemars::JsonSchema`
 //!   derives that describe exactly what the spec says (required, nullable, readOnly, formats);
 //! - `api.rs`: per operation a path/query struct and a response enum with one variant per
@@ -24,7 +25,7 @@ pub fn generate(spec: &Spec) -> Result<Vec<(&'static str, TokenStream)>, Codegen
     let models = emit_models::emit(&api)?;
     let api_tokens = emit_api::emit(&api);
     let module = quote! {
-        //! The generated half of the server: the spec's models, the `Api` trait and its router.
+        //! The spec's models, the `Api` trait and its router.
         //!
         //! Implement [`api::Api`] in hand-written code and serve it with [`api::router`].
 

@@ -2,7 +2,7 @@
 // edit openapi.yaml and run `cargo xtask codegen`. `cargo xtask codegen --check` fails when
 // this file is stale.
 
-//! The generated half of the server: the spec's models, the `Api` trait and its router.
+//! The spec's models, the `Api` trait and its router.
 //!
 //! Implement [`api::Api`] in hand-written code and serve it with [`api::router`].
 

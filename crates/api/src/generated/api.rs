@@ -8,14 +8,16 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::Path;
 use axum::extract::rejection::PathRejection;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
 use super::models;
+pub use crate::runtime::{AuthFailure, Rejection, RejectionKind};
 
 /// Path parameters of [`Api::list_copy_services`].
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, utoipa::IntoParams)]
@@ -84,13 +86,25 @@ impl IntoResponse for ListCopyServicesResponse {
     fn into_response(self) -> Response {
         let status = self.status();
         match self {
-            Self::Ok(body) => json(status, "application/json", &body),
-            Self::BadRequest(body) => json(status, "application/json", &body),
-            Self::Unauthorized(body) => json(status, "application/json", &body),
-            Self::Forbidden(body) => json(status, "application/json", &body),
-            Self::NotFound(body) => json(status, "application/json", &body),
-            Self::Conflict(body) => json(status, "application/json", &body),
-            Self::InternalServerError(body) => json(status, "application/json", &body),
+            Self::Ok(body) => crate::runtime::json(status, "application/json", &body),
+            Self::BadRequest(body) => {
+                crate::runtime::json(status, "application/json", &body)
+            }
+            Self::Unauthorized(body) => {
+                crate::runtime::json(status, "application/json", &body)
+            }
+            Self::Forbidden(body) => {
+                crate::runtime::json(status, "application/json", &body)
+            }
+            Self::NotFound(body) => {
+                crate::runtime::json(status, "application/json", &body)
+            }
+            Self::Conflict(body) => {
+                crate::runtime::json(status, "application/json", &body)
+            }
+            Self::InternalServerError(body) => {
+                crate::runtime::json(status, "application/json", &body)
+            }
         }
     }
 }
@@ -170,15 +184,31 @@ impl IntoResponse for CopyAppResponse {
     fn into_response(self) -> Response {
         let status = self.status();
         match self {
-            Self::Ok(body) => json(status, "application/json", &body),
-            Self::BadRequest(body) => json(status, "application/json", &body),
-            Self::Unauthorized(body) => json(status, "application/json", &body),
-            Self::Forbidden(body) => json(status, "application/json", &body),
-            Self::NotFound(body) => json(status, "application/json", &body),
-            Self::Conflict(body) => json(status, "application/json", &body),
-            Self::PayloadTooLarge(body) => json(status, "application/json", &body),
-            Self::UnsupportedMediaType(body) => json(status, "application/json", &body),
-            Self::InternalServerError(body) => json(status, "application/json", &body),
+            Self::Ok(body) => crate::runtime::json(status, "application/json", &body),
+            Self::BadRequest(body) => {
+                crate::runtime::json(status, "application/json", &body)
+            }
+            Self::Unauthorized(body) => {
+                crate::runtime::json(status, "application/json", &body)
+            }
+            Self::Forbidden(body) => {
+                crate::runtime::json(status, "application/json", &body)
+            }
+            Self::NotFound(body) => {
+                crate::runtime::json(status, "application/json", &body)
+            }
+            Self::Conflict(body) => {
+                crate::runtime::json(status, "application/json", &body)
+            }
+            Self::PayloadTooLarge(body) => {
+                crate::runtime::json(status, "application/json", &body)
+            }
+            Self::UnsupportedMediaType(body) => {
+                crate::runtime::json(status, "application/json", &body)
+            }
+            Self::InternalServerError(body) => {
+                crate::runtime::json(status, "application/json", &body)
+            }
         }
     }
 }
@@ -226,48 +256,6 @@ pub trait Api: Send + Sync + 'static {
         path: CopyAppPath,
         body: models::AppCopyC,
     ) -> impl Future<Output = CopyAppResponse> + Send;
-}
-
-/// Why an `authenticate_*` method refused a request.
-#[derive(Debug, Clone, PartialEq)]
-pub enum AuthFailure<E> {
-    /// The credential is missing or not valid: answered with 401.
-    Unauthorized(E),
-    /// The credential could not be checked: answered with 500 when the operation
-    /// documents it, else with 401.
-    Failed(E),
-}
-
-/// A request the router refused before calling a handler.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejection {
-    /// The status it is answered with.
-    pub status: StatusCode,
-    /// What was wrong.
-    pub kind: RejectionKind,
-    /// What was wrong, for the caller.
-    pub message: String,
-}
-
-/// Why a request was refused before reaching a handler.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RejectionKind {
-    /// A path parameter has the wrong type.
-    Path,
-    /// The query string is malformed or a query parameter is missing or of the wrong type.
-    Query,
-    /// A required body is empty.
-    MissingBody,
-    /// The body is not JSON (by its `Content-Type`).
-    UnsupportedMediaType,
-    /// The body is larger than the router accepts.
-    BodyTooLarge,
-    /// The body is not valid JSON for the operation's schema, or breaks a constraint.
-    InvalidBody,
-    /// No operation has this path.
-    NotFound,
-    /// The path exists, but not with this method.
-    MethodNotAllowed,
 }
 
 #[utoipa::path(
@@ -330,7 +318,7 @@ async fn list_copy_services<A: Api>(
     path: Result<Path<ListCopyServicesPath>, PathRejection>,
 ) -> Response {
     let caller = match api
-        .authenticate_access_key(header_value(&headers, "Authorization"))
+        .authenticate_access_key(crate::runtime::header_value(&headers, "Authorization"))
         .await
     {
         Ok(caller) => caller,
@@ -339,7 +327,7 @@ async fn list_copy_services<A: Api>(
                 AuthFailure::Unauthorized(error) => (StatusCode::UNAUTHORIZED, error),
                 AuthFailure::Failed(error) => (StatusCode::INTERNAL_SERVER_ERROR, error),
             };
-            return json(status, "application/json", &error);
+            return crate::runtime::json(status, "application/json", &error);
         }
     };
     let path = match path {
@@ -436,7 +424,7 @@ async fn copy_app<A: Api>(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let caller = match api
-        .authenticate_access_key(header_value(&headers, "Authorization"))
+        .authenticate_access_key(crate::runtime::header_value(&headers, "Authorization"))
         .await
     {
         Ok(caller) => caller,
@@ -445,7 +433,7 @@ async fn copy_app<A: Api>(
                 AuthFailure::Unauthorized(error) => (StatusCode::UNAUTHORIZED, error),
                 AuthFailure::Failed(error) => (StatusCode::INTERNAL_SERVER_ERROR, error),
             };
-            return json(status, "application/json", &error);
+            return crate::runtime::json(status, "application/json", &error);
         }
     };
     let path = match path {
@@ -461,7 +449,7 @@ async fn copy_app<A: Api>(
             );
         }
     };
-    let body = match json_body::<
+    let body = match crate::runtime::json_body::<
         models::AppCopyC,
     >(
         &headers,
@@ -556,10 +544,7 @@ struct SecuritySchemes;
 
 impl utoipa::Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        #[allow(unused_imports)]
-        use utoipa::openapi::security::{
-            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
-        };
+        use utoipa::openapi::security::{SecurityScheme, ApiKey, ApiKeyValue};
         let components = openapi.components.get_or_insert_with(Default::default);
         components
             .add_security_scheme(
@@ -582,96 +567,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 fn reject<A: Api>(api: &A, rejection: Rejection) -> Response {
-    json(rejection.status, "application/json", &api.rejection_body(&rejection))
-}
-
-fn json<T: serde::Serialize>(
-    status: StatusCode,
-    media_type: &'static str,
-    body: &T,
-) -> Response {
-    match serde_json::to_vec(body) {
-        Ok(bytes) => {
-            (status, [(header::CONTENT_TYPE, media_type)], bytes).into_response()
-        }
-        Err(err) => {
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("cannot serialize the response: {err}"),
-            )
-                .into_response()
-        }
-    }
-}
-
-fn header_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers.get(name).and_then(|value| value.to_str().ok())
-}
-
-fn is_json_content_type(headers: &HeaderMap) -> bool {
-    let Some(value) = header_value(headers, "content-type") else { return false };
-    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
-}
-
-/// Reads a JSON body: `Ok(None)` when it is empty, a [`Rejection`] when it cannot be used.
-fn json_body<T: serde::de::DeserializeOwned>(
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-    too_large: StatusCode,
-    bad_media_type: StatusCode,
-) -> Result<Option<T>, Rejection> {
-    let bytes = body
-        .map_err(|rejection| {
-            let status = rejection.status();
-            if status == StatusCode::PAYLOAD_TOO_LARGE {
-                Rejection {
-                    status: too_large,
-                    kind: RejectionKind::BodyTooLarge,
-                    message: rejection.body_text(),
-                }
-            } else {
-                Rejection {
-                    status: StatusCode::BAD_REQUEST,
-                    kind: RejectionKind::InvalidBody,
-                    message: rejection.body_text(),
-                }
-            }
-        })?;
-    if bytes.is_empty() {
-        return Ok(None);
-    }
-    if !is_json_content_type(headers) {
-        return Err(Rejection {
-            status: bad_media_type,
-            kind: RejectionKind::UnsupportedMediaType,
-            message: "expected a request body of type application/json".to_owned(),
-        });
-    }
-    let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
-    let value = match serde_path_to_error::deserialize(&mut deserializer) {
-        Ok(value) => value,
-        Err(err) => {
-            let path = err.path().to_string();
-            let message = if path == "." {
-                format!("invalid request body: {}", err.inner())
-            } else {
-                format!("invalid request body at `{path}`: {}", err.inner())
-            };
-            return Err(Rejection {
-                status: StatusCode::BAD_REQUEST,
-                kind: RejectionKind::InvalidBody,
-                message,
-            });
-        }
-    };
-    deserializer
-        .end()
-        .map_err(|err| Rejection {
-            status: StatusCode::BAD_REQUEST,
-            kind: RejectionKind::InvalidBody,
-            message: format!("invalid request body: {err}"),
-        })?;
-    Ok(Some(value))
+    crate::runtime::json(
+        rejection.status,
+        "application/json",
+        &api.rejection_body(&rejection),
+    )
 }

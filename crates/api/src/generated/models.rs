@@ -6,6 +6,7 @@
 #![allow(missing_docs, clippy::option_option, clippy::large_enum_variant)]
 
 use serde::{Deserialize, Serialize};
+use crate::runtime::support;
 
 /// The body of every error response.
 #[derive(
@@ -622,83 +623,4 @@ pub fn json_schemas() -> Vec<(&'static str, schemars::schema::RootSchema)> {
 
 fn schema_for<T: schemars::JsonSchema>() -> schemars::schema::RootSchema {
     schemars::r#gen::SchemaGenerator::default().into_root_schema_for::<T>()
-}
-
-/// serde and schemars helpers that make the types above say exactly what the spec says.
-mod support {
-    #![allow(dead_code, unused_imports)]
-
-    use serde::{Deserialize, Deserializer};
-    use std::marker::PhantomData;
-    use schemars::JsonSchema;
-    use schemars::schema::Schema;
-
-    /// An optional, non-nullable property: absent is `None`, `null` is an error.
-    pub fn non_null<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Option<T>, D::Error> {
-        T::deserialize(deserializer).map(Some)
-    }
-
-    /// An optional, nullable property: absent is `None`, `null` is `Some(None)`.
-    pub mod double_option {
-        use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-        pub fn serialize<T: Serialize, S: Serializer>(
-            value: &Option<Option<T>>,
-            serializer: S,
-        ) -> Result<S::Ok, S::Error> {
-            match value {
-                Some(inner) => inner.serialize(serializer),
-                None => serializer.serialize_none(),
-            }
-        }
-
-        pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-            deserializer: D,
-        ) -> Result<Option<Option<T>>, D::Error> {
-            Option::<T>::deserialize(deserializer).map(Some)
-        }
-    }
-
-    /// A readOnly property: whatever a request sends is ignored.
-    pub fn ignore_input<'de, T: Default, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<T, D::Error> {
-        serde::de::IgnoredAny::deserialize(deserializer).map(|_| T::default())
-    }
-
-    /// Schema of a readOnly property (schemars cannot say readOnly otherwise).
-    pub struct ReadOnly<T>(PhantomData<T>);
-    impl<T: JsonSchema> JsonSchema for ReadOnly<T> {
-        fn schema_name() -> String {
-            T::schema_name()
-        }
-
-        fn is_referenceable() -> bool {
-            false
-        }
-
-        fn json_schema(generator: &mut schemars::r#gen::SchemaGenerator) -> Schema {
-            let mut schema = generator.subschema_for::<T>().into_object();
-            schema.metadata().read_only = true;
-            Schema::Object(schema)
-        }
-    }
-
-    /// Schema of a required, nullable property (schemars treats every `Option` as optional).
-    pub struct RequiredNullable<T>(PhantomData<T>);
-    impl<T: JsonSchema> JsonSchema for RequiredNullable<T> {
-        fn schema_name() -> String {
-            format!("Nullable_{}", T::schema_name())
-        }
-
-        fn is_referenceable() -> bool {
-            false
-        }
-
-        fn json_schema(generator: &mut schemars::r#gen::SchemaGenerator) -> Schema {
-            <Option<T>>::json_schema(generator)
-        }
-    }
 }

@@ -1,0 +1,240 @@
+//! What the generated code needs that does not depend on the spec: why a request is refused
+//! before a handler runs ([`Rejection`], [`AuthFailure`]), reading credentials and JSON bodies,
+//! writing JSON responses, checking constraints ([`Validate`]) and the serde/schemars helpers of
+//! the models ([`support`]).
+
+pub mod support;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// Why an `authenticate_*` method of an `Api` refused a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuthFailure<E> {
+    /// The credential is missing or not valid: answered with 401.
+    Unauthorized(E),
+    /// The credential could not be checked: answered with 500 when the operation documents it,
+    /// else with 401.
+    Failed(E),
+}
+
+/// A request the router refused before calling a handler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// The status it is answered with.
+    pub status: StatusCode,
+    /// What was wrong.
+    pub kind: RejectionKind,
+    /// What was wrong, for the caller.
+    pub message: String,
+}
+
+/// Why a request was refused before reaching a handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectionKind {
+    /// A path parameter has the wrong type.
+    Path,
+    /// The query string is malformed or a query parameter is missing or of the wrong type.
+    Query,
+    /// A required body is empty.
+    MissingBody,
+    /// The body is not JSON (by its `Content-Type`).
+    UnsupportedMediaType,
+    /// The body is larger than the router accepts.
+    BodyTooLarge,
+    /// The body is not valid JSON for the operation's schema, or breaks a constraint.
+    InvalidBody,
+    /// No operation has this path.
+    NotFound,
+    /// The path exists, but not with this method.
+    MethodNotAllowed,
+}
+
+impl Rejection {
+    /// A rejection answered with 400 Bad Request.
+    pub fn bad_request(kind: RejectionKind, message: impl Into<String>) -> Self {
+        Rejection { status: StatusCode::BAD_REQUEST, kind, message: message.into() }
+    }
+}
+
+/// Checks the constraints serde does not (lengths, ranges, item counts).
+pub trait Validate {
+    /// Appends one message per broken constraint, naming the value by its JSON path below `path`.
+    fn validate(&self, path: &str, errors: &mut Vec<String>);
+}
+
+/// The JSON path of property `name` below `path` (`""` is the document itself).
+pub fn join_path(path: &str, name: &str) -> String {
+    if path.is_empty() { name.to_owned() } else { format!("{path}.{name}") }
+}
+
+/// `body` serialized as JSON with `status` and `media_type`; a body that cannot be serialized is
+/// answered with 500 and the reason in plain text.
+pub fn json<T: serde::Serialize>(status: StatusCode, media_type: &'static str, body: &T) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => (status, [(header::CONTENT_TYPE, media_type)], bytes).into_response(),
+        Err(err) => {
+            (StatusCode::INTERNAL_SERVER_ERROR, format!("cannot serialize the response: {err}")).into_response()
+        }
+    }
+}
+
+/// The value of header `name`, when it is present and visible ASCII.
+pub fn header_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+/// The token of an `Authorization: Bearer <token>` header (the scheme in any case).
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = header_value(headers, header::AUTHORIZATION.as_str())?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// Whether the `Content-Type` is `application/json` or an `application/*+json` type.
+pub fn is_json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = header_value(headers, header::CONTENT_TYPE.as_str()) else { return false };
+    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Reads a JSON body: `Ok(None)` when it is empty, a [`Rejection`] when it cannot be used. A body
+/// over the router's limit is refused with `too_large`, one that is not JSON with
+/// `bad_media_type` (each operation answers the statuses it documents).
+pub fn json_body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    too_large: StatusCode,
+    bad_media_type: StatusCode,
+) -> Result<Option<T>, Rejection> {
+    let bytes = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Rejection { status: too_large, kind: RejectionKind::BodyTooLarge, message: rejection.body_text() }
+        } else {
+            Rejection::bad_request(RejectionKind::InvalidBody, rejection.body_text())
+        }
+    })?;
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    if !is_json_content_type(headers) {
+        return Err(Rejection {
+            status: bad_media_type,
+            kind: RejectionKind::UnsupportedMediaType,
+            message: "expected a request body of type application/json".to_owned(),
+        });
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let message = if path == "." {
+            format!("invalid request body: {}", err.inner())
+        } else {
+            format!("invalid request body at `{path}`: {}", err.inner())
+        };
+        Rejection::bad_request(RejectionKind::InvalidBody, message)
+    })?;
+    deserializer
+        .end()
+        .map_err(|err| Rejection::bad_request(RejectionKind::InvalidBody, format!("invalid request body: {err}")))?;
+    Ok(Some(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(name, value)| (header::HeaderName::from_static(name), HeaderValue::from_static(value)))
+            .collect()
+    }
+
+    fn read<T: serde::de::DeserializeOwned>(
+        content_type: &'static str,
+        body: &'static str,
+    ) -> Result<Option<T>, Rejection> {
+        json_body(
+            &headers(&[("content-type", content_type)]),
+            Ok(Bytes::from_static(body.as_bytes())),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        )
+    }
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Pet {
+        name: String,
+    }
+
+    #[test]
+    fn a_json_body_is_read_whatever_the_parameters_and_case_of_its_media_type() {
+        for content_type in ["application/json", "Application/JSON; charset=utf-8", "application/problem+json"] {
+            let pet: Option<Pet> = read(content_type, r#"{"name":"Rex"}"#).unwrap();
+            assert_eq!(pet, Some(Pet { name: "Rex".to_owned() }), "{content_type}");
+        }
+    }
+
+    #[test]
+    fn an_empty_body_is_none_so_that_the_operation_decides_whether_it_is_required() {
+        assert_eq!(read::<Pet>("text/plain", ""), Ok(None));
+    }
+
+    #[test]
+    fn a_body_of_another_media_type_is_refused_with_the_operations_status() {
+        let rejection = read::<Pet>("text/plain", r#"{"name":"Rex"}"#).unwrap_err();
+        assert_eq!(rejection.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_eq!(rejection.kind, RejectionKind::UnsupportedMediaType);
+        let without_type = json_body::<Pet>(
+            &HeaderMap::new(),
+            Ok(Bytes::from_static(b"{}")),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            StatusCode::BAD_REQUEST,
+        );
+        assert_eq!(without_type.unwrap_err().status, StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn an_invalid_body_is_refused_naming_the_json_path_of_the_problem() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Litter {
+            #[allow(dead_code)]
+            pets: Vec<Pet>,
+        }
+        let rejection = read::<Litter>("application/json", r#"{"pets":[{"name":"Rex"},{"name":3}]}"#).unwrap_err();
+        assert_eq!((rejection.status, rejection.kind), (StatusCode::BAD_REQUEST, RejectionKind::InvalidBody));
+        assert!(
+            rejection.message.starts_with("invalid request body at `pets[1].name`: invalid type"),
+            "{}",
+            rejection.message
+        );
+        let trailing = read::<Pet>("application/json", r#"{"name":"Rex"} {}"#).unwrap_err();
+        assert!(trailing.message.contains("trailing characters"), "{}", trailing.message);
+    }
+
+    #[test]
+    fn bearer_tokens_are_read_in_any_case_of_the_scheme_and_other_schemes_are_not() {
+        assert_eq!(bearer_token(&headers(&[("authorization", "bearer  abc ")])), Some("abc"));
+        assert_eq!(bearer_token(&headers(&[("authorization", "Basic abc")])), None);
+        assert_eq!(bearer_token(&headers(&[("authorization", "abc")])), None);
+        assert_eq!(bearer_token(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn a_json_response_carries_the_status_and_media_type() {
+        let response = json(StatusCode::CREATED, "application/json", &serde_json::json!({"id": 1}));
+        assert_eq!(response.status(), StatusCode::CREATED);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+    }
+
+    #[test]
+    fn json_paths_join_below_the_document_root() {
+        assert_eq!(join_path("", "name"), "name");
+        assert_eq!(join_path("pets[0]", "name"), "pets[0].name");
+    }
+}

@@ -2,8 +2,10 @@
 //! identities and names, and the rows that are written for each copy.
 //!
 //! A storage backend runs these steps inside one transaction: [`select`] on the source app's
-//! components, [`Identity::fresh`] until no alias clashes, [`plan`] on the loaded
-//! [`ComponentGraph`]s, then it writes the planned graphs.
+//! components, [`Identity::fresh`] until no alias clashes, [`NameCandidates::draw`], a lookup of
+//! which candidates are taken (only those: indexed lookups whose cost does not grow with the
+//! target app or team), [`plan`] on the loaded [`ComponentGraph`]s, then it writes the planned
+//! graphs.
 
 use std::collections::{HashMap, HashSet};
 
@@ -16,8 +18,11 @@ use crate::model::{
 pub const MAX_NAME_LEN: usize = 100;
 /// Longest Kubernetes service name (an RFC 1035 label).
 pub const MAX_K8S_SERVICE_NAME_LEN: usize = 63;
-/// How many times a clashing generated name or alias is drawn again before giving up.
+/// How many times a clashing generated alias is drawn again before giving up.
 pub const MAX_ATTEMPTS: usize = 32;
+/// How many random `-xxxx` suffixes a clashing port service name is offered before it falls back
+/// to `-<alias>` (unique across the store, since aliases are).
+pub const PORT_SUFFIX_DRAWS: usize = 2;
 
 /// Why a copy cannot be made from the request. Each maps to a documented status.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -136,7 +141,8 @@ pub struct Target<'a> {
     pub same_region: bool,
 }
 
-/// Names already used where the copies go.
+/// Candidate names already used where the copies go. A backend fills it with the candidates of
+/// [`NameCandidates`] that are taken; other names may be left out.
 #[derive(Debug, Clone, Default)]
 pub struct TakenNames {
     /// `k8s_component_name`s of the target app's components.
@@ -145,11 +151,48 @@ pub struct TakenNames {
     pub port_names: HashMap<String, HashSet<String>>,
 }
 
+/// Every name a copy may take, in order of preference, drawn before the plan so that a backend
+/// only looks these up. A component keeps its `k8s_component_name`, else takes `<name>-<alias>`,
+/// else `<name>-<alias>-2`. A port keeps its service name (the alias when invalid), else takes
+/// one of [`PORT_SUFFIX_DRAWS`] random `-xxxx` suffixes, else `-<alias>`. No candidate list
+/// grows with the target, and no name is probed one by one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NameCandidates {
+    /// Per copied component.
+    components: Vec<Vec<String>>,
+    /// Per copied component, per port.
+    ports: Vec<Vec<Vec<String>>>,
+}
+
+impl NameCandidates {
+    /// The candidates of the copies of `sources` with `identities` (one each).
+    pub fn draw(sources: &[ComponentGraph], identities: &[Identity], random: &mut dyn Randomness) -> Self {
+        assert_eq!(sources.len(), identities.len(), "one identity per copied component");
+        let components =
+            sources.iter().zip(identities).map(|(s, i)| component_name_candidates(&s.component.k8s_component_name, i));
+        let ports = sources
+            .iter()
+            .zip(identities)
+            .map(|(s, i)| s.ports.iter().map(|port| port_name_candidates(port, i, random)).collect());
+        NameCandidates { components: components.collect(), ports: ports.collect() }
+    }
+
+    /// Every component-name candidate (to look up in the target app).
+    pub fn component_names(&self) -> impl Iterator<Item = &str> {
+        self.components.iter().flatten().map(String::as_str)
+    }
+
+    /// Every port-service-name candidate (to look up in the target team).
+    pub fn port_names(&self) -> impl Iterator<Item = &str> {
+        self.ports.iter().flatten().flatten().map(String::as_str)
+    }
+}
+
 /// Why a plan could not be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
-    /// Every generated candidate for a name clashed.
-    #[error("no free {what} for `{base}` after {MAX_ATTEMPTS} attempts")]
+    /// Every candidate for a name clashed.
+    #[error("no free {what} for `{base}`")]
     NamesExhausted {
         /// Which kind of name.
         what: &'static str,
@@ -158,31 +201,35 @@ pub enum PlanError {
     },
 }
 
-/// Plans the copies of `sources` (in order) with the given `identities` (one each): the new
-/// components and everything copied with them. Nothing is written.
+/// Plans the copies of `sources` (in order) with the given `identities` (one each) and the
+/// `candidates` drawn for them: the new components and everything copied with them. `taken` holds
+/// which candidates are used in the target. Nothing is written.
 pub fn plan(
     sources: &[ComponentGraph],
     identities: &[Identity],
+    candidates: &NameCandidates,
     target: &Target<'_>,
     taken: &TakenNames,
-    random: &mut dyn Randomness,
 ) -> Result<Vec<ComponentGraph>, PlanError> {
     assert_eq!(sources.len(), identities.len(), "one identity per copied component");
+    assert_eq!(sources.len(), candidates.components.len(), "candidates drawn for these sources");
     let new_ids: HashMap<&str, &str> =
         sources.iter().zip(identities).map(|(s, i)| (s.component.service_id.as_str(), i.service_id.as_str())).collect();
 
     // Pass 1: names of components and ports for the whole batch, so the host-name remap is
     // complete before any value is rewritten.
-    let mut component_names = taken.component_names.clone();
+    let mut batch_components: HashSet<&str> = HashSet::new();
     let mut batch_ports: HashMap<String, String> = HashMap::new();
     let mut remap = HostnameRemap::default();
     let mut planned = Vec::with_capacity(sources.len());
-    for (source, identity) in sources.iter().zip(identities) {
-        let k8s_component_name = component_name(&source.component.k8s_component_name, identity, &component_names)?;
-        component_names.insert(k8s_component_name.clone());
+    for (index, (source, identity)) in sources.iter().zip(identities).enumerate() {
+        let k8s_component_name =
+            component_name(&candidates.components[index], &taken.component_names, &batch_components)?;
+        batch_components.insert(k8s_component_name);
+        let k8s_component_name = k8s_component_name.to_owned();
         let mut ports = Vec::with_capacity(source.ports.len());
-        for port in &source.ports {
-            let name = port_name(port, identity, taken, &batch_ports, random)?;
+        for (port, port_candidates) in source.ports.iter().zip(&candidates.ports[index]) {
+            let name = port_name(port_candidates, identity, taken, &batch_ports)?;
             if !port.k8s_service_name.is_empty()
                 && name != port.k8s_service_name
                 && is_valid_k8s_service_name(&port.k8s_service_name)
@@ -297,58 +344,65 @@ fn copy_component(
     }
 }
 
-/// The copy's `k8s_component_name`: the source's, or `<name>-<alias>` when the target app (or an
-/// earlier copy of the batch) already uses it.
-fn component_name(source_name: &str, identity: &Identity, taken: &HashSet<String>) -> Result<String, PlanError> {
+/// The candidates for a copy's `k8s_component_name`: the source's (the alias when empty), then
+/// `<name>-<alias>`, then `<name>-<alias>-2`.
+fn component_name_candidates(source_name: &str, identity: &Identity) -> Vec<String> {
     let base = if source_name.is_empty() { identity.service_alias.as_str() } else { source_name };
-    if !taken.contains(base) {
-        return Ok(base.to_owned());
-    }
-    let suffix = format!("-{}", identity.service_alias);
-    let candidate = format!("{}{suffix}", truncate(base, MAX_NAME_LEN - suffix.len()));
-    if !taken.contains(&candidate) {
-        return Ok(candidate);
-    }
-    (2..MAX_ATTEMPTS)
-        .map(|n| {
-            let suffix = format!("-{}-{n}", identity.service_alias);
-            format!("{}{suffix}", truncate(base, MAX_NAME_LEN - suffix.len()))
-        })
-        .find(|candidate| !taken.contains(candidate))
-        .ok_or_else(|| PlanError::NamesExhausted { what: "component name", base: base.to_owned() })
+    let suffixed = |suffix: String| format!("{}{suffix}", truncate(base, MAX_NAME_LEN - suffix.len()));
+    vec![
+        base.to_owned(),
+        suffixed(format!("-{}", identity.service_alias)),
+        suffixed(format!("-{}-2", identity.service_alias)),
+    ]
 }
 
-/// The copy's `k8s_service_name` for `port`: the source's unless it is invalid (then the new alias)
-/// or used by another component of the target team or of the batch (then `-xxxx` is appended).
+/// The first candidate the target app and the batch do not use.
+fn component_name<'a>(
+    candidates: &'a [String],
+    taken: &HashSet<String>,
+    batch: &HashSet<&str>,
+) -> Result<&'a str, PlanError> {
+    candidates.iter().map(String::as_str).find(|name| !taken.contains(*name) && !batch.contains(name)).ok_or_else(
+        || PlanError::NamesExhausted { what: "component name", base: candidates.first().cloned().unwrap_or_default() },
+    )
+}
+
+/// The candidates for a copy's `k8s_service_name` of `port`: the source's unless it is invalid
+/// (then the new alias), then that name with [`PORT_SUFFIX_DRAWS`] random `-xxxx` suffixes, then
+/// with `-<alias>`.
+fn port_name_candidates(port: &Port, identity: &Identity, random: &mut dyn Randomness) -> Vec<String> {
+    let base = if is_valid_k8s_service_name(&port.k8s_service_name) {
+        port.k8s_service_name.as_str()
+    } else {
+        identity.service_alias.as_str()
+    };
+    let suffixed = |suffix: String| {
+        format!("{}{suffix}", truncate(base, MAX_K8S_SERVICE_NAME_LEN - suffix.len()).trim_end_matches('-'))
+    };
+    let mut candidates = Vec::with_capacity(PORT_SUFFIX_DRAWS + 2);
+    candidates.push(base.to_owned());
+    candidates.extend((0..PORT_SUFFIX_DRAWS).map(|_| suffixed(format!("-{}", random.suffix()))));
+    candidates.push(suffixed(format!("-{}", identity.service_alias)));
+    candidates
+}
+
+/// The first candidate that no other component of the target team or of the batch uses (ports of
+/// one component may share a name).
 fn port_name(
-    port: &Port,
+    candidates: &[String],
     identity: &Identity,
     taken: &TakenNames,
     batch: &HashMap<String, String>,
-    random: &mut dyn Randomness,
 ) -> Result<String, PlanError> {
     let owner = identity.service_id.as_str();
     let clashes = |name: &str| {
         taken.port_names.get(name).is_some_and(|owners| owners.iter().any(|o| o != owner))
             || batch.get(name).is_some_and(|o| o != owner)
     };
-    let base = if is_valid_k8s_service_name(&port.k8s_service_name) {
-        port.k8s_service_name.as_str()
-    } else {
-        identity.service_alias.as_str()
-    };
-    if !clashes(base) {
-        return Ok(base.to_owned());
-    }
-    for _ in 0..MAX_ATTEMPTS {
-        let suffix = format!("-{}", random.suffix());
-        let candidate =
-            format!("{}{suffix}", truncate(base, MAX_K8S_SERVICE_NAME_LEN - suffix.len()).trim_end_matches('-'));
-        if !clashes(&candidate) {
-            return Ok(candidate);
-        }
-    }
-    Err(PlanError::NamesExhausted { what: "port service name", base: base.to_owned() })
+    candidates.iter().find(|name| !clashes(name)).cloned().ok_or_else(|| PlanError::NamesExhausted {
+        what: "port service name",
+        base: candidates.first().cloned().unwrap_or_default(),
+    })
 }
 
 /// An RFC 1035 label: `[a-z]([-a-z0-9]*[a-z0-9])?`, at most 63 characters.
@@ -393,46 +447,62 @@ fn copy_envs(
         .collect()
 }
 
-/// Renamed port service names (`old → new`, in the order they were decided) and the textual rules
-/// that carry a rename into configuration values, as the console's `hostname_remap`.
+/// Renamed port service names (`old → new`) and the textual rules that carry a rename into
+/// configuration values, as the console's `hostname_remap`.
+///
+/// A value is rewritten in one pass with one map lookup per host position, so the cost of a
+/// value does not grow with the number of renames. Unlike the console, which applies the renames
+/// one after the other, a host that was renamed is never renamed again by a later rename.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostnameRemap {
-    renames: Vec<(String, String)>,
+    renames: HashMap<String, String>,
 }
 
 impl HostnameRemap {
     /// Records `old → new` (the first rename of a name wins).
     pub fn insert(&mut self, old: &str, new: &str) {
-        if !self.renames.iter().any(|(o, _)| o == old) {
-            self.renames.push((old.to_owned(), new.to_owned()));
-        }
+        self.renames.entry(old.to_owned()).or_insert_with(|| new.to_owned());
     }
 
-    /// Rewrites `value` (of the variable `env_name`, when it is one). For each rename, in order:
-    /// a whole-value match when the variable is `HOST`, `*_HOST` or `*_HOSTNAME`; `://old:`,
-    /// `://old/`, `@old:` and `@old/` anywhere; a trailing `@old` in a URL; a leading `old:` in
-    /// a value without `://`.
+    /// Rewrites `value` (of the variable `env_name`, when it is one): the whole value when the
+    /// variable is `HOST`, `*_HOST` or `*_HOSTNAME`; else each host in `://old:`, `://old/`,
+    /// `@old:` and `@old/`, a trailing `@old` in a URL, and a leading `old:` in a value without
+    /// `://`.
     pub fn apply(&self, env_name: Option<&str>, value: &str) -> String {
         let host_variable = env_name.is_some_and(|n| n == "HOST" || n.ends_with("_HOST") || n.ends_with("_HOSTNAME"));
-        let mut value = value.to_owned();
-        for (old, new) in &self.renames {
-            if host_variable && value == *old {
-                value = new.clone();
-                continue;
-            }
-            for (before, after) in [("://", ':'), ("://", '/'), ("@", ':'), ("@", '/')] {
-                value = value.replace(&format!("{before}{old}{after}"), &format!("{before}{new}{after}"));
-            }
-            let tail = format!("@{old}");
-            if value.contains("://") && value.ends_with(&tail) {
-                value = format!("{}@{new}", &value[..value.len() - tail.len()]);
-            }
-            let head = format!("{old}:");
-            if !value.contains("://") && value.starts_with(&head) {
-                value = format!("{new}:{}", &value[head.len()..]);
+        if host_variable && let Some(new) = self.renames.get(value) {
+            return new.clone();
+        }
+        if self.renames.is_empty() {
+            return value.to_owned();
+        }
+        let url = value.contains("://");
+        let bytes = value.as_bytes();
+        let leading = (!url).then_some(0);
+        let after_delimiters = (0..bytes.len()).filter_map(|i| match bytes[i] {
+            b'@' => Some(i + 1),
+            b':' if bytes[i..].starts_with(b"://") => Some(i + 3),
+            _ => None,
+        });
+        let mut out = String::with_capacity(value.len());
+        let mut copied = 0;
+        for host_start in leading.into_iter().chain(after_delimiters) {
+            let host_len = bytes[host_start..].iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'-').count();
+            let host_end = host_start + host_len;
+            let renamable = match bytes.get(host_end) {
+                Some(b':') => true,
+                Some(b'/') => host_start > 0,
+                None => url && host_start > 0 && bytes[host_start - 1] == b'@',
+                Some(_) => false,
+            };
+            if let Some(new) = self.renames.get(&value[host_start..host_end]).filter(|_| renamable) {
+                out.push_str(&value[copied..host_start]);
+                out.push_str(new);
+                copied = host_end;
             }
         }
-        value
+        out.push_str(&value[copied..]);
+        out
     }
 }
 
@@ -549,10 +619,8 @@ mod tests {
         assert_eq!(clashing_identities(&twins, &HashSet::from([identity.service_alias.clone()])), vec![0, 1]);
     }
 
-    #[test]
-    fn port_names_are_only_suffixed_on_a_clash_and_invalid_ones_take_the_alias() {
-        let identity = Identity { service_id: "f".repeat(26) + "123456", service_alias: "gr123456".into() };
-        let port = |name: &str| Port {
+    fn port(name: &str) -> Port {
+        Port {
             service_id: "src".into(),
             tenant_id: "t1".into(),
             container_port: 80,
@@ -561,18 +629,63 @@ mod tests {
             is_inner_service: true,
             is_outer_service: false,
             k8s_service_name: name.into(),
+        }
+    }
+
+    fn taken_ports(names: &[&str]) -> TakenNames {
+        let port_names = names.iter().map(|n| (n.to_string(), HashSet::from(["src".to_owned()]))).collect();
+        TakenNames { port_names, ..TakenNames::default() }
+    }
+
+    #[test]
+    fn port_names_are_only_suffixed_on_a_clash_and_invalid_ones_take_the_alias() {
+        let identity = Identity { service_id: "f".repeat(26) + "123456", service_alias: "gr123456".into() };
+        let name = |source: &str, taken: &TakenNames| {
+            let candidates = port_name_candidates(&port(source), &identity, &mut Counter(0));
+            port_name(&candidates, &identity, taken, &HashMap::new()).unwrap()
         };
-        let mut taken = TakenNames::default();
-        let batch = HashMap::new();
-        assert_eq!(port_name(&port("web"), &identity, &taken, &batch, &mut Counter(0)).unwrap(), "web");
-        assert_eq!(port_name(&port("Not_Valid"), &identity, &taken, &batch, &mut Counter(0)).unwrap(), "gr123456");
-        taken.port_names.insert("web".into(), HashSet::from(["src".to_owned()]));
-        assert_eq!(port_name(&port("web"), &identity, &taken, &batch, &mut Counter(0)).unwrap(), "web-0001");
+        assert_eq!(name("web", &TakenNames::default()), "web");
+        assert_eq!(name("Not_Valid", &TakenNames::default()), "gr123456");
+        assert_eq!(name("web", &taken_ports(&["web"])), "web-0001");
         let long = "a".repeat(63);
-        taken.port_names.insert(long.clone(), HashSet::from(["src".to_owned()]));
-        let renamed = port_name(&port(&long), &identity, &taken, &batch, &mut Counter(0)).unwrap();
+        let renamed = name(&long, &taken_ports(&[&long]));
         assert_eq!(renamed.len(), 63);
         assert!(renamed.ends_with("-0001"));
+    }
+
+    #[test]
+    fn a_port_name_whose_random_suffixes_all_clash_takes_the_alias() {
+        let identity = Identity { service_id: "f".repeat(26) + "123456", service_alias: "gr123456".into() };
+        let candidates = port_name_candidates(&port("web"), &identity, &mut Counter(0));
+        assert_eq!(candidates.len(), PORT_SUFFIX_DRAWS + 2);
+        assert_eq!(candidates.last().unwrap(), "web-gr123456");
+        let all_random: Vec<&str> = candidates[..=PORT_SUFFIX_DRAWS].iter().map(String::as_str).collect();
+        let taken = taken_ports(&all_random);
+        assert_eq!(port_name(&candidates, &identity, &taken, &HashMap::new()).unwrap(), "web-gr123456");
+        // A name another copy of the batch took clashes too.
+        let batch = HashMap::from([("web-gr123456".to_owned(), "other".to_owned())]);
+        assert_eq!(
+            port_name(&candidates, &identity, &taken, &batch).unwrap_err(),
+            PlanError::NamesExhausted { what: "port service name", base: "web".into() }
+        );
+    }
+
+    #[test]
+    fn candidates_are_bounded_whatever_the_target_holds() {
+        let sources = [ComponentGraph {
+            component: component("00000000000000000000000000000001", "web"),
+            ports: vec![port("web"), port("web")],
+            envs: vec![],
+            volumes: vec![],
+            config_files: vec![],
+            labels: vec![],
+            dependencies: vec![],
+            source_auth: None,
+        }];
+        let identities = [Identity::fresh(&mut Counter(0))];
+        let candidates = NameCandidates::draw(&sources, &identities, &mut Counter(100));
+        assert_eq!(candidates.component_names().count(), 3);
+        assert_eq!(candidates.port_names().count(), 2 * (PORT_SUFFIX_DRAWS + 2));
     }
 
     #[test]
@@ -588,15 +701,37 @@ mod tests {
         assert_eq!(remap.apply(Some("URL"), "http://db"), "http://db", "bare scheme://host is left alone");
         assert_eq!(remap.apply(Some("URL"), "http://dbx:80/"), "http://dbx:80/", "other hosts are left alone");
         assert_eq!(remap.apply(None, "host=db"), "host=db", "key=value DSNs are left alone");
+        assert_eq!(remap.apply(Some("ADDR"), "x:db/db:1"), "x:db/db:1", "only a leading host without a scheme");
+        assert_eq!(
+            remap.apply(Some("URLS"), "http://db:80/,mysql://u@db/x,u@db:1"),
+            "http://db-1a2b:80/,mysql://u@db-1a2b/x,u@db-1a2b:1"
+        );
+    }
+
+    #[test]
+    fn a_renamed_host_is_not_renamed_again() {
+        let mut remap = HostnameRemap::default();
+        remap.insert("db", "db-1a2b");
+        remap.insert("db-1a2b", "db-1a2b-9f9f");
+        remap.insert("db", "ignored");
+        assert_eq!(remap.apply(Some("URL"), "mysql://root@db:3306"), "mysql://root@db-1a2b:3306");
+        assert_eq!(remap.apply(Some("DB_HOST"), "db"), "db-1a2b");
+        assert_eq!(remap.apply(Some("URL"), "mysql://root@db-1a2b:3306"), "mysql://root@db-1a2b-9f9f:3306");
     }
 
     #[test]
     fn component_names_are_kept_unless_the_target_app_has_them() {
         let identity = Identity { service_id: "f".repeat(26) + "123456", service_alias: "gr123456".into() };
-        assert_eq!(component_name("web", &identity, &HashSet::new()).unwrap(), "web");
-        assert_eq!(component_name("web", &identity, &HashSet::from(["web".to_owned()])).unwrap(), "web-gr123456");
-        let both = HashSet::from(["web".to_owned(), "web-gr123456".to_owned()]);
-        assert_eq!(component_name("web", &identity, &both).unwrap(), "web-gr123456-2");
+        let candidates = component_name_candidates("web", &identity);
+        let name = |taken: &[&str], batch: &[&str]| {
+            let taken = taken.iter().map(|n| n.to_string()).collect();
+            component_name(&candidates, &taken, &batch.iter().copied().collect()).map(str::to_owned)
+        };
+        assert_eq!(name(&[], &[]).unwrap(), "web");
+        assert_eq!(name(&["web"], &[]).unwrap(), "web-gr123456");
+        assert_eq!(name(&["web"], &["web-gr123456"]).unwrap(), "web-gr123456-2");
+        assert!(name(&["web", "web-gr123456"], &["web-gr123456-2"]).is_err());
+        assert_eq!(component_name_candidates("", &identity)[0], "gr123456", "an empty name takes the alias");
     }
 
     #[test]

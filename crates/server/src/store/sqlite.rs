@@ -7,10 +7,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqliteConnection, Transaction};
+use sqlx::{AssertSqlSafe, Sqlite, SqliteConnection, Transaction};
 
 use super::{Context, CopyError, CopyRequest, LoadError, Repository, StoreError};
-use crate::copy::{self, Identity, Randomness, TakenNames, UuidRandomness};
+use crate::copy::{self, Identity, NameCandidates, Randomness, TakenNames, Target, UuidRandomness};
 use crate::fixture::Dataset;
 use crate::model::{
     App, Component, ComponentGraph, ConfigFile, Dependency, EnvVar, Label, Port, Region, SourceAuth, Team, User, Volume,
@@ -196,10 +196,11 @@ impl Repository for SqliteStore {
         .context("reading the source app's components")?;
         let selected = copy::select(&app_components, request.requested)?;
         let sources = load_graphs(&mut tx, &selected).await?;
-        let taken = taken_names(&mut tx, request.target.app.app_id, &request.target.team.tenant_id).await?;
         let mut random = UuidRandomness;
         let identities = free_identities(&mut tx, sources.len(), &mut random).await?;
-        let copies = copy::plan(&sources, &identities, &request.target, &taken, &mut random)?;
+        let candidates = NameCandidates::draw(&sources, &identities, &mut random);
+        let taken = taken_names(&mut tx, &request.target, &candidates).await?;
+        let copies = copy::plan(&sources, &identities, &candidates, &request.target, &taken)?;
         insert_graphs(&mut tx, &copies).await?;
         tx.commit().await.context("committing the copy")?;
         Ok(copies.into_iter().map(|copy| copy.component).collect())
@@ -316,41 +317,67 @@ async fn load_graphs(tx: &mut SqliteConnection, selected: &[&Component]) -> Resu
     .await
     .context("reading build-source credentials")?;
 
-    fn of<'a, T>(rows: &'a [T], id: &'a str, service_id: impl Fn(&T) -> &str + 'a) -> impl Iterator<Item = &'a T> + 'a {
-        rows.iter().filter(move |row| service_id(row) == id)
-    }
+    let mut ports = by_service(ports, |r| &r.service_id);
+    let mut envs = by_service(envs, |r| &r.service_id);
+    let mut volumes = by_service(volumes, |r| &r.service_id);
+    let mut config_files = by_service(config_files, |r| &r.service_id);
+    let mut labels = by_service(labels, |r| &r.service_id);
+    let mut dependencies = by_service(dependencies, |r| &r.service_id);
+    let mut auths = by_service(auths, |r| &r.service_id);
     Ok(selected
         .iter()
         .map(|component| {
             let id = component.service_id.as_str();
             ComponentGraph {
                 component: (*component).clone(),
-                ports: of(&ports, id, |r| &r.service_id).cloned().collect(),
-                envs: of(&envs, id, |r| &r.service_id).cloned().collect(),
-                volumes: of(&volumes, id, |r| &r.service_id).cloned().collect(),
-                config_files: of(&config_files, id, |r| &r.service_id).cloned().collect(),
-                labels: of(&labels, id, |r| &r.service_id).cloned().collect(),
-                dependencies: of(&dependencies, id, |r| &r.service_id).cloned().collect(),
-                source_auth: of(&auths, id, |r| &r.service_id).next().cloned(),
+                ports: ports.remove(id).unwrap_or_default(),
+                envs: envs.remove(id).unwrap_or_default(),
+                volumes: volumes.remove(id).unwrap_or_default(),
+                config_files: config_files.remove(id).unwrap_or_default(),
+                labels: labels.remove(id).unwrap_or_default(),
+                dependencies: dependencies.remove(id).unwrap_or_default(),
+                source_auth: auths.remove(id).and_then(|auths| auths.into_iter().next()),
             }
         })
         .collect())
 }
 
-/// The component names of the target app and the port service names of the target team.
-async fn taken_names(tx: &mut SqliteConnection, app_id: i32, tenant_id: &str) -> Result<TakenNames, StoreError> {
-    let component_names: Vec<(String,)> =
-        sqlx::query_as("SELECT k8s_component_name FROM tenant_services WHERE app_id = ?")
-            .bind(app_id)
-            .fetch_all(&mut *tx)
-            .await
-            .context("reading the target app's component names")?;
-    let port_names: Vec<(String, String)> =
-        sqlx::query_as("SELECT k8s_service_name, service_id FROM service_ports WHERE tenant_id = ?")
-            .bind(tenant_id)
-            .fetch_all(&mut *tx)
-            .await
-            .context("reading the target team's port names")?;
+/// Rows grouped by their component id, in their order.
+fn by_service<T>(rows: Vec<T>, service_id: impl Fn(&T) -> &str) -> HashMap<String, Vec<T>> {
+    let mut grouped: HashMap<String, Vec<T>> = HashMap::new();
+    for row in rows {
+        grouped.entry(service_id(&row).to_owned()).or_default().push(row);
+    }
+    grouped
+}
+
+/// Which of the candidate names are used: component names in the target app, port service names
+/// in the target team. Two indexed lookups of the candidates only.
+async fn taken_names(
+    tx: &mut SqliteConnection,
+    target: &Target<'_>,
+    candidates: &NameCandidates,
+) -> Result<TakenNames, StoreError> {
+    let component_names: Vec<(String,)> = sqlx::query_as(concat!(
+        "SELECT k8s_component_name FROM tenant_services WHERE app_id = ? AND k8s_component_name IN ",
+        in_ids!(),
+        ""
+    ))
+    .bind(target.app.app_id)
+    .bind(json_ids(candidates.component_names()))
+    .fetch_all(&mut *tx)
+    .await
+    .context("reading the target app's component names")?;
+    let port_names: Vec<(String, String)> = sqlx::query_as(concat!(
+        "SELECT k8s_service_name, service_id FROM service_ports WHERE tenant_id = ? AND k8s_service_name IN ",
+        in_ids!(),
+        ""
+    ))
+    .bind(&target.team.tenant_id)
+    .bind(json_ids(candidates.port_names()))
+    .fetch_all(&mut *tx)
+    .await
+    .context("reading the target team's port names")?;
     let mut taken =
         TakenNames { component_names: component_names.into_iter().map(|(n,)| n).collect(), ..TakenNames::default() };
     for (name, service_id) in port_names {
@@ -386,169 +413,100 @@ async fn free_identities(
     Err(copy::PlanError::NamesExhausted { what: "component alias", base: "gr".to_owned() }.into())
 }
 
-async fn insert_component(tx: &mut SqliteConnection, c: &Component) -> Result<(), StoreError> {
-    sqlx::query(concat!(
-        "INSERT INTO tenant_services (",
-        component_columns!(),
-        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
-         ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    ))
-    .bind(&c.service_id)
-    .bind(&c.service_alias)
-    .bind(&c.tenant_id)
-    .bind(&c.service_region)
-    .bind(c.app_id)
-    .bind(&c.service_key)
-    .bind(&c.service_cname)
-    .bind(&c.desc)
-    .bind(&c.category)
-    .bind(&c.version)
-    .bind(c.update_version)
-    .bind(&c.image)
-    .bind(&c.cmd)
-    .bind(c.min_node)
-    .bind(c.min_cpu)
-    .bind(c.container_gpu)
-    .bind(c.min_memory)
-    .bind(&c.extend_method)
-    .bind(&c.code_from)
-    .bind(&c.git_url)
-    .bind(c.git_project_id)
-    .bind(&c.git_full_name)
-    .bind(&c.code_version)
-    .bind(&c.service_type)
-    .bind(c.creater)
-    .bind(&c.language)
-    .bind(c.total_memory)
-    .bind(c.is_service)
-    .bind(&c.service_origin)
-    .bind(c.tenant_service_group_id)
-    .bind(c.open_webhooks)
-    .bind(&c.service_source)
-    .bind(&c.create_status)
-    .bind(&c.check_uuid)
-    .bind(&c.check_event_id)
-    .bind(&c.docker_cmd)
-    .bind(&c.server_type)
-    .bind(c.is_upgrate)
-    .bind(c.build_upgrade)
-    .bind(c.oauth_service_id)
-    .bind(&c.k8s_component_name)
-    .bind(&c.deploy_version)
-    .bind(&c.create_time)
-    .bind(&c.update_time)
-    .execute(&mut *tx)
-    .await
-    .context("inserting a component")?;
+/// The column list of `table` as it is inserted from JSON rows.
+struct Columns {
+    table: &'static str,
+    columns: &'static str,
+}
+
+const COMPONENTS: Columns = Columns { table: "tenant_services", columns: component_columns!() };
+const PORTS: Columns = Columns {
+    table: "service_ports",
+    columns: "service_id, tenant_id, container_port, protocol, port_alias, is_inner_service, is_outer_service, \
+              k8s_service_name",
+};
+const ENVS: Columns = Columns {
+    table: "service_envs",
+    columns: "service_id, tenant_id, container_port, name, attr_name, attr_value, is_change, scope",
+};
+const VOLUMES: Columns = Columns {
+    table: "service_volumes",
+    columns: "service_id, volume_name, volume_path, volume_type, volume_capacity, access_mode, host_path",
+};
+const LABELS: Columns =
+    Columns { table: "service_labels", columns: "service_id, tenant_id, region, label_name, label_value" };
+const DEPENDENCIES: Columns =
+    Columns { table: "service_dependencies", columns: "service_id, dep_service_id, tenant_id, dep_order" };
+const SOURCE_AUTHS: Columns = Columns { table: "service_source_auth", columns: "service_id, user_name, password" };
+
+/// Inserts `rows` in one statement: they are bound as one JSON array, and each column takes the
+/// field of the same name. The statement text depends on the table only, so it is prepared once.
+async fn insert_rows<T: serde::Serialize>(
+    tx: &mut SqliteConnection,
+    into: &Columns,
+    rows: &[T],
+    what: &'static str,
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let fields: Vec<String> =
+        into.columns.split(',').map(|column| format!("value->>'{}'", column.trim().trim_matches('"'))).collect();
+    let sql = format!(
+        "INSERT INTO {} ({}) SELECT {} FROM json_each(?) ORDER BY key",
+        into.table,
+        into.columns,
+        fields.join(", ")
+    );
+    sqlx::query(AssertSqlSafe(sql)).bind(json_rows(rows)).execute(&mut *tx).await.context(what)?;
     Ok(())
 }
 
-/// Writes components and everything attached to them. All components go in first, so that
-/// dependencies between them satisfy the foreign keys.
+fn json_rows<T: serde::Serialize>(rows: &[T]) -> String {
+    serde_json::to_string(rows).expect("rows serialize")
+}
+
+/// Inserts configuration files, each linked to the volume of its component with its volume name.
+async fn insert_config_files(tx: &mut SqliteConnection, files: &[&ConfigFile]) -> Result<(), StoreError> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO service_config_files (service_id, volume_id, volume_name, file_content) \
+         SELECT f.value->>'service_id', v.id, f.value->>'volume_name', f.value->>'file_content' \
+         FROM json_each(?) f JOIN service_volumes v \
+         ON v.service_id = f.value->>'service_id' AND v.volume_name = f.value->>'volume_name' ORDER BY f.key",
+    )
+    .bind(json_rows(files))
+    .execute(&mut *tx)
+    .await
+    .context("inserting configuration files")?;
+    if inserted.rows_affected() != files.len() as u64 {
+        return Err(StoreError {
+            context: "linking a configuration file to its volume",
+            source: sqlx::Error::RowNotFound,
+        });
+    }
+    Ok(())
+}
+
+/// Writes components and everything attached to them, one statement per table whatever the
+/// number of rows. Components go in first, so that dependencies between them satisfy the foreign
+/// keys, and volumes before the configuration files that link to them.
 async fn insert_graphs(tx: &mut SqliteConnection, graphs: &[ComponentGraph]) -> Result<(), StoreError> {
-    for graph in graphs {
-        insert_component(tx, &graph.component).await?;
+    fn all<'a, T>(graphs: &'a [ComponentGraph], rows: impl Fn(&'a ComponentGraph) -> &'a [T]) -> Vec<&'a T> {
+        graphs.iter().flat_map(rows).collect()
     }
-    for graph in graphs {
-        for p in &graph.ports {
-            sqlx::query(
-                "INSERT INTO service_ports (service_id, tenant_id, container_port, protocol, port_alias, is_inner_service, \
-                 is_outer_service, k8s_service_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&p.service_id)
-            .bind(&p.tenant_id)
-            .bind(p.container_port)
-            .bind(&p.protocol)
-            .bind(&p.port_alias)
-            .bind(p.is_inner_service)
-            .bind(p.is_outer_service)
-            .bind(&p.k8s_service_name)
-            .execute(&mut *tx)
-            .await
-            .context("inserting a port")?;
-        }
-        for e in &graph.envs {
-            sqlx::query(
-                "INSERT INTO service_envs (service_id, tenant_id, container_port, name, attr_name, attr_value, is_change, scope) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&e.service_id)
-            .bind(&e.tenant_id)
-            .bind(e.container_port)
-            .bind(&e.name)
-            .bind(&e.attr_name)
-            .bind(&e.attr_value)
-            .bind(e.is_change)
-            .bind(&e.scope)
-            .execute(&mut *tx)
-            .await
-            .context("inserting an environment variable")?;
-        }
-        let mut volume_ids = HashMap::new();
-        for v in &graph.volumes {
-            let result = sqlx::query(
-                "INSERT INTO service_volumes (service_id, volume_name, volume_path, volume_type, volume_capacity, access_mode, \
-                 host_path) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&v.service_id)
-            .bind(&v.volume_name)
-            .bind(&v.volume_path)
-            .bind(&v.volume_type)
-            .bind(v.volume_capacity)
-            .bind(&v.access_mode)
-            .bind(&v.host_path)
-            .execute(&mut *tx)
-            .await
-            .context("inserting a volume")?;
-            volume_ids.insert(v.volume_name.as_str(), result.last_insert_rowid());
-        }
-        for f in &graph.config_files {
-            let Some(volume_id) = volume_ids.get(f.volume_name.as_str()) else {
-                return Err(StoreError {
-                    context: "linking a configuration file to its volume",
-                    source: sqlx::Error::RowNotFound,
-                });
-            };
-            sqlx::query("INSERT INTO service_config_files (service_id, volume_id, volume_name, file_content) VALUES (?, ?, ?, ?)")
-                .bind(&f.service_id)
-                .bind(volume_id)
-                .bind(&f.volume_name)
-                .bind(&f.file_content)
-                .execute(&mut *tx)
-                .await
-                .context("inserting a configuration file")?;
-        }
-        for l in &graph.labels {
-            sqlx::query("INSERT INTO service_labels (service_id, tenant_id, region, label_name, label_value) VALUES (?, ?, ?, ?, ?)")
-                .bind(&l.service_id)
-                .bind(&l.tenant_id)
-                .bind(&l.region)
-                .bind(&l.label_name)
-                .bind(&l.label_value)
-                .execute(&mut *tx)
-                .await
-                .context("inserting a label")?;
-        }
-        for d in &graph.dependencies {
-            sqlx::query("INSERT INTO service_dependencies (service_id, dep_service_id, tenant_id, dep_order) VALUES (?, ?, ?, ?)")
-                .bind(&d.service_id)
-                .bind(&d.dep_service_id)
-                .bind(&d.tenant_id)
-                .bind(d.dep_order)
-                .execute(&mut *tx)
-                .await
-                .context("inserting a dependency")?;
-        }
-        if let Some(a) = &graph.source_auth {
-            sqlx::query("INSERT INTO service_source_auth (service_id, user_name, password) VALUES (?, ?, ?)")
-                .bind(&a.service_id)
-                .bind(&a.user_name)
-                .bind(&a.password)
-                .execute(&mut *tx)
-                .await
-                .context("inserting build-source credentials")?;
-        }
-    }
+    let components: Vec<&Component> = graphs.iter().map(|g| &g.component).collect();
+    insert_rows(tx, &COMPONENTS, &components, "inserting components").await?;
+    insert_rows(tx, &PORTS, &all(graphs, |g| &g.ports), "inserting ports").await?;
+    insert_rows(tx, &ENVS, &all(graphs, |g| &g.envs), "inserting environment variables").await?;
+    insert_rows(tx, &VOLUMES, &all(graphs, |g| &g.volumes), "inserting volumes").await?;
+    insert_config_files(tx, &all(graphs, |g| &g.config_files)).await?;
+    insert_rows(tx, &LABELS, &all(graphs, |g| &g.labels), "inserting labels").await?;
+    insert_rows(tx, &DEPENDENCIES, &all(graphs, |g| &g.dependencies), "inserting dependencies").await?;
+    let auths: Vec<&SourceAuth> = graphs.iter().filter_map(|g| g.source_auth.as_ref()).collect();
+    insert_rows(tx, &SOURCE_AUTHS, &auths, "inserting build-source credentials").await?;
     Ok(())
 }
 

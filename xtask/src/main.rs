@@ -6,6 +6,7 @@
 //! - 2: usage error;
 //! - 3: the command could not run (bad spec, I/O, a failed build).
 
+mod bench;
 mod ci;
 mod codegen;
 mod demo;
@@ -52,6 +53,8 @@ enum Command {
     LintSpec,
     /// Run every CI step in order: the project's test command.
     Ci(ci::Args),
+    /// Benchmark the copy endpoint (against ceilings measured in the same run) and the tooling.
+    Bench(bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
         Command::Tools => tools::run(),
         Command::LintSpec => tools::run_lint_spec(),
         Command::Ci(args) => ci::run(&args),
+        Command::Bench(args) => bench::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,333 @@
+//! The parts of the benchmark, in order, each printed as a step line.
+
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+use crate::Cli;
+use crate::ceiling::storage_commits_per_second;
+use crate::chart::Point;
+use crate::data::{GROWTH_TARGET, Layout, SHOP_APP};
+use crate::load::{Prepared, Run, client_and_raw_ms, drive, http_client};
+use crate::process::{Server, measure};
+use crate::report::Figure;
+use crate::scale::Scale;
+use crate::stats::Spread;
+use crate::tooling::{COMMANDS, Tools};
+
+/// The steps, in order.
+const STEPS: [&str; 8] = ["data", "throughput", "growth", "sizes", "client", "stop", "tooling", "rebuild"];
+
+/// Percentiles reported for each run.
+const PERCENTILES: [(&str, f64); 3] = [("p50", 50.0), ("p99", 99.0), ("p99.9", 99.9)];
+
+/// The concurrency whose throughput and p99 have targets.
+const TARGET_CONCURRENCY: usize = 8;
+
+/// Everything measured.
+pub struct Outcome {
+    /// Every figure, in report order.
+    pub figures: Vec<Figure>,
+    /// The chart's points.
+    pub chart: Vec<Point>,
+    /// The storage ceiling.
+    pub storage: Spread,
+}
+
+fn step(name: &str) {
+    let index = STEPS.iter().position(|s| *s == name).expect("a known step") + 1;
+    println!("==> bench [{index}/{}] {name}", STEPS.len());
+}
+
+/// Runs every step.
+pub fn run_all(cli: &Cli, scale: &Scale, database: &str) -> anyhow::Result<Outcome> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
+    let layout = Layout::new(scale.targets, scale.sizes, scale.reps);
+    step("data");
+    prepare(cli, &layout, database)?;
+    let server = Server::start(&cli.server, database)?;
+    let measured = runtime.block_on(against_server(&server, scale, &layout, database));
+    step("stop");
+    let stopped = server.stop();
+    let mut outcome = measured?;
+    stopped?;
+    let tools =
+        Tools { root: cli.root.clone(), xtask: cli.xtask.clone(), check: cli.check.clone(), cargo: cli.cargo.clone() };
+    step("tooling");
+    outcome.figures.extend(tooling(&tools, scale.tooling_reps)?);
+    step("rebuild");
+    if scale.rebuild_reps == 0 {
+        println!("(not measured in --quick)");
+    } else {
+        outcome.figures.extend(rebuild(&tools, scale.rebuild_reps)?);
+    }
+    Ok(outcome)
+}
+
+/// A fresh database loaded with the benchmark's fixture.
+fn prepare(cli: &Cli, layout: &Layout, database: &str) -> anyhow::Result<()> {
+    let file = database.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let file = file.split('?').next().unwrap_or(file);
+    for suffix in ["", "-wal", "-shm"] {
+        let path = format!("{file}{suffix}");
+        match std::fs::remove_file(&path) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                return Err(error).with_context(|| format!("removing {path}"));
+            }
+            _ => {}
+        }
+    }
+    let fixture = cli.out.join("bench-fixture.yaml");
+    layout.write_fixture(&fixture)?;
+    let status = Command::new(&cli.server)
+        .arg("seed")
+        .arg(&fixture)
+        .args(["--database", database])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .context("running rainbond-server seed")?;
+    if !status.success() {
+        bail!("loading {} failed ({status})", fixture.display());
+    }
+    Ok(())
+}
+
+async fn against_server(server: &Server, scale: &Scale, layout: &Layout, database: &str) -> anyhow::Result<Outcome> {
+    step("throughput");
+    let (mut figures, chart, storage) = throughput(&server.url, scale, layout, database).await?;
+    let rss = Spread::of(&[server.peak_rss_mib()?]);
+    figures.push(
+        Figure::new("memory", "server peak RSS during the throughput runs", "MiB", rss).share_of(64.0).at_most(64.0),
+    );
+    step("growth");
+    figures.extend(growth(&server.url, scale).await?);
+    step("sizes");
+    figures.extend(sizes(&server.url, layout).await?);
+    step("client");
+    figures.extend(client(&server.url, scale).await?);
+    Ok(Outcome { figures, chart, storage })
+}
+
+/// Copies and `/healthz` at each concurrency, and the storage ceiling, interleaved per repetition.
+async fn throughput(
+    base: &str,
+    scale: &Scale,
+    layout: &Layout,
+    database: &str,
+) -> anyhow::Result<(Vec<Figure>, Vec<Point>, Spread)> {
+    let http = http_client()?;
+    let copies: Vec<Prepared> =
+        layout.throughput_targets.iter().map(|&target| Prepared::copy(base, SHOP_APP, target)).collect();
+    let health = [Prepared::health(base)];
+    let mut ceiling = Vec::new();
+    let mut runs: Vec<(Vec<Run>, Vec<Run>)> = vec![(Vec::new(), Vec::new()); scale.throughput.len()];
+    for rep in 0..scale.reps {
+        ceiling.push(storage_commits_per_second(database, scale.ceiling_commits).await?);
+        for (index, &(concurrency, count)) in scale.throughput.iter().enumerate() {
+            let health_run = drive(&http, &health, count, concurrency).await;
+            let copy_run = drive(&http, &copies, count, concurrency).await;
+            println!(
+                "rep {}: c={concurrency:<3} {:>7.0} copies/s (p99 {:.1} ms, {} errors), /healthz {:>7.0}/s",
+                rep + 1,
+                copy_run.rate(),
+                copy_run.percentile_ms(99.0),
+                copy_run.errors,
+                health_run.rate()
+            );
+            report_errors(&copy_run, "copy");
+            runs[index].0.push(copy_run);
+            runs[index].1.push(health_run);
+        }
+        println!("rep {}: storage ceiling {:.0} commits/s", rep + 1, ceiling[rep]);
+    }
+    let storage = Spread::of(&ceiling);
+    let mut figures = vec![Figure::new("ceiling", "storage: one-row commits/s (WAL, synchronous=FULL)", "/s", storage)];
+    let mut chart = Vec::new();
+    for (&(concurrency, _), (copy_runs, health_runs)) in scale.throughput.iter().zip(&runs) {
+        let (more, point) = concurrency_figures(concurrency, copy_runs, health_runs, storage);
+        figures.extend(more);
+        chart.push(point);
+    }
+    Ok((figures, chart, storage))
+}
+
+fn report_errors(run: &Run, what: &str) {
+    if let Some(error) = &run.first_error {
+        eprintln!("warning: {} of {} {what} requests failed; the first: {error}", run.errors, run.requests);
+    }
+}
+
+fn concurrency_figures(concurrency: usize, copies: &[Run], health: &[Run], storage: Spread) -> (Vec<Figure>, Point) {
+    let c = concurrency;
+    let health_rate = Spread::over(health, Run::rate);
+    let copy_rate = Spread::over(copies, Run::rate);
+    let mut figures = vec![Figure::new("ceiling", format!("HTTP: /healthz requests/s, c={c}"), "/s", health_rate)];
+    let mut rate = Figure::new("copy", format!("3-component copies/s, c={c}"), "/s", copy_rate)
+        .ratio_to("HTTP ceiling", health_rate)
+        .ratio_to("storage ceiling", storage);
+    if c == TARGET_CONCURRENCY {
+        rate = rate.ratio_at_least(0.6);
+    }
+    figures.push(rate);
+    let mut latency_ms = [0.0; 3];
+    for (index, (name, p)) in PERCENTILES.into_iter().enumerate() {
+        let copy = Spread::over(copies, |run| run.percentile_ms(p));
+        let baseline = Spread::over(health, |run| run.percentile_ms(p));
+        let mut figure = Figure::new("copy", format!("{name} latency, c={c}"), "ms", copy)
+            .ratio_to(format!("/healthz {name}"), baseline);
+        if c == TARGET_CONCURRENCY && name == "p99" {
+            figure = figure.at_most(20.0);
+        }
+        latency_ms[index] = copy.median;
+        figures.push(figure);
+    }
+    let errors = Spread::over(copies, |run| run.errors as f64);
+    let mut errors = Figure::new("copy", format!("errors, c={c}"), "", errors);
+    if c == 64 {
+        errors = errors.at_most(0.0);
+    }
+    figures.push(errors);
+    (figures, Point { concurrency, copies: copy_rate, health: health_rate, latency_ms })
+}
+
+/// Copies/s and p99 of copies into one app after more and more earlier copies into it.
+async fn growth(base: &str, scale: &Scale) -> anyhow::Result<Vec<Figure>> {
+    let http = http_client()?;
+    let copy = [Prepared::copy(base, SHOP_APP, GROWTH_TARGET)];
+    let mut done = 0;
+    let mut errors = 0;
+    let mut marks: Vec<(usize, Spread, Spread)> = Vec::new();
+    for mark in scale.growth_marks {
+        if mark > done {
+            let fill = drive(&http, &copy, mark - done, scale.growth_fill_concurrency).await;
+            report_errors(&fill, "growth fill");
+            errors += fill.errors;
+            done = mark;
+        }
+        let mut windows = Vec::new();
+        for _ in 0..scale.reps {
+            let window = drive(&http, &copy, scale.growth_window, 1).await;
+            report_errors(&window, "growth");
+            errors += window.errors;
+            done += window.requests;
+            windows.push(window);
+        }
+        let rate = Spread::over(&windows, Run::rate);
+        let p99 = Spread::over(&windows, |run| run.percentile_ms(99.0));
+        println!("after {mark:>6} copies: {:.0} copies/s, p99 {:.1} ms", rate.median, p99.median);
+        marks.push((mark, rate, p99));
+    }
+    let (_, first_rate, first_p99) = marks[0];
+    let mut figures = Vec::new();
+    for (index, (mark, rate, p99)) in marks.into_iter().enumerate() {
+        let mut rate = Figure::new("growth", format!("copies/s after {mark} copies into the app"), "/s", rate)
+            .ratio_to(format!("after {}", scale.growth_marks[0]), first_rate);
+        let mut p99 = Figure::new("growth", format!("p99 after {mark} copies into the app"), "ms", p99)
+            .ratio_to(format!("after {}", scale.growth_marks[0]), first_p99);
+        if index > 0 {
+            rate = rate.ratio_at_least(0.8);
+            p99 = p99.ratio_at_most(1.25);
+        }
+        figures.extend([rate, p99]);
+    }
+    figures.push(Figure::new("growth", "errors", "", Spread::of(&[errors as f64])).at_most(0.0));
+    Ok(figures)
+}
+
+/// The time of one copy of apps of each size, and per component.
+async fn sizes(base: &str, layout: &Layout) -> anyhow::Result<Vec<Figure>> {
+    let http = http_client()?;
+    let mut per_size = Vec::new();
+    for (size, source, targets) in &layout.sizes {
+        let mut times = Vec::new();
+        for &target in targets {
+            let run = drive(&http, &[Prepared::copy(base, *source, target)], 1, 1).await;
+            if let Some(error) = run.first_error {
+                bail!("copying the {size}-component app failed: {error}");
+            }
+            times.push(run.percentile_ms(50.0));
+        }
+        let total = Spread::of(&times);
+        println!("{size:>5} components: {:.1} ms", total.median);
+        per_size.push((*size, total, Spread::over(&times, |ms| ms / *size as f64)));
+    }
+    let baseline = per_size.iter().find(|(size, ..)| *size == 10).map(|(_, _, per)| *per);
+    let mut figures = Vec::new();
+    for (size, total, per_component) in per_size {
+        let mut total = Figure::new("size", format!("copy of a {size}-component app"), "ms", total);
+        let mut per = Figure::new("size", format!("per component, {size}-component app"), "ms", per_component);
+        if let Some(baseline) = baseline {
+            per = per.ratio_to("10-component app", baseline);
+        }
+        if size == 1000 {
+            total = total.share_of(150.0).at_most(150.0);
+            per = per.ratio_at_most(1.5);
+        }
+        figures.extend([total, per]);
+    }
+    Ok(figures)
+}
+
+/// The generated client's time per request against raw reqwest.
+async fn client(base: &str, scale: &Scale) -> anyhow::Result<Vec<Figure>> {
+    let mut pairs = Vec::new();
+    for _ in 0..scale.reps {
+        pairs.push(client_and_raw_ms(base, scale.client_requests).await?);
+    }
+    let generated = Spread::over(&pairs, |(generated, _)| *generated);
+    let raw = Spread::over(&pairs, |(_, raw)| *raw);
+    Ok(vec![
+        Figure::new("client", "raw reqwest, listing request", "ms", raw),
+        Figure::new("client", "generated client, listing request", "ms", generated)
+            .ratio_to("raw reqwest", raw)
+            .ratio_at_most(1.10),
+    ])
+}
+
+/// Wall time and peak memory of codegen and the checks.
+fn tooling(tools: &Tools, reps: usize) -> anyhow::Result<Vec<Figure>> {
+    let mut figures = Vec::new();
+    for command in &COMMANDS {
+        let runs = (0..reps).map(|_| tools.measure(command)).collect::<anyhow::Result<Vec<_>>>()?;
+        let wall = Spread::over(&runs, |run| run.wall.as_secs_f64() * 1000.0);
+        println!("{:<18} {:>7.0} ms", command.name, wall.median);
+        let mut figure = Figure::new("tooling", format!("{} wall time", command.name), "ms", wall);
+        figure = match command.name {
+            "codegen --check" | "check" => figure.share_of(300.0).at_most(300.0),
+            "diff --base HEAD" => figure.share_of(2000.0).at_most(2000.0),
+            _ => figure,
+        };
+        figures.push(figure);
+        if matches!(command.name, "check" | "diff --base HEAD") {
+            let rss = Spread::over(&runs, |run| run.peak_rss_mib);
+            figures.push(Figure::new("memory", format!("{} peak RSS", command.name), "MiB", rss));
+        }
+    }
+    Ok(figures)
+}
+
+/// Incremental rebuilds after a one-property spec edit, against a no-op build.
+fn rebuild(tools: &Tools, reps: usize) -> anyhow::Result<Vec<Figure>> {
+    let noop = no_op_build_seconds(tools, reps)?;
+    let times = tools.rebuild_seconds(reps)?;
+    let client = Spread::over(&times, |(client, _)| *client);
+    let api = Spread::over(&times, |(_, api)| *api);
+    Ok(vec![
+        Figure::new("tooling", "no-op `cargo build -p rainbond-client`", "s", noop),
+        Figure::new("tooling", "rebuild rainbond-client after a one-property edit", "s", client)
+            .ratio_to("no-op build", noop),
+        Figure::new("tooling", format!("rebuild {} after a one-property edit", tools.api_package()), "s", api)
+            .ratio_to("no-op build", noop),
+    ])
+}
+
+fn no_op_build_seconds(tools: &Tools, reps: usize) -> anyhow::Result<Spread> {
+    let build = || {
+        let mut command = Command::new(&tools.cargo);
+        command.args(["build", "--quiet", "-p", "rainbond-client"]).current_dir(&tools.root);
+        measure(&mut command, &[0])
+    };
+    build()?;
+    let runs = (0..reps).map(|_| build()).collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Spread::over(&runs, |run| run.wall.as_secs_f64()))
+}

@@ -7,9 +7,18 @@ use anyhow::{Context, bail};
 
 use crate::workspace;
 
+/// What the benchmark writes, under `target/bench/`.
+pub const REPORT: &str = "report.json";
+pub const CHART: &str = "copy-throughput-latency.svg";
+
+/// The folder the benchmark writes to.
+pub fn out_dir() -> std::path::PathBuf {
+    workspace::target_dir().join("bench")
+}
+
 /// Options of `cargo xtask bench`.
 #[derive(clap::Args)]
-#[command(after_help = "Writes target/bench/report.json and target/bench/copy-throughput-latency.svg.\n\
+#[command(after_help = "Writes target/bench/report.json and the chart target/bench/copy-throughput-latency.svg.\n\
 Take the machine-wide build lock around it when others share the machine.")]
 pub struct Args {
     /// A short run (under a minute once built) that proves the harness works; figures are not comparable.
@@ -57,7 +66,11 @@ pub fn run_with(args: &Args, build_args: &[&str]) -> anyhow::Result<ExitCode> {
         .arg("--root")
         .arg(workspace::root())
         .arg("--out")
-        .arg(workspace::target_dir().join("bench"))
+        .arg(out_dir())
+        .arg("--report")
+        .arg(out_dir().join(REPORT))
+        .arg("--chart")
+        .arg(out_dir().join(CHART))
         .args(["--profile", if args.dev_build { "dev" } else { "release" }]);
     if args.quick {
         command.arg("--quick");

@@ -6,14 +6,14 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::{Args as _, FromArgMatches as _, ValueEnum};
 
-use crate::{EXIT_FAILURE, EXIT_FINDING, codegen, demo, tools, workspace};
+use crate::{EXIT_FAILURE, EXIT_FINDING, bench, codegen, demo, tools, workspace};
 
 /// Comma-separated steps to leave out, in addition to `--skip`.
 const SKIP_ENV: &str = "RAINBOND_CI_SKIP";
 
 /// Options of `cargo xtask ci`.
 #[derive(clap::Args)]
-#[command(after_help = "Steps, in order: tools, codegen, lint-spec, fmt, clippy, test, check, diff, demo.\n\n\
+#[command(after_help = "Steps, in order: tools, codegen, lint-spec, fmt, clippy, test, check, diff, bench, demo.\n\n\
 Exit codes: 0 every step passed or was skipped, 1 a step failed, 3 a step could not run.")]
 pub struct Args {
     /// Leave out a step (repeatable). RAINBOND_CI_SKIP (comma-separated steps) adds to it.
@@ -46,6 +46,9 @@ enum Step {
     Check,
     /// What the last commit's spec edit breaks (`rainbond-check diff --base HEAD~1`).
     Diff,
+    /// The benchmark harness runs and writes its report and chart (`cargo xtask bench --quick
+    /// --dev-build`); no figure is asserted.
+    Bench,
     /// The main job: serve the demo data and copy an app with the generated client (`cargo xtask demo`).
     Demo,
 }
@@ -191,6 +194,7 @@ fn run_step(step: Step, selected: &[Step]) -> anyhow::Result<Outcome> {
         Step::Test => test(),
         Step::Check => rainbond_check(&["check"], build_args),
         Step::Diff => diff(build_args),
+        Step::Bench => bench_harness(build_args),
         Step::Demo => {
             let mut build_args = build_args.to_vec();
             for needed in ["--bins", "--examples"] {
@@ -215,6 +219,25 @@ fn codegen_check() -> anyhow::Result<Outcome> {
         Outcome::Failed("generated files are stale: run `cargo xtask codegen`".into())
     } else {
         Outcome::CouldNotRun("codegen --check could not run".into())
+    })
+}
+
+/// `cargo xtask bench --quick --dev-build` (reusing the test build): passes when the benchmark runs
+/// and writes a fresh report and chart. Figures are never asserted.
+fn bench_harness(build_args: &[&str]) -> anyhow::Result<Outcome> {
+    let outputs = [bench::REPORT, bench::CHART].map(|name| bench::out_dir().join(name));
+    for output in &outputs {
+        if output.exists() {
+            std::fs::remove_file(output).with_context(|| format!("removing {}", output.display()))?;
+        }
+    }
+    let args = bench::Args { quick: true, dev_build: true, database: None };
+    if let Err(error) = bench::run_with(&args, build_args) {
+        return Ok(Outcome::Failed(format!("{error:#}")));
+    }
+    Ok(match outputs.iter().find(|output| !output.exists()) {
+        Some(missing) => Outcome::Failed(format!("the benchmark did not write {}", missing.display())),
+        None => Outcome::Passed,
     })
 }
 

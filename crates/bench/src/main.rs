@@ -42,9 +42,15 @@ pub struct Cli {
     /// The workspace root.
     #[arg(long)]
     root: PathBuf,
-    /// Where the report, the chart and the database go.
+    /// Where the database and the fixture go.
     #[arg(long)]
     out: PathBuf,
+    /// The JSON report to write.
+    #[arg(long)]
+    report: PathBuf,
+    /// The SVG chart to write.
+    #[arg(long)]
+    chart: PathBuf,
     /// The server's database: a `sqlite:` URL or a file path (recreated). Default: OUT/bench.db.
     #[arg(long)]
     database: Option<String>,
@@ -83,9 +89,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         profile: cli.profile.clone(),
         figures: figures.figures,
     };
-    let json = cli.out.join("report.json");
-    report.write_json(&json)?;
-    let svg = cli.out.join("copy-throughput-latency.svg");
+    report.write_json(&cli.report)?;
     let title = format!(
         "rainbond-server copy ({}, {} build, {} × {}){}",
         report.backend,
@@ -94,10 +98,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         report.machine.model,
         if cli.quick { ", --quick" } else { "" }
     );
-    chart::draw(&svg, &title, &figures.chart, figures.storage)?;
+    chart::draw(&cli.chart, &title, &figures.chart, figures.storage)?;
     println!("\n{}", report.table());
     println!("machine: {} cores, {}; commit {}", report.machine.cores, report.machine.model, report.commit);
-    println!("report: {}\nchart:  {}", json.display(), svg.display());
+    println!("report: {}\nchart:  {}", cli.report.display(), cli.chart.display());
     Ok(())
 }
 

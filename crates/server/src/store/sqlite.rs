@@ -469,7 +469,7 @@ async fn insert_rows<T: serde::Serialize>(
     let fields: Vec<String> =
         into.columns.split(',').map(|column| format!("value->>'{}'", column.trim().trim_matches('"'))).collect();
     let sql = format!(
-        "INSERT INTO {} ({}) SELECT {} FROM json_each(?) ORDER BY key",
+        "INSERT INTO {} ({}) SELECT {} FROM jsonb_each(?) ORDER BY key",
         into.table,
         into.columns,
         fields.join(", ")
@@ -490,7 +490,7 @@ async fn insert_config_files(tx: &mut SqliteConnection, files: &[&ConfigFile]) -
     let inserted = sqlx::query(
         "INSERT INTO service_config_files (service_id, volume_id, volume_name, file_content) \
          SELECT f.value->>'service_id', v.id, f.value->>'volume_name', f.value->>'file_content' \
-         FROM json_each(?) f JOIN service_volumes v \
+         FROM jsonb_each(?) f JOIN service_volumes v \
          ON v.service_id = f.value->>'service_id' AND v.volume_name = f.value->>'volume_name' ORDER BY f.key",
     )
     .bind(json_rows(files))

@@ -9,6 +9,9 @@
 //! - unknown, foreign or unfinished component ids are 404 naming them (the console answers 500);
 //! - `Bearer <key>` is accepted as well as the bare key; keys are stored hashed;
 //! - `change` is read-only and ignored; build-source credentials are never returned.
+//! - a clashing port service name gets a checked random `-xxxx` suffix (two draws), then
+//!   `-<new alias>`, never an unchecked duplicate; a renamed host is not renamed again by a later
+//!   rename of the same batch (the console applies its renames one after the other).
 
 use axum::http::StatusCode;
 

@@ -257,7 +257,8 @@ fn test() -> anyhow::Result<Outcome> {
 }
 
 fn nextest_available() -> bool {
-    workspace::cargo()
+    let Ok(mut command) = workspace::cargo() else { return false };
+    command
         .args(["nextest", "--version"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -284,7 +285,7 @@ fn diff(build_args: &[&str]) -> anyhow::Result<Outcome> {
 fn git(args: &[&str]) -> anyhow::Result<Option<String>> {
     let output = Command::new("git")
         .args(args)
-        .current_dir(workspace::root())
+        .current_dir(workspace::root()?)
         .stderr(Stdio::null())
         .output()
         .context("running git: is it installed?")?;
@@ -295,7 +296,7 @@ fn git(args: &[&str]) -> anyhow::Result<Option<String>> {
 /// with `args`, with the tools on PATH.
 fn rainbond_check(args: &[&str], build_args: &[&str]) -> anyhow::Result<Outcome> {
     workspace::build(build_args)?;
-    let binary = workspace::binary("rainbond-check");
+    let binary = workspace::binary("rainbond-check")?;
     if !binary.exists() {
         return Ok(Outcome::CouldNotRun(format!(
             "the workspace built, but {} does not exist: crates/check has no `rainbond-check` binary",
@@ -303,7 +304,7 @@ fn rainbond_check(args: &[&str], build_args: &[&str]) -> anyhow::Result<Outcome>
         )));
     }
     let mut command = Command::new(&binary);
-    command.args(args).current_dir(workspace::root());
+    command.args(args).current_dir(workspace::root()?);
     with_tools_env(&mut command)?;
     let status = command.status().with_context(|| format!("running {}", binary.display()))?;
     let shown = format!("`rainbond-check {}`", args.join(" "));
@@ -317,7 +318,7 @@ fn rainbond_check(args: &[&str], build_args: &[&str]) -> anyhow::Result<Outcome>
 /// Runs `cargo ARGS` from the workspace root; with `tools_env`, the tools are on PATH and
 /// `RAINBOND_REQUIRE_TOOLS=1` is set.
 fn cargo(args: &[&str], tools_env: bool) -> anyhow::Result<Outcome> {
-    let mut command = workspace::cargo();
+    let mut command = workspace::cargo()?;
     command.args(args);
     if tools_env {
         with_tools_env(&mut command)?;
@@ -334,7 +335,7 @@ fn cargo(args: &[&str], tools_env: bool) -> anyhow::Result<Outcome> {
 
 /// Puts the linked tool folders first on PATH and turns tool telemetry and update checks off.
 fn with_tools_env(command: &mut Command) -> anyhow::Result<()> {
-    let tools = tools::Tools::linked();
+    let tools = tools::Tools::linked()?;
     command.env("PATH", tools.path_env()?).envs(tools::TOOL_ENV);
     Ok(())
 }

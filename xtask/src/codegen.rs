@@ -21,7 +21,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let root = rainbond_codegen::workspace_root();
+    let root = rainbond_codegen::workspace_root()?;
     let spec = Spec::load(root.join(rainbond_codegen::SPEC_PATH))?;
     let files = rainbond_codegen::generate(&spec)?;
     if args.check {

@@ -36,9 +36,9 @@ fn run_in(dir: &Path) -> anyhow::Result<ExitCode> {
     let database = dir.join("demo.db");
     let mut server = DemoServer::start(&database)?;
     println!("rainbond-server is serving the demo data at {} (database {})\n", server.url, database.display());
-    let status = Command::new(example("copy_app"))
+    let status = Command::new(example("copy_app")?)
         .args(["--url", &server.url])
-        .current_dir(workspace::root())
+        .current_dir(workspace::root()?)
         .status()
         .context("running the copy_app example");
     let stopped = server.stop();
@@ -51,8 +51,8 @@ fn run_in(dir: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn example(name: &str) -> PathBuf {
-    workspace::target_dir().join("debug").join("examples").join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+fn example(name: &str) -> anyhow::Result<PathBuf> {
+    Ok(workspace::target_dir()?.join("debug").join("examples").join(format!("{name}{}", std::env::consts::EXE_SUFFIX)))
 }
 
 struct DemoServer {
@@ -62,7 +62,7 @@ struct DemoServer {
 
 impl DemoServer {
     fn start(database: &Path) -> anyhow::Result<Self> {
-        let mut child = Command::new(workspace::binary("rainbond-server"))
+        let mut child = Command::new(workspace::binary("rainbond-server")?)
             .args(["serve", "--listen", "127.0.0.1:0", "--demo", "--database"])
             .arg(database)
             .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".to_owned()))

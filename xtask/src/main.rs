@@ -62,8 +62,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo => demo::run(),
         Command::Codegen(args) => codegen::run(&args),
-        Command::Check { args } => workspace::run_binary("rainbond-check", &prepend("check", args)),
-        Command::Diff { args } => workspace::run_binary("rainbond-check", &prepend("diff", args)),
+        Command::Check { args } => workspace::run_binary("rainbond-check", "rainbond-check", &prepend("check", args)),
+        Command::Diff { args } => workspace::run_binary("rainbond-check", "rainbond-check", &prepend("diff", args)),
         Command::Tools => tools::run(),
         Command::LintSpec => tools::run_lint_spec(),
         Command::Ci(args) => ci::run(&args),

@@ -63,8 +63,8 @@ pub struct Tools {
 
 impl Tools {
     /// The tools as linked into the workspace, without installing anything.
-    pub fn linked() -> Tools {
-        Tools { root: workspace::root() }
+    pub fn linked() -> anyhow::Result<Tools> {
+        Ok(Tools { root: workspace::root()? })
     }
 
     /// `tools/node_modules/.bin`.
@@ -87,7 +87,7 @@ impl Tools {
 
 /// Installs the pinned tools where their cache entries are missing or stale, and links them in.
 pub fn install() -> anyhow::Result<Tools> {
-    let root = workspace::root();
+    let root = workspace::root()?;
     let cache = cache_dir()?;
     fs::create_dir_all(&cache).with_context(|| format!("creating {}", cache.display()))?;
     // One install at a time per machine: clones and engineers share the cache.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn workspace() -> PathBuf {
-    rainbond_codegen::workspace_root()
+    rainbond_codegen::workspace_root().expect("run by cargo in the workspace")
 }
 
 fn spec_text() -> String {

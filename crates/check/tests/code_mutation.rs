@@ -141,7 +141,7 @@ fn view_with<T: schemars::JsonSchema + utoipa::PartialSchema>() -> CodeView {
 }
 
 fn spec() -> Spec {
-    Spec::load(rainbond_codegen::workspace_root().join("openapi.yaml")).unwrap()
+    Spec::load(rainbond_codegen::workspace_root().expect("run by cargo in the workspace").join("openapi.yaml")).unwrap()
 }
 
 #[test]

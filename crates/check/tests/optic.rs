@@ -26,7 +26,9 @@ const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 fn optic_binary() -> Option<PathBuf> {
     let candidate = match std::env::var_os("OPTIC_BIN").filter(|path| !path.is_empty()) {
         Some(path) => PathBuf::from(path),
-        None => rainbond_codegen::workspace_root().join("tools/node_modules/.bin/optic"),
+        None => rainbond_codegen::workspace_root()
+            .expect("run by cargo in the workspace")
+            .join("tools/node_modules/.bin/optic"),
     };
     candidate.is_file().then_some(candidate)
 }

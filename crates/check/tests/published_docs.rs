@@ -115,7 +115,10 @@ fn type_problems(model: &str, property: &DocumentedProperty, schema: &Value) -> 
 fn the_spec_follows_the_published_property_tables() {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/copy-app-api.txt")).unwrap();
     let documented = documented_models(&text);
-    let spec = rainbond_codegen::Spec::load(rainbond_codegen::workspace_root().join("openapi.yaml")).unwrap();
+    let spec = rainbond_codegen::Spec::load(
+        rainbond_codegen::workspace_root().expect("run by cargo in the workspace").join("openapi.yaml"),
+    )
+    .unwrap();
     let mut problems = Vec::new();
     for &model in MODELS {
         let properties = documented.get(model).unwrap_or_else(|| panic!("the documentation has no table for {model}"));

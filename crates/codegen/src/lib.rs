@@ -155,13 +155,13 @@ pub fn header(spec_name: &str) -> String {
     )
 }
 
-/// Runs a generator, turning a panic into [`CodegenError::Generator`] with the panic's message
-/// (and keeping the default hook from printing a backtrace meant for developers of the generator).
+/// Runs a generator, turning a panic into [`CodegenError::Generator`] with the panic's message.
+///
+/// The panic hook is process-wide, so it is left alone: swapping it here would also silence (or
+/// misreport) panics of other threads, such as tests running in parallel. The hook still prints
+/// the panic on stderr; the error that follows says what to change in the spec.
 pub(crate) fn catch_generator_panic<T>(run: impl FnOnce() -> T) -> Result<T, CodegenError> {
-    let previous_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run));
-    std::panic::set_hook(previous_hook);
     result.map_err(|payload| {
         let message = payload
             .downcast_ref::<&str>()
@@ -289,11 +289,51 @@ fn short_diff(path: &str, current: &str, generated: &str) -> String {
     out
 }
 
-/// The workspace root: the folder that holds openapi.yaml, found from this crate's location.
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+/// No folder at or above the start holds both openapi.yaml and Cargo.toml.
+#[derive(Debug, thiserror::Error)]
+#[error("no folder at or above {} holds {SPEC_PATH} and Cargo.toml: run this inside the workspace", start.display())]
+pub struct WorkspaceRootNotFound {
+    /// Where the search started.
+    pub start: PathBuf,
+}
+
+/// The workspace root of the tree this process runs in: the nearest folder at or above
+/// `CARGO_MANIFEST_DIR` (which `cargo run` and `cargo test` set for the process they start) or,
+/// without it, the current directory, that holds openapi.yaml and Cargo.toml.
+///
+/// Found at run time, never at compile time: a binary built in one checkout and reused from a
+/// shared target directory by another acts on the tree it is run in.
+pub fn workspace_root() -> Result<PathBuf, WorkspaceRootNotFound> {
+    let start = match std::env::var_os("CARGO_MANIFEST_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+    };
+    find_workspace_root(&start).ok_or(WorkspaceRootNotFound { start })
+}
+
+/// The nearest folder at or above `start` that holds openapi.yaml and Cargo.toml.
+pub fn find_workspace_root(start: &Path) -> Option<PathBuf> {
+    start
         .ancestors()
-        .nth(2)
-        .expect("crates/codegen sits two levels below the root")
-        .to_owned()
+        .find(|dir| dir.join(SPEC_PATH).is_file() && dir.join("Cargo.toml").is_file())
+        .map(Path::to_path_buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_workspace_root_is_the_nearest_folder_with_the_spec_and_a_manifest() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("checkout");
+        let nested = root.join("crates/codegen/src");
+        std::fs::create_dir_all(&nested).unwrap();
+        std::fs::write(root.join("crates/Cargo.toml"), "").unwrap();
+        assert_eq!(find_workspace_root(&nested), None, "Cargo.toml alone is not the root");
+        std::fs::write(root.join(SPEC_PATH), "").unwrap();
+        std::fs::write(root.join("Cargo.toml"), "").unwrap();
+        assert_eq!(find_workspace_root(&nested), Some(root.clone()));
+        assert_eq!(find_workspace_root(&root), Some(root));
+    }
 }

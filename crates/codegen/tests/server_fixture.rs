@@ -54,7 +54,7 @@ const NEW_HANDLER: &str = "
 ";
 
 fn workspace_root() -> PathBuf {
-    rainbond_codegen::workspace_root()
+    rainbond_codegen::workspace_root().expect("run by cargo in the workspace")
 }
 
 /// The folder of the `rainbond-api` crate, relative to the workspace root.

@@ -12,7 +12,7 @@ pub fn corpus_path() -> PathBuf {
 
 /// openapi.yaml of this workspace.
 pub fn spec_path() -> PathBuf {
-    rainbond_codegen::workspace_root().join(rainbond_codegen::SPEC_PATH)
+    rainbond_codegen::workspace_root().expect("run by cargo in the workspace").join(rainbond_codegen::SPEC_PATH)
 }
 
 /// The spec's text.

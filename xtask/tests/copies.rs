@@ -1,0 +1,170 @@
+//! `cargo xtask` in copies of the workspace that share one target directory, as git worktrees or
+//! a global `CARGO_TARGET_DIR` do: each copy is acted on by the xtask run in it, and in the middle
+//! of a spec edit (a new operation, no handler yet) every tool but the server build gives its
+//! verdict.
+//!
+//! The copies build in `target/xtask-copies` (their own dependency build is slow once, then
+//! cached; the copies of both tests share it).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A GET operation appended to the copy's spec, using the spec's own components.
+const NEW_OPERATION: &str = "
+  /openapi/v1/teams/{team_id}/regions/{region_name}/apps/{app_id}/copy-preview:
+    parameters:
+      - $ref: '#/components/parameters/team_id'
+      - $ref: '#/components/parameters/region_name'
+      - $ref: '#/components/parameters/app_id'
+    get:
+      operationId: preview_copy
+      tags: [apps]
+      summary: The components a copy of the app would take.
+      security:
+        - access_key: []
+      responses:
+        '200':
+          description: The components a copy would take.
+          content:
+            application/json:
+              schema:
+                type: array
+                items:
+                  $ref: '#/components/schemas/AppCopyL'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '404':
+          $ref: '#/components/responses/NotFound'
+";
+
+fn workspace_root() -> PathBuf {
+    rainbond_codegen::workspace_root().expect("run by cargo in the workspace")
+}
+
+/// The target directory every copy builds in.
+fn shared_target() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from);
+    target.join("xtask-copies")
+}
+
+/// Copies the workspace's sources to `to`: everything but build output, git data, installed tools
+/// and symbolic links.
+fn copy_workspace(from: &Path, to: &Path) {
+    const SKIPPED: &[&str] = &["target", ".git", "node_modules", ".venv"];
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let kind = entry.file_type().unwrap();
+        let name = entry.file_name();
+        if kind.is_symlink() || SKIPPED.iter().any(|skipped| name == *skipped) {
+            continue;
+        }
+        if kind.is_dir() {
+            copy_workspace(&entry.path(), &to.join(&name));
+        } else {
+            std::fs::copy(entry.path(), to.join(&name)).unwrap();
+        }
+    }
+}
+
+/// A fresh copy of the workspace in a temporary folder.
+fn fresh_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_workspace(&workspace_root(), dir.path());
+    dir
+}
+
+/// `cargo ARGS` in `dir`, with the shared target directory.
+fn cargo(dir: &Path, args: &[&str]) -> Output {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", shared_target())
+        .env_remove("CARGO_MANIFEST_DIR")
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("cargo runs")
+}
+
+fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+fn assert_exit(output: &Output, code: i32, what: &str) {
+    assert_eq!(output.status.code(), Some(code), "{what}:\n{}", text(output));
+}
+
+#[test]
+fn each_copy_is_checked_by_the_xtask_run_in_it() {
+    let (untouched, edited) = (fresh_copy(), fresh_copy());
+    let spec = edited.path().join("openapi.yaml");
+    let original = std::fs::read_to_string(&spec).unwrap();
+    let changed = original.replacen("description: 成功 (the app's components)", "description: the app's components", 1);
+    assert_ne!(changed, original, "the edit applies");
+    std::fs::write(&spec, changed).unwrap();
+
+    // The edited copy builds xtask first; the untouched copy then reuses that binary from the
+    // shared target directory, and must still look at its own tree.
+    let stale = cargo(edited.path(), &["xtask", "codegen", "--check"]);
+    assert_exit(&stale, 1, "codegen --check fails in the edited copy");
+    assert!(text(&stale).contains("crates/api/src/generated/api.rs differs from openapi.yaml"), "{}", text(&stale));
+    assert_exit(&cargo(untouched.path(), &["xtask", "codegen", "--check"]), 0, "the untouched copy is fresh");
+}
+
+#[test]
+fn in_the_middle_of_a_spec_edit_only_the_server_fails_to_build() {
+    let copy = fresh_copy();
+    let root = copy.path();
+    let git = |args: &[&str]| {
+        let output = Command::new("git")
+            .args(["-c", "user.name=test", "-c", "user.email=test@localhost", "-c", "commit.gpgsign=false"])
+            .args(args)
+            .current_dir(root)
+            .output()
+            .expect("git runs");
+        assert!(output.status.success(), "git {args:?}:\n{}", text(&output));
+    };
+    git(&["init", "--quiet"]);
+    git(&["add", "--all"]);
+    git(&["commit", "--quiet", "--message", "base"]);
+    let spec = std::fs::read_to_string(root.join("openapi.yaml")).unwrap();
+    let old_spec = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(old_spec.path(), &spec).unwrap();
+    let grown = spec.replacen("\ncomponents:\n", &format!("{NEW_OPERATION}components:\n"), 1);
+    assert_ne!(grown, spec, "the operation is added");
+    std::fs::write(root.join("openapi.yaml"), grown).unwrap();
+
+    assert_exit(&cargo(root, &["xtask", "codegen"]), 0, "codegen writes the new bindings");
+    assert_exit(&cargo(root, &["xtask", "codegen", "--check"]), 0, "the bindings are fresh");
+    assert_exit(&cargo(root, &["xtask", "check"]), 0, "the code says what the spec says");
+    for diff_args in [
+        vec!["xtask", "diff", old_spec.path().to_str().unwrap(), "openapi.yaml"],
+        vec!["xtask", "diff", "--base", "HEAD"],
+    ] {
+        let diff = cargo(root, &diff_args);
+        assert_exit(&diff, 0, "the growth is not breaking");
+        let report = String::from_utf8_lossy(&diff.stdout);
+        assert!(
+            report.contains("preview_copy") || report.contains("copy-preview"),
+            "the diff names the operation:\n{report}"
+        );
+        assert!(report.contains("release: patch (0.1.0 -> 0.1.1)") || report.contains("release: minor"), "{report}");
+    }
+
+    let server = cargo(root, &["check", "--package", "rainbond-server", "--message-format", "short"]);
+    assert!(!server.status.success(), "the server has no handler for the new operation");
+    let errors = String::from_utf8_lossy(&server.stderr);
+    // `--message-format short`: `FILE:LINE:COL: error[CODE]: MESSAGE`, then cargo's own `error: ...`.
+    let error_lines: Vec<&str> =
+        errors.lines().filter(|line| line.starts_with("error") || line.contains(": error")).collect();
+    assert!(
+        error_lines.iter().any(|line| line.contains("E0046") && line.contains("preview_copy")),
+        "the error names the missing handler:\n{errors}"
+    );
+    assert!(
+        error_lines.iter().all(|line| line.contains("E0046") || line.starts_with("error: could not compile")),
+        "the missing handler is the only error:\n{errors}"
+    );
+}

@@ -12,6 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use heck::ToSnakeCase;
 use quote::ToTokens;
 use rainbond_codegen::Spec;
 use rainbond_codegen::spec::escape_token;
@@ -613,113 +614,144 @@ pub fn readable(text: &str) -> String {
     out
 }
 
+/// One change as [`surface_changes`] finds it, before it is located in the spec.
+struct Found<'a> {
+    item: &'a str,
+    member: Option<&'a str>,
+    kind: RustChangeKind,
+    breaking: bool,
+    old: Option<&'a str>,
+    new: Option<&'a str>,
+    note: &'a str,
+}
+
+impl From<Found<'_>> for RustChange {
+    fn from(found: Found<'_>) -> Self {
+        RustChange {
+            item: found.item.to_owned(),
+            member: found.member.map(str::to_owned),
+            kind: found.kind,
+            breaking: found.breaking,
+            old: found.old.map(readable),
+            new: found.new.map(readable),
+            note: found.note.to_owned(),
+            pointer: None,
+            line: None,
+        }
+    }
+}
+
 /// The changes from `old` to `new`, breaking first.
 pub fn surface_changes(old: &Surface, new: &Surface) -> Vec<RustChange> {
     let mut changes = Vec::new();
-    let change =
-        |item: &str, member: Option<&str>, kind, breaking, old: Option<&str>, new: Option<&str>, note: &str| {
-            RustChange {
-                item: item.to_owned(),
-                member: member.map(str::to_owned),
-                kind,
-                breaking,
-                old: old.map(readable),
-                new: new.map(readable),
-                note: note.to_owned(),
-                pointer: None,
-                line: None,
-            }
-        };
     for (path, old_item) in &old.items {
         let Some(new_item) = new.items.get(path) else {
-            changes.push(change(
-                path,
-                None,
-                RustChangeKind::ItemRemoved,
-                true,
-                Some(&old_item.signature),
-                None,
-                "code that names it stops compiling",
-            ));
+            changes.push(
+                Found {
+                    item: path,
+                    member: None,
+                    kind: RustChangeKind::ItemRemoved,
+                    breaking: true,
+                    old: Some(&old_item.signature),
+                    new: None,
+                    note: "code that names it stops compiling",
+                }
+                .into(),
+            );
             continue;
         };
         if old_item.signature != new_item.signature || old_item.kind != new_item.kind {
-            changes.push(change(
-                path,
-                None,
-                RustChangeKind::ItemChanged,
-                true,
-                Some(&old_item.signature),
-                Some(&new_item.signature),
-                "code that uses it may stop compiling",
-            ));
+            changes.push(
+                Found {
+                    item: path,
+                    member: None,
+                    kind: RustChangeKind::ItemChanged,
+                    breaking: true,
+                    old: Some(&old_item.signature),
+                    new: Some(&new_item.signature),
+                    note: "code that uses it may stop compiling",
+                }
+                .into(),
+            );
         }
         match (old_item.non_exhaustive, new_item.non_exhaustive) {
-            (false, true) => changes.push(change(
-                path,
-                Some("non_exhaustive"),
-                RustChangeKind::AttributeAdded,
-                true,
-                None,
-                Some("#[non_exhaustive]"),
-                "struct literals and exhaustive matches outside the crate stop compiling",
-            )),
-            (true, false) => changes.push(change(
-                path,
-                Some("non_exhaustive"),
-                RustChangeKind::AttributeRemoved,
-                false,
-                Some("#[non_exhaustive]"),
-                None,
-                "allows more, breaks nothing",
-            )),
+            (false, true) => changes.push(
+                Found {
+                    item: path,
+                    member: Some("non_exhaustive"),
+                    kind: RustChangeKind::AttributeAdded,
+                    breaking: true,
+                    old: None,
+                    new: Some("#[non_exhaustive]"),
+                    note: "struct literals and exhaustive matches outside the crate stop compiling",
+                }
+                .into(),
+            ),
+            (true, false) => changes.push(
+                Found {
+                    item: path,
+                    member: Some("non_exhaustive"),
+                    kind: RustChangeKind::AttributeRemoved,
+                    breaking: false,
+                    old: Some("#[non_exhaustive]"),
+                    new: None,
+                    note: "allows more, breaks nothing",
+                }
+                .into(),
+            ),
             _ => {}
         }
         for attribute in old_item.attributes.difference(&new_item.attributes) {
-            changes.push(change(
-                path,
-                Some(attribute),
-                RustChangeKind::AttributeRemoved,
-                false,
-                Some(attribute),
-                None,
-                "accepts more when deserialising",
-            ));
+            changes.push(
+                Found {
+                    item: path,
+                    member: Some(attribute),
+                    kind: RustChangeKind::AttributeRemoved,
+                    breaking: false,
+                    old: Some(attribute),
+                    new: None,
+                    note: "accepts more when deserialising",
+                }
+                .into(),
+            );
         }
         for attribute in new_item.attributes.difference(&old_item.attributes) {
-            changes.push(change(
-                path,
-                Some(attribute),
-                RustChangeKind::AttributeAdded,
-                true,
-                None,
-                Some(attribute),
-                "values with unknown fields, which deserialised before, now fail",
-            ));
+            changes.push(
+                Found {
+                    item: path,
+                    member: Some(attribute),
+                    kind: RustChangeKind::AttributeAdded,
+                    breaking: true,
+                    old: None,
+                    new: Some(attribute),
+                    note: "values with unknown fields, which deserialised before, now fail",
+                }
+                .into(),
+            );
         }
-        member_changes(path, old_item, new_item, &mut changes, &change);
+        member_changes(path, old_item, new_item, &mut changes);
     }
     for (path, new_item) in &new.items {
         if !old.items.contains_key(path) {
-            changes.push(change(
-                path,
-                None,
-                RustChangeKind::ItemAdded,
-                false,
-                None,
-                Some(&new_item.signature),
-                "additive",
-            ));
+            changes.push(
+                Found {
+                    item: path,
+                    member: None,
+                    kind: RustChangeKind::ItemAdded,
+                    breaking: false,
+                    old: None,
+                    new: Some(&new_item.signature),
+                    note: "additive",
+                }
+                .into(),
+            );
         }
     }
     changes.sort_by(|a, b| (!a.breaking, &a.item, &a.member, a.kind).cmp(&(!b.breaking, &b.item, &b.member, b.kind)));
     changes
 }
 
-type ChangeFn<'f> =
-    dyn Fn(&str, Option<&str>, RustChangeKind, bool, Option<&str>, Option<&str>, &str) -> RustChange + 'f;
-
-fn member_changes(path: &str, old_item: &Item, new_item: &Item, changes: &mut Vec<RustChange>, change: &ChangeFn<'_>) {
+fn member_changes(path: &str, old_item: &Item, new_item: &Item, changes: &mut Vec<RustChange>) {
     for ((kind, name), old_signature) in &old_item.members {
         let member = Some(name.as_str());
         let old_sig = Some(old_signature.as_str());
@@ -744,7 +776,9 @@ fn member_changes(path: &str, old_item: &Item, new_item: &Item, changes: &mut Ve
                     ),
                 };
                 let old_sig = if *kind == MemberKind::Required { None } else { old_sig };
-                changes.push(change(path, member, change_kind, breaking, old_sig, None, note));
+                changes.push(
+                    Found { item: path, member, kind: change_kind, breaking, old: old_sig, new: None, note }.into(),
+                );
             }
             Some(new_signature) if new_signature != old_signature => {
                 let new_sig = Some(new_signature.as_str());
@@ -760,7 +794,10 @@ fn member_changes(path: &str, old_item: &Item, new_item: &Item, changes: &mut Ve
                     }
                     _ => (RustChangeKind::MethodSignatureChanged, "callers may stop compiling"),
                 };
-                changes.push(change(path, member, change_kind, true, old_sig, new_sig, note));
+                changes.push(
+                    Found { item: path, member, kind: change_kind, breaking: true, old: old_sig, new: new_sig, note }
+                        .into(),
+                );
             }
             Some(_) => {}
         }
@@ -798,7 +835,7 @@ fn member_changes(path: &str, old_item: &Item, new_item: &Item, changes: &mut Ve
             ),
         };
         let new_sig = if *kind == MemberKind::Required { None } else { new_sig };
-        changes.push(change(path, member, change_kind, breaking, None, new_sig, note));
+        changes.push(Found { item: path, member, kind: change_kind, breaking, old: None, new: new_sig, note }.into());
     }
 }
 
@@ -865,7 +902,7 @@ fn spec_pointer(new: &Spec, old: &Spec, change: &RustChange) -> Option<String> {
                 })
             }
             ["Client"] => operation_by_id(spec, change.member.as_deref()?),
-            ["builder", name] => operation_by_id(spec, &heck_snake(name)),
+            ["builder", name] => operation_by_id(spec, &name.to_snake_case()),
             _ => None,
         }
     };
@@ -877,21 +914,6 @@ fn operation_by_id(spec: &Spec, id: &str) -> Option<String> {
         .into_iter()
         .find(|op| op.operation_id().map(rainbond_codegen::server::ir::field_ident).as_deref() == Some(id))
         .map(|op| op.node.pointer)
-}
-
-fn heck_snake(name: &str) -> String {
-    let mut out = String::new();
-    for (index, c) in name.chars().enumerate() {
-        if c.is_uppercase() {
-            if index > 0 {
-                out.push('_');
-            }
-            out.extend(c.to_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 #[cfg(test)]

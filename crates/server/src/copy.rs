@@ -10,8 +10,8 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::model::{
-    App, COMPLETE, Component, ComponentGraph, ConfigFile, Dependency, EnvVar, Label, Port, SERVICE_MESH_GOVERNANCE,
-    SourceAuth, Team, Volume,
+    self, App, COMPLETE, Component, ComponentGraph, ConfigFile, Dependency, EnvVar, Label, Port,
+    SERVICE_MESH_GOVERNANCE, SourceAuth, Team, Volume,
 };
 
 /// Longest display or component name the console stores.
@@ -104,7 +104,7 @@ impl Identity {
     /// A fresh id and the alias derived from it.
     pub fn fresh(random: &mut dyn Randomness) -> Self {
         let service_id = random.service_id();
-        let service_alias = format!("gr{}", &service_id[service_id.len().saturating_sub(6)..]);
+        let service_alias = model::service_alias(&service_id);
         Identity { service_id, service_alias }
     }
 }
@@ -257,10 +257,7 @@ pub fn plan(
             .iter()
             .map(|v| Volume {
                 service_id: identity.service_id.clone(),
-                host_path: format!(
-                    "/grdata/tenant/{}/service/{}{}",
-                    target.team.tenant_id, identity.service_id, v.volume_path
-                ),
+                host_path: model::volume_host_path(&target.team.tenant_id, &identity.service_id, &v.volume_path),
                 ..v.clone()
             })
             .collect();
@@ -535,7 +532,7 @@ mod tests {
     fn component(id: &str, name: &str) -> Component {
         Component {
             service_id: id.into(),
-            service_alias: format!("gr{}", &id[id.len() - 6..]),
+            service_alias: model::service_alias(id),
             tenant_id: "t1".into(),
             service_region: "rainbond".into(),
             app_id: 1,

@@ -5,6 +5,21 @@ use axum::http::StatusCode;
 
 use rainbond_api::models::ErrorBody;
 
+/// The Rainbond console's error codes this API answers with; other errors carry their HTTP status
+/// as the code.
+pub mod code {
+    /// The region does not exist.
+    pub const REGION_NOT_FOUND: i32 = 3000;
+    /// The team is not initialised in the region.
+    pub const TEAM_NOT_IN_REGION: i32 = 2001;
+    /// The app does not exist (in the team and region of the request).
+    pub const APP_NOT_FOUND: i32 = 4000;
+    /// The request is malformed or breaks a rule.
+    pub const INVALID_REQUEST: i32 = 20400;
+    /// The server failed.
+    pub const SERVER_ERROR: i32 = 10401;
+}
+
 /// An error answered to the caller.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
@@ -22,7 +37,7 @@ impl ApiError {
 
     /// 400 with the console's validation code.
     pub fn bad_request(msg: impl Into<String>, msg_show: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, 20400, msg, msg_show)
+        Self::new(StatusCode::BAD_REQUEST, code::INVALID_REQUEST, msg, msg_show)
     }
 
     /// 401: no usable access key.
@@ -38,7 +53,12 @@ impl ApiError {
     /// 500: the server failed. The cause is logged, not sent.
     pub fn internal(cause: &dyn std::error::Error) -> Self {
         tracing::error!(error = %ErrorChain(cause), "request failed");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, 10401, "internal server error", "服务器内部错误")
+        Self::server_error()
+    }
+
+    /// 500, for a failure already logged.
+    pub fn server_error() -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, code::SERVER_ERROR, "internal server error", "服务器内部错误")
     }
 }
 

@@ -9,9 +9,10 @@ use std::collections::{HashMap, HashSet};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use crate::access_key;
 use crate::model::{
-    App, Component, ComponentGraph, ConfigFile, Dependency, EnvVar, Label, Port, Probe, Region, SourceAuth, Team, User,
-    Volume,
+    self, App, Component, ComponentGraph, ConfigFile, Dependency, EnvVar, Label, Port, Probe, Region, SourceAuth, Team,
+    User, Volume,
 };
 
 /// The demo fixture, compiled in.
@@ -312,11 +313,6 @@ pub struct Dataset {
     pub probes: Vec<Probe>,
 }
 
-/// The SHA-256 digest of an access key, as stored.
-pub fn key_digest(key: &str) -> [u8; 32] {
-    Sha256::digest(key.as_bytes()).into()
-}
-
 /// When fixture components were created, unless they say otherwise (then one second apart).
 const FIXTURE_EPOCH: (u32, u32, u32) = (9, 0, 0);
 const FIXTURE_DATE: &str = "2026-11-20";
@@ -349,7 +345,7 @@ impl Fixture {
                 }
                 data.access_keys.push(AccessKeyRow {
                     user_id: user.user_id,
-                    key_sha256: key_digest(&key.key),
+                    key_sha256: access_key::digest(&key.key),
                     expire_time: key.expire_time,
                 });
             }
@@ -462,7 +458,7 @@ fn component_graph(
     let created = format!("{FIXTURE_DATE} {:02}:{:02}:{:02}", h + index / 3600, m + (index / 60) % 60, s + index % 60);
     let component = Component {
         service_id: id.clone(),
-        service_alias: fixture.service_alias.clone().unwrap_or_else(|| format!("gr{}", &id[26..])),
+        service_alias: fixture.service_alias.clone().unwrap_or_else(|| model::service_alias(id)),
         tenant_id: team.tenant_id.clone(),
         service_region: app.region.clone(),
         app_id: app.app_id,
@@ -547,7 +543,7 @@ fn component_graph(
                 .unwrap_or_else(|| if v.file_content.is_some() { "config-file" } else { "share-file" }.to_owned()),
             volume_capacity: v.volume_capacity.unwrap_or(0),
             access_mode: v.access_mode.clone().unwrap_or_else(|| "RWO".to_owned()),
-            host_path: format!("/grdata/tenant/{}/service/{}{}", team.tenant_id, id, v.volume_path),
+            host_path: model::volume_host_path(&team.tenant_id, id, &v.volume_path),
         })
         .collect();
     let config_files = fixture
@@ -610,7 +606,13 @@ mod tests {
         let fixture = Fixture::parse(DEMO).unwrap();
         let data = fixture.to_dataset(DEMO).unwrap();
         assert_eq!(data.name, "demo");
-        assert!(data.access_keys.iter().all(|k| k.key_sha256 != [0; 32]));
+        let admin = data.users.iter().find(|u| u.nick_name == "admin").unwrap();
+        let key_owner = |key: &str| {
+            let digest = access_key::digest(key);
+            data.access_keys.iter().find(|k| k.key_sha256 == digest).map(|k| k.user_id)
+        };
+        assert_eq!(key_owner("rbd-demo-admin"), Some(admin.user_id), "keys are stored as their digest");
+        assert_eq!(key_owner("rbd-demo-unknown"), None);
         let shop: Vec<_> = data
             .components
             .iter()

@@ -6,6 +6,7 @@
 //! - [`store`]: persistence (SQLite) behind the [`store::Repository`] trait;
 //! - [`fixture`]: demo and test data sets; [`http`]: the full HTTP surface.
 
+pub mod access_key;
 pub mod clock;
 pub mod copy;
 pub mod error;

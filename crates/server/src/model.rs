@@ -170,6 +170,17 @@ pub struct EnvVar {
     pub scope: String,
 }
 
+/// The alias Rainbond derives from a component id: `gr` + the id's last 6 characters.
+pub fn service_alias(service_id: &str) -> String {
+    let start = service_id.char_indices().rev().nth(5).map_or(0, |(index, _)| index);
+    format!("gr{}", &service_id[start..])
+}
+
+/// Where a component's volume lives on the node: `/grdata/tenant/{tenant}/service/{id}{path}`.
+pub fn volume_host_path(tenant_id: &str, service_id: &str, volume_path: &str) -> String {
+    format!("/grdata/tenant/{tenant_id}/service/{service_id}{volume_path}")
+}
+
 /// A volume definition (data is never copied).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
 #[allow(missing_docs)]
@@ -246,4 +257,20 @@ pub struct ComponentGraph {
     /// Outgoing dependencies only.
     pub dependencies: Vec<Dependency>,
     pub source_auth: Option<SourceAuth>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_alias_is_gr_and_the_ids_last_six_characters() {
+        assert_eq!(service_alias("0a1b2c3d4e5f40718293a4b5c6d7e8f1"), "grd7e8f1");
+        assert_eq!(service_alias("abc"), "grabc");
+    }
+
+    #[test]
+    fn volume_host_paths_are_under_the_tenant_and_the_component() {
+        assert_eq!(volume_host_path("t1", "c1", "/data"), "/grdata/tenant/t1/service/c1/data");
+    }
 }

@@ -15,10 +15,10 @@
 
 use axum::http::StatusCode;
 
+use crate::access_key;
 use crate::clock;
 use crate::copy::{SelectionError, Target};
-use crate::error::ApiError;
-use crate::fixture::key_digest;
+use crate::error::{ApiError, code};
 use crate::model::{App, Component, Team, User};
 use crate::store::{CopyError, CopyRequest, Repository};
 use rainbond_api::api::{
@@ -71,16 +71,16 @@ impl<R: Repository> CopyService<R> {
             .store
             .region(&caller.enterprise_id, region_name)
             .await?
-            .ok_or_else(|| ApiError::not_found(3000, "the region is not found", "集群不存在"))?;
+            .ok_or_else(|| ApiError::not_found(code::REGION_NOT_FOUND, "the region is not found", "集群不存在"))?;
         if !region.is_usable() || !self.store.team_in_region(&team.tenant_id, region_name).await? {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
-                2001,
+                code::TEAM_NOT_IN_REGION,
                 "the team is not initialized in the region",
                 "团队未开通该集群",
             ));
         }
-        let app_not_found = || ApiError::not_found(4000, "the app is not found", "应用不存在");
+        let app_not_found = || ApiError::not_found(code::APP_NOT_FOUND, "the app is not found", "应用不存在");
         let app_id: i32 = app_id.parse().map_err(|_| app_not_found())?;
         let app = self.store.app(app_id).await?.ok_or_else(app_not_found)?;
         if app.tenant_id != team.tenant_id || app.region_name != region_name {
@@ -178,7 +178,7 @@ impl<R: Repository> Api for CopyService<R> {
         if key.is_empty() {
             return Err(AuthFailure::Unauthorized(ApiError::unauthorized("No token", "未提供访问令牌").body));
         }
-        match self.store.user_by_access_key(key_digest(key), clock::now_unix()).await {
+        match self.store.user_by_access_key(access_key::digest(key), clock::now_unix()).await {
             Ok(Some(user)) => Ok(user),
             Ok(None) => Err(AuthFailure::Unauthorized(
                 ApiError::unauthorized("the access key is unknown or expired", "访问令牌无效或已过期").body,
@@ -190,7 +190,7 @@ impl<R: Repository> Api for CopyService<R> {
     fn rejection_body(&self, rejection: &Rejection) -> ErrorBody {
         let (code, msg_show) = match rejection.kind {
             RejectionKind::Path | RejectionKind::Query | RejectionKind::MissingBody | RejectionKind::InvalidBody => {
-                (20400, "请求参数错误")
+                (code::INVALID_REQUEST, "请求参数错误")
             }
             RejectionKind::UnsupportedMediaType => (415, "请求体必须是 JSON"),
             RejectionKind::BodyTooLarge => (413, "请求体过大"),
@@ -221,7 +221,7 @@ impl<R: Repository> Api for CopyService<R> {
 /// server error.
 fn undocumented(status: StatusCode, body: ErrorBody) -> ErrorBody {
     tracing::error!(%status, ?body, "an error status the spec does not document for this operation");
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, 10401, "internal server error", "服务器内部错误").body
+    ApiError::server_error().body
 }
 
 /// The key of an `Authorization` value: verbatim, or after a `Bearer ` prefix.

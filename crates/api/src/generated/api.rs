@@ -36,15 +36,15 @@ pub struct ListCopyServicesPath {
 pub enum ListCopyServicesResponse {
     /// 200: 成功 (the app's components)
     Ok(Vec<models::AppCopyL>),
-    /// 400: The request is malformed or breaks a rule of the copy (e.g. the target app is not in the target team and region, or a component was built from an uploaded package).
+    /// 400: The request is malformed (a path or query parameter, or the body) or breaks a rule of the operation; `msg` says which.
     BadRequest(models::ErrorBody),
     /// 401: The access key is missing, unknown or expired.
     Unauthorized(models::ErrorBody),
-    /// 403: The caller is not a member of the source team.
+    /// 403: The caller may not act on the resource (e.g. it is not a member of the resource's team).
     Forbidden(models::ErrorBody),
-    /// 404: The team, region, app, target or a requested component does not exist.
+    /// 404: A resource the request names (a team, region, app or component) does not exist.
     NotFound(models::ErrorBody),
-    /// 409: The team is not initialised in the region.
+    /// 409: The request conflicts with the state of a resource (e.g. the team is not initialised in the region).
     Conflict(models::ErrorBody),
     /// 500: The server failed; nothing was changed.
     InternalServerError(models::ErrorBody),
@@ -126,15 +126,15 @@ pub struct CopyAppPath {
 pub enum CopyAppResponse {
     /// 200: 成功
     Ok(models::AppCopyCRes),
-    /// 400: The request is malformed or breaks a rule of the copy (e.g. the target app is not in the target team and region, or a component was built from an uploaded package).
+    /// 400: The request is malformed (a path or query parameter, or the body) or breaks a rule of the operation; `msg` says which.
     BadRequest(models::ErrorBody),
     /// 401: The access key is missing, unknown or expired.
     Unauthorized(models::ErrorBody),
-    /// 403: The caller is not a member of the source team.
+    /// 403: The caller may not act on the resource (e.g. it is not a member of the resource's team).
     Forbidden(models::ErrorBody),
-    /// 404: The team, region, app, target or a requested component does not exist.
+    /// 404: A resource the request names (a team, region, app or component) does not exist.
     NotFound(models::ErrorBody),
-    /// 409: The team is not initialised in the region.
+    /// 409: The request conflicts with the state of a resource (e.g. the team is not initialised in the region).
     Conflict(models::ErrorBody),
     /// 413: The request body is larger than the server accepts.
     PayloadTooLarge(models::ErrorBody),
@@ -275,7 +275,7 @@ pub trait Api: Send + Sync + 'static {
         ),
         (
             status = 400,
-            description = "The request is malformed or breaks a rule of the copy (e.g. the target app is not in the target team and region, or a component was built from an uploaded package).",
+            description = "The request is malformed (a path or query parameter, or the body) or breaks a rule of the operation; `msg` says which.",
             body = models::ErrorBody,
             content_type = "application/json"
         ),
@@ -287,19 +287,19 @@ pub trait Api: Send + Sync + 'static {
         ),
         (
             status = 403,
-            description = "The caller is not a member of the source team.",
+            description = "The caller may not act on the resource (e.g. it is not a member of the resource's team).",
             body = models::ErrorBody,
             content_type = "application/json"
         ),
         (
             status = 404,
-            description = "The team, region, app, target or a requested component does not exist.",
+            description = "A resource the request names (a team, region, app or component) does not exist.",
             body = models::ErrorBody,
             content_type = "application/json"
         ),
         (
             status = 409,
-            description = "The team is not initialised in the region.",
+            description = "The request conflicts with the state of a resource (e.g. the team is not initialised in the region).",
             body = models::ErrorBody,
             content_type = "application/json"
         ),
@@ -368,7 +368,7 @@ async fn list_copy_services<A: Api>(
         ),
         (
             status = 400,
-            description = "The request is malformed or breaks a rule of the copy (e.g. the target app is not in the target team and region, or a component was built from an uploaded package).",
+            description = "The request is malformed (a path or query parameter, or the body) or breaks a rule of the operation; `msg` says which.",
             body = models::ErrorBody,
             content_type = "application/json"
         ),
@@ -380,19 +380,19 @@ async fn list_copy_services<A: Api>(
         ),
         (
             status = 403,
-            description = "The caller is not a member of the source team.",
+            description = "The caller may not act on the resource (e.g. it is not a member of the resource's team).",
             body = models::ErrorBody,
             content_type = "application/json"
         ),
         (
             status = 404,
-            description = "The team, region, app, target or a requested component does not exist.",
+            description = "A resource the request names (a team, region, app or component) does not exist.",
             body = models::ErrorBody,
             content_type = "application/json"
         ),
         (
             status = 409,
-            description = "The team is not initialised in the region.",
+            description = "The request conflicts with the state of a resource (e.g. the team is not initialised in the region).",
             body = models::ErrorBody,
             content_type = "application/json"
         ),

@@ -111,6 +111,7 @@ fn each_copy_is_checked_by_the_xtask_run_in_it() {
     assert_exit(&stale, 1, "codegen --check fails in the edited copy");
     assert!(text(&stale).contains("crates/api/src/generated/api.rs differs from openapi.yaml"), "{}", text(&stale));
     assert_exit(&cargo(untouched.path(), &["xtask", "codegen", "--check"]), 0, "the untouched copy is fresh");
+    assert_exit(&cargo(edited.path(), &["xtask", "codegen", "--check"]), 1, "the edited copy is still stale");
 }
 
 #[test]

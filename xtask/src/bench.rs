@@ -12,8 +12,8 @@ pub const REPORT: &str = "report.json";
 pub const CHART: &str = "copy-throughput-latency.svg";
 
 /// The folder the benchmark writes to.
-pub fn out_dir() -> std::path::PathBuf {
-    workspace::target_dir().join("bench")
+pub fn out_dir() -> anyhow::Result<std::path::PathBuf> {
+    Ok(workspace::target_dir()?.join("bench"))
 }
 
 /// Options of `cargo xtask bench`.
@@ -43,7 +43,7 @@ pub fn run_with(args: &Args, build_args: &[&str]) -> anyhow::Result<ExitCode> {
     workspace::build(&dev_args)?;
     let profile = if args.dev_build { "debug" } else { "release" };
     if !args.dev_build {
-        let status = workspace::cargo()
+        let status = workspace::cargo()?
             .args(["build", "--release", "-p", "rainbond-server", "-p", "rainbond-bench"])
             .status()
             .context("running cargo build --release")?;
@@ -51,26 +51,27 @@ pub fn run_with(args: &Args, build_args: &[&str]) -> anyhow::Result<ExitCode> {
             bail!("`cargo build --release -p rainbond-server -p rainbond-bench` failed");
         }
     }
-    let bin =
-        |name: &str| workspace::target_dir().join(profile).join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let target_dir = workspace::target_dir()?;
+    let bin = |name: &str| target_dir.join(profile).join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let out_dir = out_dir()?;
     let mut command = Command::new(bin("rainbond-bench"));
     command
         .arg("--server")
         .arg(bin("rainbond-server"))
         .arg("--xtask")
-        .arg(workspace::binary("xtask"))
+        .arg(workspace::binary("xtask")?)
         .arg("--check")
-        .arg(workspace::binary("rainbond-check"))
+        .arg(workspace::binary("rainbond-check")?)
         .arg("--cargo")
         .arg(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .arg("--root")
-        .arg(workspace::root())
+        .arg(workspace::root()?)
         .arg("--out")
-        .arg(out_dir())
+        .arg(&out_dir)
         .arg("--report")
-        .arg(out_dir().join(REPORT))
+        .arg(out_dir.join(REPORT))
         .arg("--chart")
-        .arg(out_dir().join(CHART))
+        .arg(out_dir.join(CHART))
         .args(["--profile", if args.dev_build { "dev" } else { "release" }]);
     if args.quick {
         command.arg("--quick");

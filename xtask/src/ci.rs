@@ -225,7 +225,8 @@ fn codegen_check() -> anyhow::Result<Outcome> {
 /// `cargo xtask bench --quick --dev-build` (reusing the test build): passes when the benchmark runs
 /// and writes a fresh report and chart. Figures are never asserted.
 fn bench_harness(build_args: &[&str]) -> anyhow::Result<Outcome> {
-    let outputs = [bench::REPORT, bench::CHART].map(|name| bench::out_dir().join(name));
+    let out_dir = bench::out_dir()?;
+    let outputs = [bench::REPORT, bench::CHART].map(|name| out_dir.join(name));
     for output in &outputs {
         if output.exists() {
             std::fs::remove_file(output).with_context(|| format!("removing {}", output.display()))?;

@@ -344,7 +344,7 @@ fn emit_trait_method(op: &Operation) -> TokenStream {
     }
     if let Some(body) = &op.body {
         let ty = rust_type(&body.ty, &models_prefix());
-        args.push(if body.required { quote!(body: #ty) } else { quote!(body: Option<#ty>) });
+        args.push(quote!(body: #ty));
     }
     quote! {
         #doc
@@ -506,6 +506,17 @@ fn emit_handler(
                     return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::MissingBody, message: "a request body is required".to_owned() });
                 };
             });
+        } else {
+            // The reader refused optional bodies that `{}` does not satisfy.
+            steps.push(quote! {
+                let body = match body {
+                    Some(body) => body,
+                    None => match serde_json::from_slice::<#ty>(b"{}") {
+                        Ok(body) => body,
+                        Err(err) => return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::InvalidBody, message: format!("invalid (empty) request body: {err}") }),
+                    },
+                };
+            });
         }
         let validated = match &body.ty {
             TypeRef::Named(name) if validating.contains(name) => {
@@ -521,9 +532,9 @@ fn emit_handler(
             _ => None,
         };
         if let Some(validate) = validated {
-            let target = if body.required { quote!(Some(&body)) } else { quote!(body.as_ref()) };
             steps.push(quote! {
-                if let Some(body) = #target {
+                {
+                    let body = &body;
                     let mut errors = Vec::new();
                     #validate
                     if !errors.is_empty() {

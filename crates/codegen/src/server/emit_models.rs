@@ -28,6 +28,9 @@ pub(crate) fn rust_type(ty: &TypeRef, prefix: &TokenStream) -> TokenStream {
             quote!(#prefix #name)
         }
         TypeRef::String => quote!(String),
+        TypeRef::DateTime => quote!(chrono::DateTime<chrono::Utc>),
+        TypeRef::Date => quote!(chrono::NaiveDate),
+        TypeRef::Uuid => quote!(uuid::Uuid),
         TypeRef::Integer(IntegerFormat::Int32) => quote!(i32),
         TypeRef::Integer(IntegerFormat::Int64) => quote!(i64),
         TypeRef::Number(NumberFormat::Float) => quote!(f32),

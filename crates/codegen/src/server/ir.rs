@@ -49,8 +49,14 @@ pub struct Info {
 pub enum TypeRef {
     /// A generated model, by Rust name.
     Named(String),
-    /// `type: string`; the format is documentation only.
+    /// `type: string`, with no format or one that is documentation only (`email`, `uri`, ...).
     String,
+    /// `type: string, format: date-time` → `chrono::DateTime<chrono::Utc>` (RFC 3339).
+    DateTime,
+    /// `type: string, format: date` → `chrono::NaiveDate` (`YYYY-MM-DD`).
+    Date,
+    /// `type: string, format: uuid` → `uuid::Uuid`.
+    Uuid,
     /// `type: integer` with its format.
     Integer(IntegerFormat),
     /// `type: number` with its format.
@@ -245,7 +251,8 @@ pub struct Param {
 /// A JSON request body.
 #[derive(Debug, Clone)]
 pub struct Body {
-    /// `required`.
+    /// `required`. An optional body is an object without required properties, and an absent
+    /// body means `{}` (which is what progenitor's client sends when its caller sets none).
     pub required: bool,
     /// `description`.
     pub description: Option<String>,
@@ -292,12 +299,22 @@ pub enum SecurityScheme {
 
 /// Reads `spec` into the generator's model.
 pub fn read(spec: &Spec) -> Result<Api, CodegenError> {
-    Reader { spec, models: Vec::new() }.read()
+    Reader { spec, models: Vec::new(), type_names: BTreeMap::new() }.read()
 }
 
 struct Reader<'a> {
     spec: &'a Spec,
     models: Vec<Model>,
+    /// Every Rust type name given out so far: where its schema is, and the schema.
+    type_names: BTreeMap<String, (String, Value)>,
+}
+
+/// What a Rust type name is for an inline schema.
+enum Claim {
+    /// The name is new: the schema becomes a model of that name.
+    New(String),
+    /// An identical schema already has the name: both use one type (as typify does).
+    Shared(String),
 }
 
 fn str_at<'v>(value: &'v Value, key: &str) -> Option<&'v str> {
@@ -338,7 +355,22 @@ impl<'a> Reader<'a> {
         let schemas = doc.pointer("/components/schemas").and_then(Value::as_object).unwrap_or(&empty);
         for (name, schema) in schemas {
             let pointer = format!("/components/schemas/{}", escape_token(name));
+            self.claim_component(&type_ident(name), &pointer, schema)?;
+        }
+        for (name, schema) in schemas {
+            let pointer = format!("/components/schemas/{}", escape_token(name));
             let rust_name = type_ident(name);
+            if bool_at(schema, "nullable") && self.enum_values(schema, &pointer)?.is_some() {
+                return Err(self.unsupported(
+                    &format!("{pointer}/nullable"),
+                    format!(
+                        "a nullable enum under components/schemas is not supported: progenitor wraps it as \
+                         `{rust_name}(Option<{rust_name}Inner>)`, which the server does not mirror; declare the \
+                         enum without `nullable` and `null`, and make each property that uses it nullable \
+                         (`nullable: true` with `allOf: [{{$ref: '#{pointer}'}}]`)"
+                    ),
+                ));
+            }
             let model = self.model(&rust_name, name, schema, &pointer)?;
             self.models.push(model);
         }
@@ -404,8 +436,9 @@ impl<'a> Reader<'a> {
             for (json_name, property) in properties {
                 let property_pointer = format!("{pointer}/properties/{}", escape_token(json_name));
                 let ident = field_ident(json_name);
-                let inline_name = format!("{rust_name}{}", json_name.to_upper_camel_case());
-                let (ty, nullable, resolved) = self.property_type(property, &property_pointer, &inline_name)?;
+                // typify's name for an inline property type, unless it has a title.
+                let suggested = format!("{rust_name}_{}", json_name.to_snake_case());
+                let (ty, nullable, resolved) = self.property_type(property, &property_pointer, &suggested)?;
                 if bool_at(property, "writeOnly") {
                     return Err(self.unsupported(
                         &format!("{property_pointer}/writeOnly"),
@@ -441,7 +474,7 @@ impl<'a> Reader<'a> {
             }
             let deny_unknown_fields = schema.get("additionalProperties") == Some(&Value::Bool(false));
             ModelKind::Struct { fields, deny_unknown_fields }
-        } else if let Some(values) = string_enum(schema) {
+        } else if let Some(values) = self.enum_values(schema, pointer)? {
             ModelKind::StringEnum { values }
         } else {
             let (ty, _, _) = self.property_type(schema, pointer, &format!("{rust_name}Item"))?;
@@ -477,10 +510,20 @@ impl<'a> Reader<'a> {
         &mut self,
         schema: &'s Value,
         pointer: &str,
-        inline_name: &str,
+        suggested: &str,
     ) -> Result<(TypeRef, bool, &'s Value), CodegenError> {
         let nullable = bool_at(schema, "nullable");
         if let Some(reference) = str_at(schema, "$ref") {
+            if nullable {
+                return Err(self.unsupported(
+                    &format!("{pointer}/nullable"),
+                    format!(
+                        "`nullable` next to `$ref` is ignored in OpenAPI 3.0 (progenitor makes the value \
+                         non-nullable, the server would accept null): write `nullable: true` with \
+                         `allOf: [{{$ref: '{reference}'}}]` instead"
+                    ),
+                ));
+            }
             return Ok((self.named(reference, pointer)?, nullable, schema));
         }
         if let Some(all_of) = schema.get("allOf").and_then(Value::as_array) {
@@ -492,13 +535,11 @@ impl<'a> Reader<'a> {
             }
         }
         self.reject_composition(schema, pointer)?;
+        // typify names an inline type after its title, else after where it is.
+        let type_name = type_ident(str_at(schema, "title").unwrap_or(suggested));
         let ty = match str_at(schema, "type") {
-            Some("string") if string_enum(schema).is_some() => {
-                let model = self.model(inline_name, inline_name, schema, pointer)?;
-                self.models.push(Model { inline: true, ..model });
-                TypeRef::Named(inline_name.to_owned())
-            }
-            Some("string") => TypeRef::String,
+            Some("string") if self.enum_values(schema, pointer)?.is_some() => self.inline_model(schema, pointer, suggested)?,
+            Some("string") => self.string_type(schema, pointer)?,
             Some("integer") => match str_at(schema, "format") {
                 Some("int32") => TypeRef::Integer(IntegerFormat::Int32),
                 None | Some("int64") => TypeRef::Integer(IntegerFormat::Int64),
@@ -525,7 +566,7 @@ impl<'a> Reader<'a> {
                     return Err(self.unsupported(pointer, "an array needs `items`"));
                 };
                 let (item, item_nullable, _) =
-                    self.property_type(items, &format!("{pointer}/items"), &format!("{inline_name}Item"))?;
+                    self.property_type(items, &format!("{pointer}/items"), &format!("{type_name}Item"))?;
                 if item_nullable {
                     return Err(self.unsupported(
                         &format!("{pointer}/items"),
@@ -534,17 +575,13 @@ impl<'a> Reader<'a> {
                 }
                 TypeRef::Array(Box::new(item))
             }
-            Some("object") | None if is_object_with_properties(schema) => {
-                let model = self.model(inline_name, inline_name, schema, pointer)?;
-                self.models.push(Model { inline: true, ..model });
-                TypeRef::Named(inline_name.to_owned())
-            }
+            Some("object") | None if is_object_with_properties(schema) => self.inline_model(schema, pointer, suggested)?,
             Some("object") | None => match schema.get("additionalProperties") {
                 Some(Value::Object(values)) if !values.is_empty() => {
                     let (value, _, _) = self.property_type(
                         &schema["additionalProperties"],
                         &format!("{pointer}/additionalProperties"),
-                        &format!("{inline_name}Value"),
+                        &format!("{type_name}Value"),
                     )?;
                     TypeRef::Map(Box::new(value))
                 }
@@ -553,6 +590,104 @@ impl<'a> Reader<'a> {
             Some(other) => return Err(self.unsupported(&format!("{pointer}/type"), format!("unknown type `{other}`"))),
         };
         Ok((ty, nullable, schema))
+    }
+
+    /// The model of an inline object or enum schema, named as typify names it.
+    fn inline_model(&mut self, schema: &Value, pointer: &str, suggested: &str) -> Result<TypeRef, CodegenError> {
+        match self.claim_inline(schema, pointer, suggested)? {
+            Claim::Shared(name) => Ok(TypeRef::Named(name)),
+            Claim::New(name) => {
+                let model = self.model(&name, &name, schema, pointer)?;
+                self.models.push(Model { inline: true, ..model });
+                Ok(TypeRef::Named(name))
+            }
+        }
+    }
+
+    /// Reserves the Rust name of a schema under `components/schemas`.
+    fn claim_component(&mut self, name: &str, pointer: &str, schema: &Value) -> Result<(), CodegenError> {
+        if let Some((other, _)) = self.type_names.get(name) {
+            return Err(self.name_clash(name, pointer, other, "rename one of the two schemas"));
+        }
+        self.type_names.insert(name.to_owned(), (pointer.to_owned(), schema.clone()));
+        Ok(())
+    }
+
+    /// The Rust name of an inline schema: its `title`, else `suggested`, made an identifier the
+    /// way typify does. A name already given to a different schema is refused: typify would
+    /// silently reuse the first type for both.
+    fn claim_inline(&mut self, schema: &Value, pointer: &str, suggested: &str) -> Result<Claim, CodegenError> {
+        let name = type_ident(str_at(schema, "title").unwrap_or(suggested));
+        match self.type_names.get(&name) {
+            Some((_, existing)) if existing == schema => Ok(Claim::Shared(name)),
+            Some((other, _)) => {
+                let advice = if schema.get("title").is_some() {
+                    "give this schema a title of its own, or move the shared schema to components/schemas and \
+                     `$ref` it"
+                } else {
+                    "give this schema a `title` that names it, or move it to components/schemas and `$ref` it"
+                };
+                Err(self.name_clash(&name, pointer, other, advice))
+            }
+            None => {
+                self.type_names.insert(name.clone(), (pointer.to_owned(), schema.clone()));
+                Ok(Claim::New(name))
+            }
+        }
+    }
+
+    fn name_clash(&self, name: &str, pointer: &str, other: &str, advice: &str) -> CodegenError {
+        let other_line = self.spec.line(other).map(|line| format!(" (line {line})")).unwrap_or_default();
+        self.unsupported(
+            pointer,
+            format!(
+                "the Rust type `{name}` would name two different schemas, this one and {other}{other_line}: \
+                 progenitor (typify) would silently use the first for both; {advice}"
+            ),
+        )
+    }
+
+    /// The values of a string enum, without `null`; `None` when `schema` is not a string enum.
+    /// `null` must be listed exactly when the schema is `nullable` (OpenAPI 3.0.3).
+    fn enum_values(&self, schema: &Value, pointer: &str) -> Result<Option<Vec<String>>, CodegenError> {
+        if str_at(schema, "type") != Some("string") {
+            return Ok(None);
+        }
+        let Some(listed) = schema.get("enum").and_then(Value::as_array) else { return Ok(None) };
+        let lists_null = listed.iter().any(Value::is_null);
+        let values: Option<Vec<String>> =
+            listed.iter().filter(|v| !v.is_null()).map(|v| v.as_str().map(str::to_owned)).collect();
+        let Some(values) = values else { return Ok(None) };
+        match (lists_null, bool_at(schema, "nullable")) {
+            (true, false) => Err(self.unsupported(
+                &format!("{pointer}/enum"),
+                "`enum` lists null but the schema is not nullable: add `nullable: true` (or remove null)",
+            )),
+            (false, true) => Err(self.unsupported(
+                &format!("{pointer}/nullable"),
+                "a nullable enum must list `null` among its values (OpenAPI 3.0.3), or the generators disagree \
+                 on whether null is accepted: add null to `enum`",
+            )),
+            _ => Ok(Some(values)),
+        }
+    }
+
+    /// The Rust type of a `type: string` schema, by its format.
+    fn string_type(&self, schema: &Value, pointer: &str) -> Result<TypeRef, CodegenError> {
+        match str_at(schema, "format") {
+            Some("date-time") => Ok(TypeRef::DateTime),
+            Some("date") => Ok(TypeRef::Date),
+            Some("uuid") => Ok(TypeRef::Uuid),
+            Some(format @ ("ip" | "ipv4" | "ipv6")) => Err(self.unsupported(
+                &format!("{pointer}/format"),
+                format!(
+                    "string format `{format}` is not supported: progenitor types it as a `std::net` address, \
+                     which the server's OpenAPI document (utoipa) cannot describe; drop the format and say \
+                     it in the description"
+                ),
+            )),
+            _ => Ok(TypeRef::String),
+        }
     }
 
     fn named(&self, reference: &str, pointer: &str) -> Result<TypeRef, CodegenError> {
@@ -645,7 +780,7 @@ impl<'a> Reader<'a> {
             let (ty, _, _) = self.property_type(
                 &schema,
                 &format!("{param_pointer}/schema"),
-                &format!("{type_stem}{}", name.to_upper_camel_case()),
+                &format!("{operation_id}-{name}"),
             )?;
             if matches!(ty, TypeRef::Array(_) | TypeRef::Map(_) | TypeRef::Any)
                 || matches!(&ty, TypeRef::Named(n) if !self.is_enum(n))
@@ -708,10 +843,19 @@ impl<'a> Reader<'a> {
                 let (ty, _, _) = self.property_type(
                     &schema,
                     &format!("{body_pointer}/content/{}/schema", escape_token(&media_type)),
-                    &format!("{type_stem}Body"),
+                    &format!("{operation_id}-body"),
                 )?;
+                let required = bool_at(&body, "required");
+                if !required && !self.accepts_empty_object(&ty) {
+                    return Err(self.unsupported(
+                        &format!("{body_pointer}/required"),
+                        "an optional request body must accept `{}`: progenitor's client always sends a body \
+                         (`{}` when the caller sets none) and the server reads an absent body as `{}`; write \
+                         `required: true`, or make the body an object whose properties are all optional",
+                    ));
+                }
                 Some(Body {
-                    required: bool_at(&body, "required"),
+                    required,
                     description: string_at(&body, "description"),
                     media_type,
                     ty,
@@ -743,7 +887,7 @@ impl<'a> Reader<'a> {
                     let (ty, _, _) = self.property_type(
                         &schema,
                         &format!("{resolved_pointer}/content/{}/schema", escape_token(media_type)),
-                        &format!("{type_stem}Response{code}"),
+                        &format!("{operation_id}-response"),
                     )?;
                     Some((ty, media_type.clone()))
                 }
@@ -819,6 +963,14 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// Whether `{}` is a valid value of `ty`: an object model without required properties.
+    fn accepts_empty_object(&self, ty: &TypeRef) -> bool {
+        let TypeRef::Named(name) = ty else { return false };
+        self.models.iter().any(|m| {
+            m.name == *name && matches!(&m.kind, ModelKind::Struct { fields, .. } if fields.iter().all(|f| !f.required))
+        })
+    }
+
     fn is_enum(&self, name: &str) -> bool {
         self.models.iter().any(|m| m.name == name && matches!(m.kind, ModelKind::StringEnum { .. }))
     }
@@ -867,14 +1019,6 @@ fn is_object_with_properties(schema: &Value) -> bool {
         && schema.get("properties").and_then(Value::as_object).is_some_and(|p| !p.is_empty())
 }
 
-fn string_enum(schema: &Value) -> Option<Vec<String>> {
-    if str_at(schema, "type") != Some("string") {
-        return None;
-    }
-    let values = schema.get("enum")?.as_array()?;
-    values.iter().map(|v| v.as_str().map(str::to_owned)).collect()
-}
-
 fn constraints(schema: &Value) -> Constraints {
     Constraints {
         min_length: u64_at(schema, "minLength"),
@@ -892,10 +1036,23 @@ pub fn is_json(media_type: &str) -> bool {
     essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-/// The Rust type name for a schema name.
+/// The Rust type name for a schema name or title, made as typify makes it (so that the client's
+/// and the server's types have one name): characters that cannot continue an identifier become
+/// word breaks, the words are joined in UpperCamelCase, and a name that cannot start an
+/// identifier gets an `X` in front.
 pub fn type_ident(name: &str) -> String {
-    let camel = name.to_upper_camel_case();
-    if camel.starts_with(|c: char| c.is_ascii_digit()) { format!("T{camel}") } else { camel }
+    let words: String = name
+        .replace('\'', "")
+        .chars()
+        .map(|c| if unicode_ident::is_xid_continue(c) { c } else { '-' })
+        .collect();
+    let camel = words.to_upper_camel_case();
+    match camel.chars().next() {
+        None => "X".to_owned(),
+        Some(first) if !unicode_ident::is_xid_start(first) => format!("X{camel}"),
+        Some(_) if camel == "Self" => "Self_".to_owned(),
+        Some(_) => camel,
+    }
 }
 
 /// The Rust field name for a JSON property or parameter name.

@@ -7,6 +7,7 @@
 //! with the tree and [`write_files`] writes the ones that changed.
 
 pub mod client;
+pub mod dependencies;
 pub mod server;
 pub mod spec;
 
@@ -20,6 +21,9 @@ pub const SPEC_PATH: &str = "openapi.yaml";
 pub const CLIENT_OUTPUT: &str = "crates/client/src/generated.rs";
 /// The client crate's generated schema registry, relative to the workspace root.
 pub const CLIENT_SCHEMAS_OUTPUT: &str = "crates/client/src/schemas.rs";
+/// The manifests of the crates that compile generated code, relative to the workspace root:
+/// [`dependencies::check`] makes sure they depend on what the spec's formats need.
+pub const GENERATED_CODE_MANIFESTS: &[&str] = &["crates/client/Cargo.toml", "crates/api/Cargo.toml"];
 /// The `rainbond-api` crate's generated folder, relative to the workspace root. The generator owns
 /// every file in it; the rest of the crate (its `runtime` module) is written by hand.
 pub const API_OUTPUT_DIR: &str = "crates/api/src/generated";
@@ -44,6 +48,14 @@ pub enum CodegenError {
         /// Which generator.
         generator: &'static str,
         /// Its message.
+        message: String,
+    },
+    /// A crate manifest could not be read.
+    #[error("{path}: cannot read the crate manifest: {message}")]
+    Manifest {
+        /// The Cargo.toml.
+        path: PathBuf,
+        /// What went wrong.
         message: String,
     },
     /// Generated tokens did not parse as Rust (a bug in a generator).

@@ -540,16 +540,7 @@ impl<'a> Reader<'a> {
         let ty = match str_at(schema, "type") {
             Some("string") if self.enum_values(schema, pointer)?.is_some() => self.inline_model(schema, pointer, suggested)?,
             Some("string") => self.string_type(schema, pointer)?,
-            Some("integer") => match str_at(schema, "format") {
-                Some("int32") => TypeRef::Integer(IntegerFormat::Int32),
-                None | Some("int64") => TypeRef::Integer(IntegerFormat::Int64),
-                Some(other) => {
-                    return Err(self.unsupported(
-                        &format!("{pointer}/format"),
-                        format!("integer format `{other}` is not supported (use int32 or int64)"),
-                    ));
-                }
-            },
+            Some("integer") => self.integer_type(schema, pointer)?,
             Some("number") => match str_at(schema, "format") {
                 Some("float") => TypeRef::Number(NumberFormat::Float),
                 None | Some("double") => TypeRef::Number(NumberFormat::Double),
@@ -670,6 +661,48 @@ impl<'a> Reader<'a> {
             )),
             _ => Ok(Some(values)),
         }
+    }
+
+    /// The Rust type of a `type: integer` schema, by its format. typify picks other types from
+    /// the bounds (`NonZeroU32` for `minimum: 1`; `u64`, `NonZeroU64` or `i64` when there is no
+    /// format): those bounds are refused, so that both sides use `i32` or `i64`.
+    fn integer_type(&self, schema: &Value, pointer: &str) -> Result<TypeRef, CodegenError> {
+        let format = match str_at(schema, "format") {
+            Some("int32") => IntegerFormat::Int32,
+            None | Some("int64") => IntegerFormat::Int64,
+            Some(other) => {
+                return Err(self.unsupported(
+                    &format!("{pointer}/format"),
+                    format!("integer format `{other}` is not supported (use int32 or int64)"),
+                ));
+            }
+        };
+        let bounded = schema.get("minimum").is_some() || schema.get("maximum").is_some();
+        if bounded && schema.get("format").is_none() {
+            return Err(self.unsupported(
+                pointer,
+                "a bounded integer needs `format: int32` or `format: int64`: without one, progenitor picks \
+                 its Rust type from the bounds (u64, NonZeroU64 or i64), which the server does not mirror",
+            ));
+        }
+        let exclusive = bool_at(schema, "exclusiveMinimum");
+        let minimum = schema.get("minimum").and_then(Value::as_f64);
+        if minimum.map(|m| if exclusive { m + 1.0 } else { m }) == Some(1.0) {
+            return Err(self.unsupported(
+                &format!("{pointer}/minimum"),
+                "an integer with minimum 1 becomes `std::num::NonZeroU32`/`NonZeroU64` in progenitor's client, \
+                 which the server's OpenAPI document (utoipa) cannot describe: use `minimum: 0` (and refuse 0 \
+                 in the handler) or drop the minimum",
+            ));
+        }
+        if exclusive || bool_at(schema, "exclusiveMaximum") {
+            let keyword = if exclusive { "exclusiveMinimum" } else { "exclusiveMaximum" };
+            return Err(self.unsupported(
+                &format!("{pointer}/{keyword}"),
+                format!("`{keyword}` is not supported by the server generator: write the inclusive bound instead"),
+            ));
+        }
+        Ok(TypeRef::Integer(format))
     }
 
     /// The Rust type of a `type: string` schema, by its format.

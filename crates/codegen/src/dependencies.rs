@@ -1,0 +1,95 @@
+//! The crates the generated code needs beyond its generators' runtimes: typify maps
+//! `format: date` and `format: date-time` to chrono types and `format: uuid` to `uuid::Uuid`, and
+//! the server models use the same types. A spec that needs a crate the client or the server
+//! crate does not depend on is refused, naming the first spec line that needs it, rather than
+//! written out as code that does not compile.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::CodegenError;
+use crate::spec::{Spec, escape_token};
+
+/// A crate that some string formats need.
+struct FormatCrate {
+    /// The dependency name in Cargo.toml.
+    name: &'static str,
+    /// The formats that need it.
+    formats: &'static [&'static str],
+    /// What the formats become.
+    rust_types: &'static str,
+}
+
+const FORMAT_CRATES: &[FormatCrate] = &[
+    FormatCrate {
+        name: "chrono",
+        formats: &["date", "date-time"],
+        rust_types: "chrono::NaiveDate / chrono::DateTime<chrono::Utc>",
+    },
+    FormatCrate { name: "uuid", formats: &["uuid"], rust_types: "uuid::Uuid" },
+];
+
+/// Checks that each manifest (a path relative to `root`) depends on every crate the spec's
+/// formats need.
+pub fn check(spec: &Spec, root: &Path, manifests: &[&str]) -> Result<(), CodegenError> {
+    for manifest in manifests {
+        let path = root.join(manifest);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|err| CodegenError::Manifest { path: path.clone(), message: err.to_string() })?;
+        check_manifest(spec, &path, &text)?;
+    }
+    Ok(())
+}
+
+/// Checks one manifest's `[dependencies]` (given as text) against the spec's formats.
+pub fn check_manifest(spec: &Spec, manifest: &Path, text: &str) -> Result<(), CodegenError> {
+    let parsed: toml::Table = toml::from_str(text)
+        .map_err(|err| CodegenError::Manifest { path: manifest.to_owned(), message: err.to_string() })?;
+    let dependencies = parsed.get("dependencies").and_then(toml::Value::as_table);
+    let has = |name: &str| dependencies.is_some_and(|deps| deps.contains_key(name));
+    for needed in FORMAT_CRATES {
+        if has(needed.name) {
+            continue;
+        }
+        if let Some((pointer, format)) = first_format(&spec.document, String::new(), needed.formats) {
+            return Err(CodegenError::Unsupported {
+                location: spec.location(&pointer),
+                message: format!(
+                    "`format: {format}` is generated as {}, but {} does not depend on `{}`: add \
+                     `{} = {{ workspace = true }}` to its [dependencies], or drop the format",
+                    needed.rust_types,
+                    display(manifest),
+                    needed.name,
+                    needed.name
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn display(manifest: &Path) -> String {
+    let components: Vec<_> = manifest.components().collect();
+    let tail = &components[components.len().saturating_sub(3)..];
+    tail.iter().collect::<PathBuf>().display().to_string()
+}
+
+/// The pointer (to its `format`) and the format of the first string schema using one of `formats`.
+fn first_format(value: &Value, pointer: String, formats: &[&str]) -> Option<(String, String)> {
+    match value {
+        Value::Object(map) => {
+            if map.get("type").and_then(Value::as_str) == Some("string")
+                && let Some(format) = map.get("format").and_then(Value::as_str)
+                && formats.contains(&format)
+            {
+                return Some((format!("{pointer}/format"), format.to_owned()));
+            }
+            map.iter().find_map(|(key, child)| first_format(child, format!("{pointer}/{}", escape_token(key)), formats))
+        }
+        Value::Array(items) => {
+            items.iter().enumerate().find_map(|(index, child)| first_format(child, format!("{pointer}/{index}"), formats))
+        }
+        _ => None,
+    }
+}

@@ -87,9 +87,10 @@ fn first_format(value: &Value, pointer: String, formats: &[&str]) -> Option<(Str
             }
             map.iter().find_map(|(key, child)| first_format(child, format!("{pointer}/{}", escape_token(key)), formats))
         }
-        Value::Array(items) => {
-            items.iter().enumerate().find_map(|(index, child)| first_format(child, format!("{pointer}/{index}"), formats))
-        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(index, child)| first_format(child, format!("{pointer}/{index}"), formats)),
         _ => None,
     }
 }

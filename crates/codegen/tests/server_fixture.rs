@@ -4,12 +4,14 @@
 //! spec's error body, and a new operation in the spec stops the implementation from compiling
 //! until its handler is written.
 //!
-//! The copy is built in a workspace of its own with the workspace's manifest settings and
-//! Cargo.lock, offline, in `target/codegen-fixture` (its dependency build is slow once, then
-//! cached).
+//! The copy is built in a throwaway workspace (see `common`).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use common::text;
 
 use rainbond_codegen::{Spec, server};
 
@@ -53,21 +55,14 @@ const NEW_HANDLER: &str = "
     }
 ";
 
-fn workspace_root() -> PathBuf {
-    rainbond_codegen::workspace_root().expect("run by cargo in the workspace")
-}
-
 /// The folder of the `rainbond-api` crate, relative to the workspace root.
 const API_CRATE: &str = "crates/api";
 
-/// Writes the fixture workspace: the root manifest (members: the api crate only), Cargo.lock, a
-/// copy of `rainbond-api` with the files generated from `spec`, and `implementation` as its
-/// `shelter` example.
+/// Writes the fixture workspace: a copy of `rainbond-api` with the files generated from `spec`,
+/// and `implementation` as its `shelter` example.
 fn write_crate(dir: &Path, spec: &str, implementation: &str) {
-    let root = workspace_root();
+    common::write_workspace(dir, &[API_CRATE]);
     let api = dir.join(API_CRATE);
-    copy_dir(&root.join(API_CRATE).join("src"), &api.join("src"));
-    std::fs::copy(root.join(API_CRATE).join("Cargo.toml"), api.join("Cargo.toml")).unwrap();
     let generated = dir.join(rainbond_codegen::API_OUTPUT_DIR);
     std::fs::remove_dir_all(&generated).unwrap();
     std::fs::create_dir_all(&generated).unwrap();
@@ -78,55 +73,11 @@ fn write_crate(dir: &Path, spec: &str, implementation: &str) {
     }
     std::fs::create_dir_all(api.join("examples")).unwrap();
     std::fs::write(api.join("examples/shelter.rs"), implementation).unwrap();
-    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-    std::fs::write(dir.join("Cargo.toml"), fixture_manifest(&root)).unwrap();
 }
 
-/// The workspace's root manifest with the api crate as its only member, and without the other
-/// workspace crates (their folders are not copied).
-fn fixture_manifest(root: &Path) -> String {
-    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
-    let mut out = String::new();
-    for line in manifest.lines() {
-        let dropped = line.starts_with("exclude = ") || (line.starts_with("rainbond-") && line.contains("path = "));
-        if line.starts_with("members = ") {
-            out.push_str(&format!("members = [\"{API_CRATE}\"]\n"));
-        } else if !dropped {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    out
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-/// `cargo <command> --example shelter` in the fixture workspace, offline, with its own target
-/// directory.
+/// `cargo <command> --example shelter` in the fixture workspace.
 fn cargo(dir: &Path, command: &str) -> Output {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from);
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args([command, "--offline", "--quiet", "--example", "shelter"])
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", target.join("codegen-fixture"))
-        .env_remove("RUSTFLAGS")
-        .output()
-        .expect("cargo runs")
-}
-
-fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+    common::cargo(dir, &[command, "--example", "shelter"])
 }
 
 #[test]

@@ -538,7 +538,9 @@ impl<'a> Reader<'a> {
         // typify names an inline type after its title, else after where it is.
         let type_name = type_ident(str_at(schema, "title").unwrap_or(suggested));
         let ty = match str_at(schema, "type") {
-            Some("string") if self.enum_values(schema, pointer)?.is_some() => self.inline_model(schema, pointer, suggested)?,
+            Some("string") if self.enum_values(schema, pointer)?.is_some() => {
+                self.inline_model(schema, pointer, suggested)?
+            }
             Some("string") => self.string_type(schema, pointer)?,
             Some("integer") => self.integer_type(schema, pointer)?,
             Some("number") => match str_at(schema, "format") {
@@ -566,7 +568,9 @@ impl<'a> Reader<'a> {
                 }
                 TypeRef::Array(Box::new(item))
             }
-            Some("object") | None if is_object_with_properties(schema) => self.inline_model(schema, pointer, suggested)?,
+            Some("object") | None if is_object_with_properties(schema) => {
+                self.inline_model(schema, pointer, suggested)?
+            }
             Some("object") | None => match schema.get("additionalProperties") {
                 Some(Value::Object(values)) if !values.is_empty() => {
                     let (value, _, _) = self.property_type(
@@ -810,11 +814,8 @@ impl<'a> Reader<'a> {
         for (param, param_pointer) in &params {
             let name = string_at(param, "name").unwrap_or_default();
             let schema = param.get("schema").cloned().unwrap_or(Value::Null);
-            let (ty, _, _) = self.property_type(
-                &schema,
-                &format!("{param_pointer}/schema"),
-                &format!("{operation_id}-{name}"),
-            )?;
+            let (ty, _, _) =
+                self.property_type(&schema, &format!("{param_pointer}/schema"), &format!("{operation_id}-{name}"))?;
             if matches!(ty, TypeRef::Array(_) | TypeRef::Map(_) | TypeRef::Any)
                 || matches!(&ty, TypeRef::Named(n) if !self.is_enum(n))
             {
@@ -887,12 +888,7 @@ impl<'a> Reader<'a> {
                          `required: true`, or make the body an object whose properties are all optional",
                     ));
                 }
-                Some(Body {
-                    required,
-                    description: string_at(&body, "description"),
-                    media_type,
-                    ty,
-                })
+                Some(Body { required, description: string_at(&body, "description"), media_type, ty })
             }
         };
 
@@ -1074,11 +1070,8 @@ pub fn is_json(media_type: &str) -> bool {
 /// word breaks, the words are joined in UpperCamelCase, and a name that cannot start an
 /// identifier gets an `X` in front.
 pub fn type_ident(name: &str) -> String {
-    let words: String = name
-        .replace('\'', "")
-        .chars()
-        .map(|c| if unicode_ident::is_xid_continue(c) { c } else { '-' })
-        .collect();
+    let words: String =
+        name.replace('\'', "").chars().map(|c| if unicode_ident::is_xid_continue(c) { c } else { '-' }).collect();
     let camel = words.to_upper_camel_case();
     match camel.chars().next() {
         None => "X".to_owned(),

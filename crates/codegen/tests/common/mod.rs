@@ -1,0 +1,79 @@
+//! Throwaway workspaces for the fixture specs: copies of workspace crates whose generated files
+//! are replaced, built offline with the workspace's manifest settings and Cargo.lock in
+//! `target/codegen-fixture` (one target directory for every fixture, so that their shared
+//! dependencies are built once).
+
+#![allow(dead_code)] // Each test binary uses its own part of the helpers.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn workspace_root() -> PathBuf {
+    rainbond_codegen::workspace_root().expect("run by cargo in the workspace")
+}
+
+/// Starts a fixture workspace in `dir`: the root manifest with `members` as its only members,
+/// Cargo.lock, and a copy (manifest and `src/`) of each member that is a workspace crate.
+pub fn write_workspace(dir: &Path, members: &[&str]) {
+    let root = workspace_root();
+    for member in members {
+        let source = root.join(member);
+        if source.is_dir() {
+            copy_dir(&source.join("src"), &dir.join(member).join("src"));
+            std::fs::copy(source.join("Cargo.toml"), dir.join(member).join("Cargo.toml")).unwrap();
+        }
+    }
+    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    std::fs::write(dir.join("Cargo.toml"), fixture_manifest(&root, members)).unwrap();
+}
+
+/// The workspace's root manifest with `members` as its members; the path dependencies on the
+/// other workspace crates are dropped (their folders are not copied).
+fn fixture_manifest(root: &Path, members: &[&str]) -> String {
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let mut out = String::new();
+    for line in manifest.lines() {
+        let other_crate = line.starts_with("rainbond-")
+            && line.contains("path = ")
+            && !members.iter().any(|member| line.contains(&format!("path = \"{member}\"")));
+        if line.starts_with("members = ") {
+            let quoted: Vec<String> = members.iter().map(|m| format!("\"{m}\"")).collect();
+            out.push_str(&format!("members = [{}]\n", quoted.join(", ")));
+        } else if !line.starts_with("exclude = ") && !other_crate {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// `cargo <args>` in the fixture workspace at `dir`, offline, in `target/codegen-fixture`.
+pub fn cargo(dir: &Path, args: &[&str]) -> Output {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from);
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(args)
+        .args(["--offline", "--quiet"])
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target.join("codegen-fixture"))
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("cargo runs")
+}
+
+/// stdout and stderr of a finished command.
+pub fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}

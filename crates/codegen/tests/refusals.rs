@@ -260,3 +260,179 @@ fn the_workspace_crates_carry_what_formats_need() {
     let root = rainbond_codegen::workspace_root().unwrap();
     dependencies::check(&spec, &root, rainbond_codegen::GENERATED_CODE_MANIFESTS).unwrap();
 }
+
+/// One refusal of the server generator: the spec edit, where it is refused, and the advice.
+struct Case {
+    /// What the edit does, for failure messages.
+    what: &'static str,
+    /// The edited spec.
+    spec: String,
+    /// A text on the refused line (the first line that contains it).
+    line_text: &'static str,
+    /// The JSON pointer the message names.
+    pointer: &'static str,
+    /// The advice the message gives.
+    advice: &'static str,
+}
+
+const PUT: &str = "/paths/~1ports~1{port}/put";
+
+/// `BASE` with `text` inserted right after the line `    put:`.
+fn in_put(text: &str) -> String {
+    BASE.replacen("    put:\n", &format!("    put:\n{text}"), 1)
+}
+
+fn server_generator_cases() -> Vec<Case> {
+    let props = "/components/schemas/PortReq/properties";
+    vec![
+        Case {
+            what: "a head operation",
+            spec: BASE.replacen("    put:\n", "    head:\n      operationId: peek\n      responses:\n        '200':\n          description: ok\n    put:\n", 1),
+            line_text: "    head:",
+            pointer: "/paths/~1ports~1{port}/head",
+            advice: "remove it",
+        },
+        Case {
+            what: "an operation without operationId",
+            spec: BASE.replacen("      operationId: update_port\n", "", 1),
+            line_text: "    put:",
+            pointer: PUT,
+            advice: "every operation needs an `operationId`",
+        },
+        Case {
+            what: "writeOnly",
+            spec: with_property("        secret:\n          type: string\n          writeOnly: true\n"),
+            line_text: "writeOnly: true",
+            pointer: "/components/schemas/PortReq/properties/secret/writeOnly",
+            advice: "drop `writeOnly`",
+        },
+        Case {
+            what: "readOnly and required",
+            spec: with_property("        stamp:\n          type: string\n          readOnly: true\n")
+                .replacen("required: [action]", "required: [action, stamp]", 1),
+            line_text: "readOnly: true",
+            pointer: "/components/schemas/PortReq/properties/stamp/readOnly",
+            advice: "remove it from `required`",
+        },
+        Case {
+            what: "a required name that is not a property",
+            spec: BASE.replacen("required: [action]", "required: [action, ghost]", 1),
+            line_text: "required: [action, ghost]",
+            pointer: "/components/schemas/PortReq/required",
+            advice: "add the property or remove it from `required`",
+        },
+        Case {
+            what: "oneOf",
+            spec: with_property("        choice:\n          oneOf:\n            - type: string\n            - type: integer\n"),
+            line_text: "oneOf:",
+            pointer: "/components/schemas/PortReq/properties/choice/oneOf",
+            advice: "write one object schema",
+        },
+        Case {
+            what: "pattern",
+            spec: with_property("        code:\n          type: string\n          pattern: '^a'\n"),
+            line_text: "pattern:",
+            pointer: "/components/schemas/PortReq/properties/code/pattern",
+            advice: "check it in the handler",
+        },
+        Case {
+            what: "nullable array items",
+            spec: with_property("        tags:\n          type: array\n          items:\n            type: string\n            nullable: true\n"),
+            line_text: "          items:",
+            pointer: "/components/schemas/PortReq/properties/tags/items",
+            advice: "drop `nullable` from the items",
+        },
+        Case {
+            what: "an http basic scheme",
+            spec: BASE.replacen("components:\n", "components:\n  securitySchemes:\n    basic:\n      type: http\n      scheme: basic\n", 1),
+            line_text: "    basic:",
+            pointer: "/components/securitySchemes/basic",
+            advice: "use one of them",
+        },
+        Case {
+            what: "an undefined security scheme",
+            spec: in_put("      security:\n        - nokey: []\n"),
+            line_text: "      security:",
+            pointer: "/paths/~1ports~1{port}/put/security",
+            advice: "define it in components/securitySchemes",
+        },
+        Case {
+            what: "an array query parameter",
+            spec: in_put("      parameters:\n        - name: tags\n          in: query\n          schema:\n            type: array\n            items:\n              type: string\n"),
+            line_text: "          schema:\n            type: array",
+            pointer: "/paths/~1ports~1{port}/put/parameters/0/schema",
+            advice: "send structured values in a JSON body",
+        },
+        Case {
+            what: "a header parameter",
+            spec: in_put("      parameters:\n        - name: x-trace\n          in: header\n          schema:\n            type: string\n"),
+            line_text: "- name: x-trace",
+            pointer: "/paths/~1ports~1{port}/put/parameters/0",
+            advice: "use a path or query parameter",
+        },
+        Case {
+            what: "an undeclared path parameter",
+            spec: BASE.replacen("  /ports/{port}:", "  /ports/{port}/{slot}:", 1),
+            line_text: "    put:",
+            pointer: "/paths/~1ports~1{port}~1{slot}/put",
+            advice: "add it to `parameters` with `in: path`",
+        },
+        Case {
+            what: "a default response",
+            spec: BASE.replacen("        '400':\n", "        default:\n          description: Anything else.\n        '400':\n", 1),
+            line_text: "        default:",
+            pointer: "/paths/~1ports~1{port}/put/responses/default",
+            advice: "list each status code",
+        },
+        Case {
+            what: "a response with two media types",
+            spec: BASE.replacen(
+                "                $ref: '#/components/schemas/PortReq'\n        '400':",
+                "                $ref: '#/components/schemas/PortReq'\n            text/plain:\n              schema:\n                type: string\n        '400':",
+                1,
+            ),
+            line_text: "          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/PortReq'\n            text/plain:",
+            pointer: "/paths/~1ports~1{port}/put/responses/200/content",
+            advice: "keep `application/json` only",
+        },
+        Case {
+            what: "no 2xx response",
+            spec: BASE.replacen("        '200':\n          description: Updated.", "        '300':\n          description: Elsewhere.", 1),
+            line_text: "      responses:",
+            pointer: "/paths/~1ports~1{port}/put/responses",
+            advice: "an operation needs a 2xx response",
+        },
+        Case {
+            what: "an error response without a body",
+            spec: BASE.replacen(
+                "          description: Bad request.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/Problem'\n",
+                "          description: Bad request.\n",
+                1,
+            ),
+            line_text: "        '400':",
+            pointer: "/paths/~1ports~1{port}/put/responses/400",
+            advice: "references one shared error schema",
+        },
+    ]
+}
+
+/// The 1-based line where `text` (which may span lines) starts in `spec`.
+fn line_of_block(spec: &str, text: &str) -> usize {
+    let offset = spec.find(text).expect("the text is in the spec");
+    spec[..offset].matches('\n').count() + 1
+}
+
+#[test]
+fn every_server_generator_refusal_names_line_pointer_and_advice() {
+    for case in server_generator_cases() {
+        assert_ne!(case.spec, BASE, "{}: the edit applies", case.what);
+        let spec = Spec::parse("refusals.yaml", &case.spec).unwrap_or_else(|err| panic!("{}: {err}", case.what));
+        let message = match generate(&spec) {
+            Ok(_) => panic!("{}: codegen must refuse it", case.what),
+            Err(err) => err.to_string(),
+        };
+        let location = format!("refusals.yaml:{} (at {}): ", line_of_block(&case.spec, case.line_text), case.pointer);
+        assert!(message.starts_with(&location), "{}: expected `{location}…`, got: {message}", case.what);
+        assert!(message.contains(case.advice), "{}: expected `{}` in: {message}", case.what, case.advice);
+    }
+}

@@ -402,7 +402,7 @@ impl<'a> Reader<'a> {
                 if item.get(other).is_some() {
                     return Err(self.unsupported(
                         &format!("{item_pointer}/{other}"),
-                        format!("`{other}` operations are not supported by the server generator"),
+                        format!("`{other}` operations are not supported by the server generator: remove it (the router serves get, put, post, delete and patch)"),
                     ));
                 }
             }
@@ -442,13 +442,13 @@ impl<'a> Reader<'a> {
                 if bool_at(property, "writeOnly") {
                     return Err(self.unsupported(
                         &format!("{property_pointer}/writeOnly"),
-                        "`writeOnly` properties are not supported by the server generator",
+                        "`writeOnly` properties are not supported by the server generator: drop `writeOnly` and say it in the description",
                     ));
                 }
                 if bool_at(property, "readOnly") && required.contains(&json_name.as_str()) {
                     return Err(self.unsupported(
                         &format!("{property_pointer}/readOnly"),
-                        "a `readOnly` property cannot also be required: the server ignores it in requests",
+                        "a `readOnly` property cannot also be required: the server ignores it in requests; remove it from `required`",
                     ));
                 }
                 fields.push(Field {
@@ -468,7 +468,7 @@ impl<'a> Reader<'a> {
                 if !properties.contains_key(*name) {
                     return Err(self.unsupported(
                         &format!("{pointer}/required"),
-                        format!("`{name}` is required but not among the properties"),
+                        format!("`{name}` is required but not among the properties: add the property or remove it from `required`"),
                     ));
                 }
             }
@@ -493,12 +493,12 @@ impl<'a> Reader<'a> {
     fn reject_composition(&self, schema: &Value, pointer: &str) -> Result<(), CodegenError> {
         for keyword in ["oneOf", "anyOf", "allOf", "not", "discriminator"] {
             if schema.get(keyword).is_some() {
-                return Err(self.unsupported(&format!("{pointer}/{keyword}"), format!("`{keyword}` is not supported by the server generator (only a single-element `allOf` wrapping a `$ref`)")));
+                return Err(self.unsupported(&format!("{pointer}/{keyword}"), format!("`{keyword}` is not supported by the server generator: write one object schema, or a single-element `allOf` wrapping a `$ref`")));
             }
         }
         if schema.get("pattern").is_some() {
             return Err(
-                self.unsupported(&format!("{pointer}/pattern"), "`pattern` is not supported by the server generator")
+                self.unsupported(&format!("{pointer}/pattern"), "`pattern` is not supported by the server generator: drop it, say the format in the description and check it in the handler")
             );
         }
         Ok(())
@@ -563,7 +563,7 @@ impl<'a> Reader<'a> {
                 if item_nullable {
                     return Err(self.unsupported(
                         &format!("{pointer}/items"),
-                        "nullable array items are not supported by the server generator",
+                        "nullable array items are not supported by the server generator: drop `nullable` from the items (make the array itself nullable if null is meant)",
                     ));
                 }
                 TypeRef::Array(Box::new(item))
@@ -582,7 +582,12 @@ impl<'a> Reader<'a> {
                 }
                 _ => TypeRef::Any,
             },
-            Some(other) => return Err(self.unsupported(&format!("{pointer}/type"), format!("unknown type `{other}`"))),
+            Some(other) => {
+                return Err(self.unsupported(
+                    &format!("{pointer}/type"),
+                    format!("unknown type `{other}`: use string, integer, number, boolean, array or object"),
+                ));
+            }
         };
         Ok((ty, nullable, schema))
     }
@@ -772,7 +777,7 @@ impl<'a> Reader<'a> {
                 }
                 _ => return Err(self.unsupported(
                     &pointer,
-                    "only `apiKey` schemes in a header and `http` bearer schemes are supported by the server generator",
+                    "only `apiKey` schemes in a header and `http` bearer schemes are supported by the server generator: use one of them",
                 )),
             };
             out.insert(name.clone(), parsed);
@@ -821,7 +826,7 @@ impl<'a> Reader<'a> {
             {
                 return Err(self.unsupported(
                     &format!("{param_pointer}/schema"),
-                    "parameters must be scalars (string, integer, number, boolean or a string enum)",
+                    "parameters must be scalars (string, integer, number, boolean or a string enum): send structured values in a JSON body",
                 ));
             }
             let parsed = Param {
@@ -838,7 +843,7 @@ impl<'a> Reader<'a> {
                     return Err(self.unsupported(
                         param_pointer,
                         format!(
-                            "`in: {other}` parameters are not supported by the server generator (path and query are)"
+                            "`in: {other}` parameters are not supported by the server generator: use a path or query parameter"
                         ),
                     ));
                 }
@@ -849,7 +854,7 @@ impl<'a> Reader<'a> {
             path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))).collect();
         for name in &template_order {
             if !path_params.iter().any(|p| p.name == *name) {
-                return Err(self.unsupported(pointer, format!("path parameter `{name}` of `{path}` is not declared")));
+                return Err(self.unsupported(pointer, format!("path parameter `{name}` of `{path}` is not declared: add it to `parameters` with `in: path` and `required: true`")));
             }
         }
         path_params.sort_by_key(|p| template_order.iter().position(|n| *n == p.name));
@@ -863,7 +868,7 @@ impl<'a> Reader<'a> {
                 if content.len() != 1 {
                     return Err(self.unsupported(
                         &format!("{body_pointer}/content"),
-                        "a request body needs exactly one media type",
+                        "a request body needs exactly one media type: keep `application/json` only",
                     ));
                 }
                 let (media_type, media) = content.into_iter().next().expect("one entry");
@@ -923,7 +928,7 @@ impl<'a> Reader<'a> {
                 Some(_) => {
                     return Err(self.unsupported(
                         &format!("{resolved_pointer}/content"),
-                        "a response needs at most one media type",
+                        "a response needs at most one media type: keep `application/json` only",
                     ));
                 }
             };
@@ -946,14 +951,14 @@ impl<'a> Reader<'a> {
                 if requirement.len() > 1 {
                     return Err(self.unsupported(
                         &format!("{pointer}/security"),
-                        "a security requirement that combines several schemes is not supported",
+                        "a security requirement that combines several schemes is not supported: list the schemes as alternatives, one per requirement",
                     ));
                 }
                 for name in requirement.keys() {
                     if !schemes.contains_key(name) {
                         return Err(self.unsupported(
                             &format!("{pointer}/security"),
-                            format!("security scheme `{name}` is not defined in components/securitySchemes"),
+                            format!("security scheme `{name}` is not defined: define it in components/securitySchemes"),
                         ));
                     }
                     security.push(name.clone());

@@ -283,7 +283,6 @@ fn in_put(text: &str) -> String {
 }
 
 fn server_generator_cases() -> Vec<Case> {
-    let props = "/components/schemas/PortReq/properties";
     vec![
         Case {
             what: "a head operation",

@@ -360,17 +360,7 @@ impl<'a> Reader<'a> {
         for (name, schema) in schemas {
             let pointer = format!("/components/schemas/{}", escape_token(name));
             let rust_name = type_ident(name);
-            if bool_at(schema, "nullable") && self.enum_values(schema, &pointer)?.is_some() {
-                return Err(self.unsupported(
-                    &format!("{pointer}/nullable"),
-                    format!(
-                        "a nullable enum under components/schemas is not supported: progenitor wraps it as \
-                         `{rust_name}(Option<{rust_name}Inner>)`, which the server does not mirror; declare the \
-                         enum without `nullable` and `null`, and make each property that uses it nullable \
-                         (`nullable: true` with `allOf: [{{$ref: '#{pointer}'}}]`)"
-                    ),
-                ));
-            }
+            self.refuse_nullable_component_enum(&rust_name, schema, &pointer)?;
             let model = self.model(&rust_name, name, schema, &pointer)?;
             self.models.push(model);
         }
@@ -602,6 +592,28 @@ impl<'a> Reader<'a> {
                 Ok(TypeRef::Named(name))
             }
         }
+    }
+
+    /// A nullable enum under `components/schemas` is a wrapper type in the client, which the
+    /// server does not mirror.
+    fn refuse_nullable_component_enum(
+        &self,
+        rust_name: &str,
+        schema: &Value,
+        pointer: &str,
+    ) -> Result<(), CodegenError> {
+        if !bool_at(schema, "nullable") || self.enum_values(schema, pointer)?.is_none() {
+            return Ok(());
+        }
+        Err(self.unsupported(
+            &format!("{pointer}/nullable"),
+            format!(
+                "a nullable enum under components/schemas is not supported: progenitor wraps it as \
+                 `{rust_name}(Option<{rust_name}Inner>)`, which the server does not mirror; declare the \
+                 enum without `nullable` and `null`, and make each property that uses it nullable \
+                 (`nullable: true` with `allOf: [{{$ref: '#{pointer}'}}]`)"
+            ),
+        ))
     }
 
     /// Reserves the Rust name of a schema under `components/schemas`.

@@ -6,14 +6,14 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::{Args as _, FromArgMatches as _, ValueEnum};
 
-use crate::{EXIT_FAILURE, EXIT_FINDING, bench, codegen, demo, tools, workspace};
+use crate::{EXIT_FAILURE, EXIT_FINDING, bench, codegen, conformance, demo, tools, workspace};
 
 /// Comma-separated steps to leave out, in addition to `--skip`.
 const SKIP_ENV: &str = "RAINBOND_CI_SKIP";
 
 /// Options of `cargo xtask ci`.
 #[derive(clap::Args)]
-#[command(after_help = "Steps, in order: tools, codegen, lint-spec, fmt, clippy, test, check, diff, bench, demo.\n\n\
+#[command(after_help = "Steps, in order: tools, codegen, lint-spec, fmt, clippy, test, check, diff, conformance, bench, demo.\n\n\
 Exit codes: 0 every step passed or was skipped, 1 a step failed, 3 a step could not run.")]
 pub struct Args {
     /// Leave out a step (repeatable). RAINBOND_CI_SKIP (comma-separated steps) adds to it.
@@ -46,6 +46,8 @@ enum Step {
     Check,
     /// What the last commit's spec edit breaks (`rainbond-check diff --base HEAD~1`).
     Diff,
+    /// schemathesis against the server: fixed seed, random seed, wrong key (`cargo xtask conformance`).
+    Conformance,
     /// The benchmark harness runs and writes its report and chart (`cargo xtask bench --quick
     /// --dev-build`); no figure is asserted.
     Bench,
@@ -194,17 +196,32 @@ fn run_step(step: Step, selected: &[Step]) -> anyhow::Result<Outcome> {
         Step::Test => test(),
         Step::Check => rainbond_check(&["check"], build_args),
         Step::Diff => diff(build_args),
+        Step::Conformance => {
+            let code = conformance::run_with(&conformance::Args::default(), &with_bins(build_args))?;
+            Ok(if code == ExitCode::SUCCESS {
+                Outcome::Passed
+            } else {
+                Outcome::Failed("schemathesis found failures (the seeds are printed above)".into())
+            })
+        }
         Step::Bench => bench_harness(build_args),
         Step::Demo => {
-            let mut build_args = build_args.to_vec();
-            for needed in ["--bins", "--examples"] {
-                if !build_args.contains(&needed) {
-                    build_args.push(needed);
-                }
+            let mut build_args = with_bins(build_args);
+            if !build_args.contains(&"--examples") {
+                build_args.push("--examples");
             }
             demo::run_with(&build_args).map(|_| Outcome::Passed)
         }
     }
+}
+
+/// `build_args` plus `--bins` when it is missing.
+fn with_bins<'a>(build_args: &[&'a str]) -> Vec<&'a str> {
+    let mut args = build_args.to_vec();
+    if !args.contains(&"--bins") {
+        args.push("--bins");
+    }
+    args
 }
 
 /// `cargo xtask codegen --check`, in-process.

@@ -55,13 +55,16 @@ fn example(name: &str) -> anyhow::Result<PathBuf> {
     Ok(workspace::target_dir()?.join("debug").join("examples").join(format!("{name}{}", std::env::consts::EXE_SUFFIX)))
 }
 
-struct DemoServer {
+/// `rainbond-server serve --demo` on a free port of 127.0.0.1, with its database at a given path.
+pub(crate) struct DemoServer {
     child: Child,
-    url: String,
+    /// `http://127.0.0.1:PORT`.
+    pub(crate) url: String,
 }
 
 impl DemoServer {
-    fn start(database: &Path) -> anyhow::Result<Self> {
+    /// Starts the server (`RUST_LOG` or warnings only) and waits for its address.
+    pub(crate) fn start(database: &Path) -> anyhow::Result<Self> {
         let mut child = Command::new(workspace::binary("rainbond-server")?)
             .args(["serve", "--listen", "127.0.0.1:0", "--demo", "--database"])
             .arg(database)
@@ -91,7 +94,7 @@ impl DemoServer {
     }
 
     /// Asks the server to stop (SIGTERM; it finishes requests in flight) and waits for it.
-    fn stop(&mut self) -> anyhow::Result<()> {
+    pub(crate) fn stop(&mut self) -> anyhow::Result<()> {
         #[cfg(unix)]
         let asked =
             Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().is_ok_and(|s| s.success());

@@ -9,6 +9,7 @@
 mod bench;
 mod ci;
 mod codegen;
+mod conformance;
 mod demo;
 mod tools;
 mod workspace;
@@ -51,6 +52,8 @@ enum Command {
     Tools,
     /// Lint openapi.yaml with openapi-spec-validator, Spectral and Redocly.
     LintSpec,
+    /// schemathesis against the server: a fixed seed, a random (printed) seed, and a wrong key.
+    Conformance(conformance::Args),
     /// Run every CI step in order: the project's test command.
     Ci(ci::Args),
     /// Benchmark the copy endpoint (against ceilings measured in the same run) and the tooling.
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Command::Diff { args } => workspace::run_binary("rainbond-check", "rainbond-check", &prepend("diff", args)),
         Command::Tools => tools::run(),
         Command::LintSpec => tools::run_lint_spec(),
+        Command::Conformance(args) => conformance::run(&args),
         Command::Ci(args) => ci::run(&args),
         Command::Bench(args) => bench::run(&args),
     };

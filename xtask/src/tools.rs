@@ -1,10 +1,11 @@
 //! `cargo xtask tools` and `cargo xtask lint-spec`: the pinned OpenAPI tools.
 //!
-//! The npm tools (`tools/package.json` + `tools/package-lock.json`) and the pip tools
-//! (`tools/requirements-openapi.txt`) are installed once per machine into
-//! `${XDG_CACHE_HOME:-~/.cache}/rainbond-openapi-tools/{npm,venv}-KEY`, where KEY hashes the pinned
-//! files and the interpreter versions, and linked into the repository as `tools/node_modules` and
-//! `target/tools-venv`. A clone whose pins did not change reuses the installs.
+//! The npm tools (`tools/package.json` + `tools/package-lock.json`) and the two pip tool sets
+//! (`tools/requirements-openapi.txt`, `tools/requirements-conformance.txt`) are installed once per
+//! machine into `${XDG_CACHE_HOME:-~/.cache}/rainbond-openapi-tools/{npm,venv}-KEY`, where KEY hashes
+//! the pinned files and the interpreter versions, and linked into the repository as
+//! `tools/node_modules`, `target/tools-venv` and `target/conformance-venv`. A clone whose pins did
+//! not change reuses the installs.
 
 use std::ffi::OsString;
 use std::fs::{self, File};
@@ -20,11 +21,18 @@ use crate::workspace;
 /// The npm manifest and lock, relative to the workspace root.
 const PACKAGE_JSON: &str = "tools/package.json";
 const PACKAGE_LOCK: &str = "tools/package-lock.json";
-/// The fully pinned pip requirements, installed with `--no-deps`.
-const REQUIREMENTS: &str = "tools/requirements-openapi.txt";
-/// Where the cached installs are linked into the repository.
+/// Where the cached npm install is linked into the repository.
 const NODE_MODULES_LINK: &str = "tools/node_modules";
-const VENV_LINK: &str = "target/tools-venv";
+/// A venv of fully pinned pip requirements (installed with `--no-deps`), linked into the repository.
+struct PipTools {
+    requirements: &'static str,
+    link: &'static str,
+}
+/// openapi-spec-validator, for `lint-spec`.
+const SPEC_TOOLS: PipTools = PipTools { requirements: "tools/requirements-openapi.txt", link: "target/tools-venv" };
+/// schemathesis, for `conformance`.
+const CONFORMANCE_TOOLS: PipTools =
+    PipTools { requirements: "tools/requirements-conformance.txt", link: "target/conformance-venv" };
 /// Written into a cache entry once its install completed; holds the entry's fingerprint.
 const STAMP: &str = ".installed";
 /// The folder under the user's cache directory.
@@ -48,6 +56,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
     let tools = install()?;
     println!("tools: node tools in {}", tools.node_bin_dir().display());
     println!("tools: python tools in {}", tools.venv_bin_dir().display());
+    println!("tools: schemathesis in {}", tools.conformance_bin_dir().display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -74,7 +83,12 @@ impl Tools {
 
     /// `target/tools-venv/bin`.
     pub fn venv_bin_dir(&self) -> PathBuf {
-        self.root.join(VENV_LINK).join("bin")
+        self.root.join(SPEC_TOOLS.link).join("bin")
+    }
+
+    /// `target/conformance-venv/bin`.
+    pub fn conformance_bin_dir(&self) -> PathBuf {
+        self.root.join(CONFORMANCE_TOOLS.link).join("bin")
     }
 
     /// `PATH` with both tool folders in front, for commands that look tools up by name.
@@ -97,8 +111,10 @@ pub fn install() -> anyhow::Result<Tools> {
 
     let npm_dir = install_npm_tools(&root, &cache)?;
     link(&npm_dir.join("node_modules"), &root.join(NODE_MODULES_LINK))?;
-    let venv_dir = install_pip_tools(&root, &cache)?;
-    link(&venv_dir, &root.join(VENV_LINK))?;
+    for tools in [SPEC_TOOLS, CONFORMANCE_TOOLS] {
+        let venv_dir = install_pip_tools(&root, &cache, &tools)?;
+        link(&venv_dir, &root.join(tools.link))?;
+    }
     Ok(Tools { root })
 }
 
@@ -146,17 +162,18 @@ fn install_npm_tools(root: &Path, cache: &Path) -> anyhow::Result<PathBuf> {
 }
 
 /// Creates a venv in a cache entry and installs the pinned requirements, unless it is complete.
-fn install_pip_tools(root: &Path, cache: &Path) -> anyhow::Result<PathBuf> {
-    let requirements = read(&root.join(REQUIREMENTS))?;
+fn install_pip_tools(root: &Path, cache: &Path, tools: &PipTools) -> anyhow::Result<PathBuf> {
+    let requirements_file = tools.requirements;
+    let requirements = read(&root.join(requirements_file))?;
     // A venv points at its interpreter, so the interpreter's location is part of the key too.
     let python = version_of("python3", &["-c", "import sys; print(sys.version); print(sys.base_prefix)"])?;
-    let fingerprint = format!("python3 {python}\n{REQUIREMENTS} {:016x}\n", fnv1a(requirements.as_bytes()));
+    let fingerprint = format!("python3 {python}\n{requirements_file} {:016x}\n", fnv1a(requirements.as_bytes()));
     let dir = cache.join(format!("venv-{:016x}", fnv1a(fingerprint.as_bytes())));
     if is_complete(&dir, &fingerprint) {
-        println!("tools: pip tools up to date ({})", dir.display());
+        println!("tools: pip tools of {requirements_file} up to date ({})", dir.display());
         return Ok(dir);
     }
-    println!("tools: installing the pip tools into {} (venv)", dir.display());
+    println!("tools: installing the pip tools of {requirements_file} into {} (venv)", dir.display());
     let started = Instant::now();
     reset_dir(&dir)?;
     // Venvs are not relocatable: create it at its final path.
@@ -166,7 +183,7 @@ fn install_pip_tools(root: &Path, cache: &Path) -> anyhow::Result<PathBuf> {
         command.args(["-m", "pip"]).args(args).env("PIP_DISABLE_PIP_VERSION_CHECK", "1");
         command
     };
-    let requirements_path = root.join(REQUIREMENTS);
+    let requirements_path = root.join(requirements_file);
     let mut install = pip(&["install", "--quiet", "--no-deps", "--requirement"]);
     install.arg(&requirements_path);
     run_quietly(&mut install, "pip install --no-deps")?;

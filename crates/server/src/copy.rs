@@ -18,6 +18,9 @@ use crate::model::{
 pub const MAX_NAME_LEN: usize = 100;
 /// Longest Kubernetes service name (an RFC 1035 label).
 pub const MAX_K8S_SERVICE_NAME_LEN: usize = 63;
+/// Most components one copy creates: the spec's `maxItems` of `services`, which also bounds an
+/// empty `services` list (every complete component of the app).
+pub const MAX_COPY_COMPONENTS: usize = 100;
 /// How many times a clashing generated alias is drawn again before giving up.
 pub const MAX_ATTEMPTS: usize = 32;
 /// How many random `-xxxx` suffixes a clashing port service name is offered before it falls back
@@ -33,13 +36,16 @@ pub enum SelectionError {
     /// Selected components built from an uploaded package (display names).
     #[error("package_build components do not support quick copy: {}", .0.join(", "))]
     PackageBuild(Vec<String>),
+    /// The selection is larger than [`MAX_COPY_COMPONENTS`].
+    #[error("a copy creates at most {MAX_COPY_COMPONENTS} components; {0} were selected")]
+    TooMany(usize),
 }
 
 /// Picks the components a request copies, in the order they are copied.
 ///
 /// An empty request selects every complete component of the app (in the order given). Otherwise
 /// each id must name a complete component of the app; a repeated id is copied once. Components
-/// built from an uploaded package cannot be copied.
+/// built from an uploaded package cannot be copied, and at most [`MAX_COPY_COMPONENTS`] are copied.
 pub fn select<'a>(app_components: &'a [Component], requested: &[String]) -> Result<Vec<&'a Component>, SelectionError> {
     let selected: Vec<&Component> = if requested.is_empty() {
         app_components.iter().filter(|c| c.is_complete()).collect()
@@ -61,6 +67,9 @@ pub fn select<'a>(app_components: &'a [Component], requested: &[String]) -> Resu
         }
         selected
     };
+    if selected.len() > MAX_COPY_COMPONENTS {
+        return Err(SelectionError::TooMany(selected.len()));
+    }
     let package_builds: Vec<String> =
         selected.iter().filter(|c| c.is_package_build()).map(|c| c.display_name().to_owned()).collect();
     if !package_builds.is_empty() {
@@ -604,6 +613,21 @@ mod tests {
         package.service_source = Some("package_build".into());
         let app = [package];
         assert_eq!(select(&app, &[]).unwrap_err(), SelectionError::PackageBuild(vec!["uploaded".into()]));
+    }
+
+    #[test]
+    fn an_empty_selection_copies_at_most_the_cap() {
+        let app: Vec<Component> =
+            (0..=MAX_COPY_COMPONENTS).map(|n| component(&format!("{n:032x}"), &format!("c{n}"))).collect();
+        assert_eq!(select(&app, &[]).unwrap_err(), SelectionError::TooMany(MAX_COPY_COMPONENTS + 1));
+        assert_eq!(select(&app[1..], &[]).unwrap().len(), MAX_COPY_COMPONENTS);
+    }
+
+    #[test]
+    fn the_cap_is_the_spec_limit_of_services() {
+        let spec: serde_json::Value = yaml_serde::from_str(include_str!("../../../openapi.yaml")).unwrap();
+        let max_items = &spec["components"]["schemas"]["AppCopyC"]["properties"]["services"]["maxItems"];
+        assert_eq!(max_items.as_u64(), Some(MAX_COPY_COMPONENTS as u64));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
@@ -17,12 +17,16 @@ use crate::service::CopyService;
 use crate::store::Repository;
 use rainbond_api::api;
 
+/// The largest request body the server reads; a larger one is answered 413.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
 /// The application's router.
 pub fn router<R: Repository>(service: Arc<CopyService<R>>) -> Router {
     let health = Router::new().route("/healthz", get(healthz::<R>)).with_state(service.clone());
     api::router(service)
         .merge(health)
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api::openapi()))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // One line per request at INFO (method, path, status, latency); headers, and so access
         // keys, are never recorded.
         .layer(

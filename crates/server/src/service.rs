@@ -17,7 +17,7 @@ use axum::http::StatusCode;
 
 use crate::access_key;
 use crate::clock;
-use crate::copy::{SelectionError, Target};
+use crate::copy::{MAX_COPY_COMPONENTS, SelectionError, Target};
 use crate::error::{ApiError, code};
 use crate::model::{App, Component, Team, User};
 use crate::store::{CopyError, CopyRequest, Repository};
@@ -141,15 +141,21 @@ impl<R: Repository> CopyService<R> {
             },
         };
         let copies = self.store.copy_components(request).await.map_err(|error| match error {
-            CopyError::Selection(SelectionError::UnknownComponents(ids)) => ApiError::not_found(
-                404,
-                format!("components not found in the source app, or not complete: {}", ids.join(", ")),
-                format!("组件不存在或尚未创建完成：{}", ids.join("、")),
-            ),
+            CopyError::Selection(SelectionError::UnknownComponents(ids)) => {
+                let ids: Vec<&str> = ids.iter().map(|id| shortened(id)).collect();
+                ApiError::not_found(
+                    404,
+                    format!("components not found in the source app, or not complete: {}", ids.join(", ")),
+                    format!("组件不存在或尚未创建完成：{}", ids.join("、")),
+                )
+            }
             CopyError::Selection(SelectionError::PackageBuild(names)) => ApiError::bad_request(
                 format!("package_build components do not support quick copy: {}", names.join(", ")),
                 format!("上传软件包创建的组件暂不支持快速复制：{}", names.join("、")),
             ),
+            CopyError::Selection(error @ SelectionError::TooMany(_)) => {
+                ApiError::bad_request(error.to_string(), format!("一次最多复制 {MAX_COPY_COMPONENTS} 个组件"))
+            }
             CopyError::Plan(error) => ApiError::internal(&error),
             CopyError::Store(error) => ApiError::internal(&error),
         })?;
@@ -222,6 +228,15 @@ impl<R: Repository> Api for CopyService<R> {
 fn undocumented(status: StatusCode, body: ErrorBody) -> ErrorBody {
     tracing::error!(%status, ?body, "an error status the spec does not document for this operation");
     ApiError::server_error().body
+}
+
+/// Longest request value an error message repeats; longer ones are cut (a component id has 32
+/// characters).
+const MAX_ECHOED_CHARS: usize = 64;
+
+/// `value`, cut to [`MAX_ECHOED_CHARS`] characters.
+fn shortened(value: &str) -> &str {
+    value.char_indices().nth(MAX_ECHOED_CHARS).map_or(value, |(end, _)| &value[..end])
 }
 
 /// The key of an `Authorization` value: verbatim, or after a `Bearer ` prefix.
@@ -337,7 +352,13 @@ pub fn copyable_component(c: &Component, app: &App) -> AppCopyL {
 
 #[cfg(test)]
 mod tests {
-    use super::strip_bearer;
+    use super::{shortened, strip_bearer};
+
+    #[test]
+    fn long_values_are_cut_in_messages() {
+        assert_eq!(shortened("0a1b2c3d4e5f40718293a4b5c6d7e8f1"), "0a1b2c3d4e5f40718293a4b5c6d7e8f1");
+        assert_eq!(shortened(&"组".repeat(100)), "组".repeat(64));
+    }
 
     #[test]
     fn the_key_is_taken_verbatim_or_after_bearer() {

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 use crate::runtime::support;
+use crate::runtime::{Validate, join_path};
 
 /// The body of every error response.
 #[derive(
@@ -37,6 +38,8 @@ pub struct ErrorBody {
     schemars::JsonSchema
 )]
 pub struct AppCopyC {
+    #[schema(max_items = 100)]
+    #[schemars(length(max = 100))]
     pub services: Vec<AppCopyModify>,
     /// 团队名称
     #[schemars(title = "Target team name")]
@@ -47,6 +50,17 @@ pub struct AppCopyC {
     /// 应用id
     #[schemars(title = "Target app id")]
     pub target_app_id: i32,
+}
+
+impl Validate for AppCopyC {
+    fn validate(&self, path: &str, errors: &mut Vec<String>) {
+        if let Some(value) = Some(&self.services) {
+            let path = join_path(path, "services");
+            if value.len() > 100 {
+                errors.push(format!("{path}: must have at most {} items", 100));
+            }
+        }
+    }
 }
 
 #[derive(

@@ -81,9 +81,15 @@ pub fn json<T: serde::Serialize>(status: StatusCode, media_type: &'static str, b
     }
 }
 
-/// The value of header `name`, when it is present and visible ASCII.
+/// The value of header `name`, when it is present once and visible ASCII. A header sent twice is
+/// ambiguous (which `Authorization`, which `Content-Type`?), so neither value is used.
 pub fn header_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers.get(name).and_then(|value| value.to_str().ok())
+    let mut values = headers.get_all(name).iter();
+    let value = values.next()?;
+    if values.next().is_some() {
+        return None;
+    }
+    value.to_str().ok()
 }
 
 /// The token of an `Authorization: Bearer <token>` header (the scheme in any case).
@@ -102,12 +108,14 @@ pub fn is_json_content_type(headers: &HeaderMap) -> bool {
 
 /// Reads a JSON body: `Ok(None)` when it is empty, a [`Rejection`] when it cannot be used. A body
 /// over the router's limit is refused with `too_large`, one that is not JSON with
-/// `bad_media_type` (each operation answers the statuses it documents).
+/// `bad_media_type` (each operation answers the statuses it documents). With `object`, the body
+/// must be a JSON object: serde would also build a struct from an array of its field values.
 pub fn json_body<T: serde::de::DeserializeOwned>(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
     too_large: StatusCode,
     bad_media_type: StatusCode,
+    object: bool,
 ) -> Result<Option<T>, Rejection> {
     let bytes = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -125,6 +133,9 @@ pub fn json_body<T: serde::de::DeserializeOwned>(
             kind: RejectionKind::UnsupportedMediaType,
             message: "expected a request body of type application/json".to_owned(),
         });
+    }
+    if object && bytes.iter().find(|byte| !byte.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(Rejection::bad_request(RejectionKind::InvalidBody, "invalid request body: expected a JSON object"));
     }
     let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
@@ -164,6 +175,7 @@ mod tests {
             Ok(Bytes::from_static(body.as_bytes())),
             StatusCode::PAYLOAD_TOO_LARGE,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            true,
         )
     }
 
@@ -195,6 +207,7 @@ mod tests {
             Ok(Bytes::from_static(b"{}")),
             StatusCode::PAYLOAD_TOO_LARGE,
             StatusCode::BAD_REQUEST,
+            true,
         );
         assert_eq!(without_type.unwrap_err().status, StatusCode::BAD_REQUEST);
     }
@@ -215,6 +228,23 @@ mod tests {
         );
         let trailing = read::<Pet>("application/json", r#"{"name":"Rex"} {}"#).unwrap_err();
         assert!(trailing.message.contains("trailing characters"), "{}", trailing.message);
+    }
+
+    #[test]
+    fn an_object_body_must_be_a_json_object_not_its_values_in_an_array() {
+        for body in [r#"["Rex"]"#, "null", r#""Rex""#, " [] "] {
+            let rejection = read::<Pet>("application/json", body).unwrap_err();
+            assert_eq!(rejection.message, "invalid request body: expected a JSON object", "{body}");
+        }
+        assert_eq!(read::<Pet>("application/json", " \n{\"name\":\"Rex\"}"), Ok(Some(Pet { name: "Rex".to_owned() })));
+    }
+
+    #[test]
+    fn a_header_sent_twice_counts_as_absent() {
+        let mut twice = headers(&[("authorization", "key-a")]);
+        twice.append(header::AUTHORIZATION, HeaderValue::from_static("key-b"));
+        assert_eq!(header_value(&twice, "authorization"), None);
+        assert_eq!(header_value(&headers(&[("authorization", "key-a")]), "authorization"), Some("key-a"));
     }
 
     #[test]

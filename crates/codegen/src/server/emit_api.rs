@@ -7,7 +7,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::emit_models::{rust_type, validating_models};
-use super::ir::{Api, Operation, Param, Response, SecurityScheme, TypeRef};
+use super::ir::{Api, ModelKind, Operation, Param, Response, SecurityScheme, TypeRef};
 use super::{doc_lines, ident};
 
 fn models_prefix() -> TokenStream {
@@ -492,9 +492,13 @@ fn emit_handler(
         } else {
             quote!(StatusCode::BAD_REQUEST)
         };
+        // serde builds a struct from an array of its field values too; the runtime refuses that.
+        let object = matches!(&body.ty, TypeRef::Map(_))
+            || matches!(&body.ty, TypeRef::Named(name)
+                if api.models.iter().any(|m| &m.name == name && matches!(m.kind, ModelKind::Struct { .. })));
         extractors.push(quote!(body: Result<Bytes, BytesRejection>));
         let parsed = quote! {
-            let body = match crate::runtime::json_body::<#ty>(&headers, body, #too_large, #bad_media) {
+            let body = match crate::runtime::json_body::<#ty>(&headers, body, #too_large, #bad_media, #object) {
                 Ok(body) => body,
                 Err(rejection) => return reject(&*api, rejection),
             };

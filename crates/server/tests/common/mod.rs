@@ -12,6 +12,8 @@ use sqlx::SqlitePool;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub mod raw_http;
+
 pub const ADMIN: &str = "rbd-demo-admin";
 pub const GUEST: &str = "rbd-demo-guest";
 pub const EXPIRED: &str = "rbd-demo-expired";

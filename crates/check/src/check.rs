@@ -265,6 +265,7 @@ const CLIENT_OPTIONAL_NULLABLE: &str = "typify makes an optional property an `Op
 const CLIENT_READ_ONLY: &str = "typify ignores readOnly and writeOnly (one type serves requests and responses)";
 const OPENAPI_TITLES: &str = "utoipa 6 writes no titles for properties";
 const CLIENT_TITLES: &str = "typify keeps no titles";
+const CLIENT_ITEM_COUNTS: &str = "typify generates a plain `Vec` for an array, without minItems or maxItems";
 
 /// Context of a schema comparison that only the parent knows.
 #[derive(Clone, Copy, Default)]
@@ -648,6 +649,15 @@ impl<'c> Comparer<'c> {
         let keys: BTreeSet<&str> = spec.constraints.keys().chain(code.constraints.keys()).copied().collect();
         for key in keys {
             let (s, c) = (spec.constraints.get(key), code.constraints.get(key));
+            let item_count = match key {
+                "minItems" => Some("minItems"),
+                "maxItems" => Some("maxItems"),
+                _ => None,
+            };
+            if let Some(facet) = item_count.filter(|_| self.source == Source::ClientSchemars && c.is_none()) {
+                self.unverified(facet, CLIENT_ITEM_COUNTS, &pointer);
+                continue;
+            }
             if s != c {
                 self.finding(
                     FindingKind::ConstraintMismatch,

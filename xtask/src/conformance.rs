@@ -100,7 +100,7 @@ pub fn run_with(args: &Args, build_args: &[&str]) -> anyhow::Result<ExitCode> {
             failed.push(run.name);
         }
     }
-    let reports = workspace::target_dir().join(REPORT_DIR);
+    let reports = workspace::target_dir()?.join(REPORT_DIR);
     if failed.is_empty() {
         println!("conformance: all {} runs passed (JUnit reports in {})", runs.len(), reports.display());
         Ok(ExitCode::SUCCESS)
@@ -122,7 +122,7 @@ fn run_once(run: &Run, max_examples: u32, tools: &tools::Tools) -> anyhow::Resul
 fn serve_and_test(run: &Run, max_examples: u32, tools: &tools::Tools, database: &Path) -> anyhow::Result<bool> {
     let mut server = DemoServer::start(database)?;
     println!("conformance: rainbond-server at {} (fresh database {})", server.url, database.display());
-    let status = schemathesis(run, max_examples, tools, &server.url).status().context("running schemathesis (st)");
+    let status = schemathesis(run, max_examples, tools, &server.url)?.status().context("running schemathesis (st)");
     let stopped = server.stop();
     let status = status?;
     stopped?;
@@ -134,9 +134,9 @@ fn serve_and_test(run: &Run, max_examples: u32, tools: &tools::Tools, database: 
 }
 
 /// `st run` for one run, from the workspace root, with its report under target/.
-fn schemathesis(run: &Run, max_examples: u32, tools: &tools::Tools, url: &str) -> Command {
-    let root = workspace::root();
-    let report = workspace::target_dir().join(REPORT_DIR).join(format!("{}.xml", run.name));
+fn schemathesis(run: &Run, max_examples: u32, tools: &tools::Tools, url: &str) -> anyhow::Result<Command> {
+    let root = workspace::root()?;
+    let report = workspace::target_dir()?.join(REPORT_DIR).join(format!("{}.xml", run.name));
     let mut command = Command::new(tools.conformance_bin_dir().join("st"));
     command
         .current_dir(&root)
@@ -149,7 +149,7 @@ fn schemathesis(run: &Run, max_examples: u32, tools: &tools::Tools, url: &str) -
         .args(["--seed", &run.seed.to_string(), "--max-examples", &max_examples.to_string()])
         .args(["--report", "junit", "--report-junit-path"])
         .arg(report);
-    command
+    Ok(command)
 }
 
 /// A seed from the clock and the process's hash keys, below 2^32 so that it is short to type.

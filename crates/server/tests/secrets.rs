@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::raw_http::{RawRequest, RawResponse, send};
 use common::{ADMIN, EXPIRED, GUEST};
-use rainbond_server::fixture::key_digest;
+use rainbond_server::access_key::digest as key_digest;
 use serde_json::json;
 
 /// A key no user has, sent on purpose.

@@ -10,6 +10,7 @@ mod bench;
 mod ci;
 mod codegen;
 mod demo;
+mod progress;
 mod tools;
 mod workspace;
 
@@ -47,8 +48,8 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
-    /// Install the pinned npm and pip OpenAPI tools (cached per machine, linked into the repo).
-    Tools,
+    /// Install the pinned npm and pip tools (cached per machine, linked into the repo).
+    Tools(tools::Args),
     /// Lint openapi.yaml with openapi-spec-validator, Spectral and Redocly.
     LintSpec,
     /// Run every CI step in order: the project's test command.
@@ -64,7 +65,7 @@ fn main() -> ExitCode {
         Command::Codegen(args) => codegen::run(&args),
         Command::Check { args } => workspace::run_binary("rainbond-check", "rainbond-check", &prepend("check", args)),
         Command::Diff { args } => workspace::run_binary("rainbond-check", "rainbond-check", &prepend("diff", args)),
-        Command::Tools => tools::run(),
+        Command::Tools(args) => tools::run(&args),
         Command::LintSpec => tools::run_lint_spec(),
         Command::Ci(args) => ci::run(&args),
         Command::Bench(args) => bench::run(&args),

@@ -147,7 +147,8 @@ impl BumpCheck {
             return Err("the client could not be generated, so the release it needs is unknown".to_owned());
         };
         let verdict = rust_api::verdict(changes, *code_changed, Some(&base));
-        let required = verdict.next.as_deref().and_then(|next| semver::Version::parse(next).ok()).unwrap_or(base.clone());
+        let required =
+            verdict.next.as_deref().and_then(|next| semver::Version::parse(next).ok()).unwrap_or(base.clone());
         Ok(BumpCheck { base, current, required, bump: verdict.bump, reason: verdict.reason })
     }
 

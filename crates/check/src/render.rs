@@ -217,13 +217,8 @@ fn release_heading(rust_api: &RustApiReport) -> String {
 }
 
 fn wire_markdown(change: &WireChange, file: &str) -> String {
-    let mut text = format!(
-        "- **{}** {}: {} ({}",
-        change.level.name(),
-        code(&change.id),
-        change.message,
-        code(&change.pointer)
-    );
+    let mut text =
+        format!("- **{}** {}: {} ({}", change.level.name(), code(&change.id), change.message, code(&change.pointer));
     match change.side {
         Side::Old => text.push_str(" in the old spec"),
         Side::New => {
@@ -257,7 +252,8 @@ fn rust_markdown(rust_api: &RustApiReport) -> String {
         for change in changes.iter().filter(|c| c.breaking == breaking) {
             let member = change.member.as_deref().map(|m| format!(" {}", code(m))).unwrap_or_default();
             let label = if breaking { "breaking" } else { "additive" };
-            let _ = writeln!(out, "- **{label}** {}{member}: {}. {}", code(&change.item), change.kind.name(), change.note);
+            let _ =
+                writeln!(out, "- **{label}** {}{member}: {}. {}", code(&change.item), change.kind.name(), change.note);
             for (sign, signature) in [("-", &change.old), ("+", &change.new)] {
                 if let Some(signature) = signature {
                     let _ = writeln!(out, "  {sign} {}", code(signature));

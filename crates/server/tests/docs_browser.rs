@@ -19,7 +19,8 @@ use binary::DemoServer;
 const TIMEOUT: Duration = Duration::from_secs(180);
 
 fn chromium() -> Option<PathBuf> {
-    let path = std::env::var_os("CHROMIUM_BIN").filter(|p| !p.is_empty()).map_or("/usr/bin/chromium".into(), PathBuf::from);
+    let path =
+        std::env::var_os("CHROMIUM_BIN").filter(|p| !p.is_empty()).map_or("/usr/bin/chromium".into(), PathBuf::from);
     path.is_file().then_some(path)
 }
 

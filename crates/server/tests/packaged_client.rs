@@ -122,7 +122,12 @@ fn a_program_built_on_the_packaged_crate_lists_and_copies_on_the_demo_server() {
     let server = DemoServer::start();
     let output = Command::new(target.join("debug/consumer")).arg(&server.url).output().expect("the consumer runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{}\nstdout:\n{stdout}\nstderr:\n{}", output.status, String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}\nstdout:\n{stdout}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert_eq!(
         stdout,
         "without a key: 401 (code 401)\nlisted 3 components, 3 copyable\ncopied into app 2: api-copy, db-copy, web-copy\n"

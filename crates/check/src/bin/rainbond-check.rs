@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use rainbond_check::render::{self, Format};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use rainbond_check::diff::BumpCheck;
+use rainbond_check::render::{self, Format};
 use rainbond_check::{CheckOptions, CodeView, DiffOptions, Spec};
 
 /// Drift (`check`) or a breaking change (`diff`).
@@ -146,6 +146,10 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<u8> {
 }
 
 fn run_diff(args: &DiffArgs) -> anyhow::Result<u8> {
+    if args.require_bump && args.base.is_none() {
+        let message = "--require-bump compares with the client's version at --base GIT_REV, which is missing";
+        Cli::command().error(clap::error::ErrorKind::MissingRequiredArgument, message).exit();
+    }
     let (old, new) = match (&args.old, &args.new, &args.base) {
         (Some(old), Some(new), _) => (Spec::load(old)?, Spec::load(new)?),
         (_, _, Some(base)) => {
@@ -194,7 +198,9 @@ fn require_bump(
     format: Format,
 ) -> anyhow::Result<bool> {
     let (Some(base), Some((current, source))) = (base, current) else {
-        anyhow::bail!("--require-bump needs the client's manifest (--client-manifest) both at --base and in the working tree");
+        anyhow::bail!(
+            "--require-bump needs the client's manifest (--client-manifest) both at --base and in the working tree"
+        );
     };
     let check = BumpCheck::new(report, base, current).map_err(anyhow::Error::msg)?;
     let location = source.display().to_string();

@@ -69,7 +69,8 @@ async fn run(url: &str) -> Result<(), String> {
         .send()
         .await
         .map_err(|e| format!("copy_app: {e}"))?;
-    let mut names: Vec<&str> = copied.services.iter().map(|service| service.service_cname.as_deref().unwrap_or("(no name)")).collect();
+    let mut names: Vec<&str> =
+        copied.services.iter().map(|service| service.service_cname.as_deref().unwrap_or("(no name)")).collect();
     names.sort_unstable();
     println!("copied into app 2: {}", names.join(", "));
     Ok(())

@@ -272,7 +272,8 @@ const WORKFLOWS_DIR: &str = ".github/workflows";
 /// Every `.github/workflows/*.yml` against the GitHub workflow schema that check-jsonschema ships
 /// (`--builtin-schema vendor.github-workflows`, no download).
 fn validate_workflows() -> anyhow::Result<Outcome> {
-    let folder = workspace::root().join(WORKFLOWS_DIR);
+    let root = workspace::root()?;
+    let folder = root.join(WORKFLOWS_DIR);
     let mut files: Vec<_> = std::fs::read_dir(&folder)
         .with_context(|| format!("listing {}", folder.display()))?
         .filter_map(Result::ok)
@@ -283,11 +284,11 @@ fn validate_workflows() -> anyhow::Result<Outcome> {
     if files.is_empty() {
         return Ok(Outcome::Failed(format!("{WORKFLOWS_DIR} has no workflow file")));
     }
-    let checker = tools::Tools::linked().venv_bin_dir().join("check-jsonschema");
+    let checker = tools::Tools::linked()?.venv_bin_dir().join("check-jsonschema");
     let status = Command::new(&checker)
         .args(["--builtin-schema", "vendor.github-workflows"])
         .args(&files)
-        .current_dir(workspace::root())
+        .current_dir(&root)
         .status()
         .with_context(|| format!("running {} (installed by `cargo xtask tools`)", checker.display()))?;
     Ok(if status.success() {
@@ -308,7 +309,7 @@ fn doc() -> anyhow::Result<Outcome> {
     for name in DOCUMENTED_CRATES {
         args.extend(["-p", name]);
     }
-    let mut command = workspace::cargo();
+    let mut command = workspace::cargo()?;
     command.args(&args).env("RUSTDOCFLAGS", "-D warnings");
     run_cargo(command, &args)
 }

@@ -167,7 +167,7 @@ fn cargo_semver_checks_agrees_with_the_rust_api_verdict_or_the_corpus_says_why()
         );
         return;
     };
-    let root = rainbond_codegen::workspace_root();
+    let root = rainbond_codegen::workspace_root().expect("the workspace root");
     let scratch = ScratchClient::create(&root);
     let text = common::spec_text();
     let original = Spec::parse("openapi.yaml", &text).unwrap();

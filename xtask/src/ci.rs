@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::{Args as _, FromArgMatches as _, ValueEnum};
 
+use crate::progress::Progress;
 use crate::{EXIT_FAILURE, EXIT_FINDING, bench, codegen, conformance, demo, tools, workspace};
 
 /// Comma-separated steps to leave out, in addition to `--skip`.
@@ -13,7 +14,8 @@ const SKIP_ENV: &str = "RAINBOND_CI_SKIP";
 
 /// Options of `cargo xtask ci`.
 #[derive(clap::Args)]
-#[command(after_help = "Steps, in order: tools, codegen, lint-spec, fmt, clippy, test, check, diff, conformance, bench, demo.\n\n\
+#[command(after_help = "Steps, in order: tools, codegen, lint-spec, workflows, fmt, clippy, doc, test, check, diff, \
+conformance, bench, demo.\n\n\
 Exit codes: 0 every step passed or was skipped, 1 a step failed, 3 a step could not run.")]
 pub struct Args {
     /// Leave out a step (repeatable). RAINBOND_CI_SKIP (comma-separated steps) adds to it.
@@ -36,15 +38,20 @@ enum Step {
     Codegen,
     /// openapi-spec-validator, Spectral and Redocly on openapi.yaml (`cargo xtask lint-spec`).
     LintSpec,
+    /// `.github/workflows/*.yml` against the GitHub workflow schema (check-jsonschema).
+    Workflows,
     /// `cargo fmt --all --check`.
     Fmt,
     /// `cargo clippy --workspace --all-targets -- -D warnings`.
     Clippy,
+    /// `cargo doc --no-deps` of the published and API crates, with `RUSTDOCFLAGS=-D warnings`.
+    Doc,
     /// The workspace's tests (nextest when installed, plus doctests).
     Test,
     /// openapi.yaml against the Rust code (`rainbond-check check`).
     Check,
-    /// What the last commit's spec edit breaks (`rainbond-check diff --base HEAD~1`).
+    /// What the last commit's spec edit breaks, and that rainbond-client's version is bumped
+    /// as far as it requires (`rainbond-check diff --base HEAD~1 --require-bump`).
     Diff,
     /// schemathesis against the server: fixed seed, random seed, wrong key (`cargo xtask conformance`).
     Conformance,
@@ -105,17 +112,16 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         println!("ci: left out (--skip/--only/RAINBOND_CI_SKIP): {}", join(&left_out));
     }
     let started = Instant::now();
+    let mut progress = Progress::new("ci", selected.len());
     let mut results: Vec<(Step, Outcome, Duration)> = Vec::new();
-    for (index, &step) in selected.iter().enumerate() {
-        println!("\n==> ci [{}/{}] {}", index + 1, selected.len(), step.name());
-        let step_started = Instant::now();
+    for &step in &selected {
+        progress.start(&step.name());
         let outcome = run_step(step, &selected).unwrap_or_else(|err| Outcome::CouldNotRun(format!("{err:#}")));
-        let elapsed = step_started.elapsed();
         let detail = match outcome.detail() {
             "" => String::new(),
             detail => format!(": {detail}"),
         };
-        println!("<== ci {}: {} in {:.1} s{detail}", step.name(), outcome.label(), elapsed.as_secs_f64());
+        let elapsed = progress.finish_step(&format!("{}{detail}", outcome.label()));
         let stop = args.fail_fast && matches!(outcome, Outcome::Failed(_) | Outcome::CouldNotRun(_));
         results.push((step, outcome, elapsed));
         if stop {
@@ -123,6 +129,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             break;
         }
     }
+    drop(progress);
     Ok(summarize(&results, &selected, started.elapsed()))
 }
 
@@ -191,8 +198,10 @@ fn run_step(step: Step, selected: &[Step]) -> anyhow::Result<Outcome> {
         } else {
             Outcome::Failed("openapi.yaml has lint errors".into())
         }),
+        Step::Workflows => validate_workflows(),
         Step::Fmt => cargo(&["fmt", "--all", "--check"], false),
         Step::Clippy => cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"], false),
+        Step::Doc => doc(),
         Step::Test => test(),
         Step::Check => rainbond_check(&["check"], build_args),
         Step::Diff => diff(build_args),
@@ -274,6 +283,54 @@ fn test() -> anyhow::Result<Outcome> {
     })
 }
 
+/// Where the GitHub workflows live, relative to the workspace root.
+const WORKFLOWS_DIR: &str = ".github/workflows";
+
+/// Every `.github/workflows/*.yml` against the GitHub workflow schema that check-jsonschema ships
+/// (`--builtin-schema vendor.github-workflows`, no download).
+fn validate_workflows() -> anyhow::Result<Outcome> {
+    let root = workspace::root()?;
+    let folder = root.join(WORKFLOWS_DIR);
+    let mut files: Vec<_> = std::fs::read_dir(&folder)
+        .with_context(|| format!("listing {}", folder.display()))?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "yml" || ext == "yaml"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Ok(Outcome::Failed(format!("{WORKFLOWS_DIR} has no workflow file")));
+    }
+    let checker = tools::Tools::linked()?.venv_bin_dir().join("check-jsonschema");
+    let status = Command::new(&checker)
+        .args(["--builtin-schema", "vendor.github-workflows"])
+        .args(&files)
+        .current_dir(&root)
+        .status()
+        .with_context(|| format!("running {} (installed by `cargo xtask tools`)", checker.display()))?;
+    Ok(if status.success() {
+        Outcome::Passed
+    } else {
+        Outcome::Failed(format!("a file in {WORKFLOWS_DIR} does not match the GitHub workflow schema"))
+    })
+}
+
+/// The crates whose documentation is checked: what users read (the client, the contract checks)
+/// and the generated server API.
+const DOCUMENTED_CRATES: [&str; 3] = ["rainbond-client", "rainbond-api", "rainbond-check"];
+
+/// `cargo doc --no-deps` of [`DOCUMENTED_CRATES`] with every rustdoc warning an error (broken
+/// links, missing docs, bad code blocks).
+fn doc() -> anyhow::Result<Outcome> {
+    let mut args = vec!["doc", "--no-deps"];
+    for name in DOCUMENTED_CRATES {
+        args.extend(["-p", name]);
+    }
+    let mut command = workspace::cargo()?;
+    command.args(&args).env("RUSTDOCFLAGS", "-D warnings");
+    run_cargo(command, &args)
+}
+
 fn nextest_available() -> bool {
     let Ok(mut command) = workspace::cargo() else { return false };
     command
@@ -287,7 +344,7 @@ fn nextest_available() -> bool {
 /// `rainbond-check diff --base HEAD~1`, when HEAD's parent is in the clone.
 fn diff(build_args: &[&str]) -> anyhow::Result<Outcome> {
     if git(&["rev-parse", "--verify", "--quiet", "HEAD~1^{commit}"])?.is_some() {
-        return rainbond_check(&["diff", "--base", "HEAD~1"], build_args);
+        return rainbond_check(&["diff", "--base", "HEAD~1", "--require-bump"], build_args);
     }
     let shallow = git(&["rev-parse", "--is-shallow-repository"])?.is_some_and(|out| out == "true");
     Ok(Outcome::Skipped(if shallow {
@@ -342,6 +399,11 @@ fn cargo(args: &[&str], tools_env: bool) -> anyhow::Result<Outcome> {
         with_tools_env(&mut command)?;
         command.env("RAINBOND_REQUIRE_TOOLS", "1");
     }
+    run_cargo(command, args)
+}
+
+/// Runs a prepared cargo `command` (`args` name it in messages): passed, failed or stopped.
+fn run_cargo(mut command: Command, args: &[&str]) -> anyhow::Result<Outcome> {
     let shown = format!("`cargo {}`", args.join(" "));
     let status = command.status().with_context(|| format!("running {shown}"))?;
     Ok(match status.code() {

@@ -11,6 +11,7 @@ mod ci;
 mod codegen;
 mod conformance;
 mod demo;
+mod progress;
 mod tools;
 mod workspace;
 
@@ -48,8 +49,8 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
-    /// Install the pinned npm and pip OpenAPI tools (cached per machine, linked into the repo).
-    Tools,
+    /// Install the pinned npm and pip tools (cached per machine, linked into the repo).
+    Tools(tools::Args),
     /// Lint openapi.yaml with openapi-spec-validator, Spectral and Redocly.
     LintSpec,
     /// schemathesis against the server: a fixed seed, a random (printed) seed, and a wrong key.
@@ -67,7 +68,7 @@ fn main() -> ExitCode {
         Command::Codegen(args) => codegen::run(&args),
         Command::Check { args } => workspace::run_binary("rainbond-check", "rainbond-check", &prepend("check", args)),
         Command::Diff { args } => workspace::run_binary("rainbond-check", "rainbond-check", &prepend("diff", args)),
-        Command::Tools => tools::run(),
+        Command::Tools(args) => tools::run(&args),
         Command::LintSpec => tools::run_lint_spec(),
         Command::Conformance(args) => conformance::run(&args),
         Command::Ci(args) => ci::run(&args),

@@ -16,6 +16,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 
+use crate::progress::Progress;
 use crate::workspace;
 
 /// The npm manifest and lock, relative to the workspace root.
@@ -51,9 +52,26 @@ pub const TOOL_ENV: [(&str, &str); 7] = [
     ("npm_config_update_notifier", "false"),
 ];
 
+/// The pinned cargo-semver-checks (`cargo xtask tools --semver-checks`).
+const SEMVER_CHECKS_VERSION: &str = "0.51.0";
+
+/// Options of `cargo xtask tools`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Also install cargo-semver-checks (pinned, about 11 minutes of compiling on two cores, at
+    /// the lowest CPU priority) into the tool cache; tests/semver_checks.rs then runs wherever it
+    /// is installed.
+    #[arg(long)]
+    semver_checks: bool,
+}
+
 /// `cargo xtask tools`.
-pub fn run() -> anyhow::Result<ExitCode> {
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let tools = install()?;
+    if args.semver_checks {
+        let binary = install_semver_checks()?;
+        println!("tools: cargo-semver-checks at {}", binary.display());
+    }
     println!("tools: node tools in {}", tools.node_bin_dir().display());
     println!("tools: python tools in {}", tools.venv_bin_dir().display());
     println!("tools: schemathesis in {}", tools.conformance_bin_dir().display());
@@ -109,13 +127,52 @@ pub fn install() -> anyhow::Result<Tools> {
     let lock = File::create(&lock_path).with_context(|| format!("creating {}", lock_path.display()))?;
     lock.lock().with_context(|| format!("locking {}", lock_path.display()))?;
 
+    let mut progress = Progress::new("tools", 2);
+    progress.start("npm tools");
     let npm_dir = install_npm_tools(&root, &cache)?;
     link(&npm_dir.join("node_modules"), &root.join(NODE_MODULES_LINK))?;
+    progress.finish_step("ok");
+    progress.start("pip tools");
     for tools in [SPEC_TOOLS, CONFORMANCE_TOOLS] {
         let venv_dir = install_pip_tools(&root, &cache, &tools)?;
         link(&venv_dir, &root.join(tools.link))?;
     }
+    progress.finish_step("ok");
     Ok(Tools { root })
+}
+
+/// `cargo install --locked cargo-semver-checks@PINNED` into its cache entry, unless it is there;
+/// returns the binary. Runs under `nice -n 19` when `nice` exists, so that it yields to builds.
+fn install_semver_checks() -> anyhow::Result<PathBuf> {
+    let root = cache_dir()?.join(format!("cargo-semver-checks-{SEMVER_CHECKS_VERSION}"));
+    let binary = root.join("bin/cargo-semver-checks");
+    if binary.is_file() {
+        println!("tools: cargo-semver-checks {SEMVER_CHECKS_VERSION} up to date ({})", binary.display());
+        return Ok(binary);
+    }
+    println!("tools: installing cargo-semver-checks {SEMVER_CHECKS_VERSION} (about 11 minutes on two cores)");
+    let started = Instant::now();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let nice = Command::new("nice").arg("--version").output().is_ok_and(|out| out.status.success());
+    let mut command = if nice {
+        let mut command = Command::new("nice");
+        command.args(["-n", "19"]).arg(&cargo);
+        command
+    } else {
+        Command::new(&cargo)
+    };
+    command
+        .args(["install", "--locked", &format!("cargo-semver-checks@{SEMVER_CHECKS_VERSION}"), "--root"])
+        .arg(&root)
+        .arg("--target-dir")
+        .arg(root.join("build"));
+    let status = command.status().context("running cargo install")?;
+    if !status.success() {
+        bail!("cargo install cargo-semver-checks@{SEMVER_CHECKS_VERSION} failed ({status})");
+    }
+    let _ = fs::remove_dir_all(root.join("build"));
+    println!("tools: cargo-semver-checks installed in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(binary)
 }
 
 /// `${XDG_CACHE_HOME:-$HOME/.cache}/rainbond-openapi-tools`.

@@ -1,12 +1,12 @@
 //! `diff`: what an edit of the spec breaks, on the wire and in the generated client's Rust API.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rainbond_codegen::Spec;
 use serde::Serialize;
 
 use crate::Error;
-use crate::rust_api::{self, RustApiReport};
+use crate::rust_api::{self, Bump, RustApiReport};
 use crate::wire::{self, Level, WireChange};
 
 /// Inputs of a diff beyond the two specs.
@@ -54,25 +54,63 @@ pub fn diff(old: &Spec, new: &Spec, options: &DiffOptions) -> DiffReport {
 /// The version of the crate whose manifest is `manifest`, following `version.workspace = true`
 /// to the workspace's `[workspace.package]`.
 pub fn crate_version(manifest: &Path) -> Result<semver::Version, Error> {
+    crate_version_and_source(manifest).map(|(version, _)| version)
+}
+
+/// [`crate_version`] and the manifest that holds it (the workspace's, for an inherited version).
+pub fn crate_version_and_source(manifest: &Path) -> Result<(semver::Version, PathBuf), Error> {
+    version_from_manifests(manifest, &|path: &Path| {
+        path.is_file().then(|| {
+            std::fs::read_to_string(path)
+                .map_err(|e| Error::Manifest { path: path.to_owned(), message: format!("cannot read: {e}") })
+        })
+    })
+}
+
+/// The version of the crate whose manifest is `manifest` (a path in the working tree) as it was at
+/// git `revision`: the manifest and, for `version.workspace = true`, the workspace manifest are
+/// read with `git show`.
+pub fn crate_version_at(revision: &str, manifest: &Path) -> Result<semver::Version, Error> {
+    let (version, _) = version_from_manifests(manifest, &|path: &Path| {
+        // A path that is not in the repository at `revision` (or not in a repository) is absent.
+        let directory = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        if !directory.is_dir() {
+            return None;
+        }
+        match crate::git::file_at_revision(revision, path) {
+            Err(Error::Git { .. }) => None,
+            other => Some(other),
+        }
+    })?;
+    Ok(version)
+}
+
+/// Reads a file: `None` when it does not exist.
+type ReadManifest<'a> = &'a dyn Fn(&Path) -> Option<Result<String, Error>>;
+
+fn version_from_manifests(manifest: &Path, read_file: ReadManifest<'_>) -> Result<(semver::Version, PathBuf), Error> {
     let invalid = |path: &Path, message: String| Error::Manifest { path: path.to_owned(), message };
-    let read = |path: &Path| -> Result<toml::Table, Error> {
-        let text = std::fs::read_to_string(path).map_err(|e| invalid(path, format!("cannot read: {e}")))?;
-        text.parse::<toml::Table>().map_err(|e| invalid(path, format!("not valid TOML: {e}")))
+    let read = |path: &Path| -> Result<Option<toml::Table>, Error> {
+        let Some(text) = read_file(path) else { return Ok(None) };
+        let table = text?.parse::<toml::Table>().map_err(|e| invalid(path, format!("not valid TOML: {e}")))?;
+        Ok(Some(table))
     };
     let parse = |path: &Path, text: &str| {
-        semver::Version::parse(text).map_err(|e| invalid(path, format!("version `{text}` is not semver: {e}")))
+        let version =
+            semver::Version::parse(text).map_err(|e| invalid(path, format!("version `{text}` is not semver: {e}")))?;
+        Ok((version, path.to_owned()))
     };
-    let table = read(manifest)?;
+    let table = read(manifest)?.ok_or_else(|| invalid(manifest, "no such manifest".to_owned()))?;
     match table.get("package").and_then(|p| p.get("version")) {
         Some(toml::Value::String(text)) => parse(manifest, text),
         Some(toml::Value::Table(inherit)) if inherit.get("workspace").and_then(toml::Value::as_bool) == Some(true) => {
             let directory = manifest.parent().unwrap_or(Path::new("."));
             for ancestor in directory.ancestors().skip(1) {
                 let candidate = ancestor.join("Cargo.toml");
-                if !candidate.is_file() {
-                    continue;
-                }
-                let workspace = read(&candidate)?;
+                let Some(workspace) = read(&candidate)? else { continue };
                 if let Some(workspace) = workspace.get("workspace") {
                     return match workspace.get("package").and_then(|p| p.get("version")).and_then(toml::Value::as_str) {
                         Some(text) => parse(&candidate, text),
@@ -83,5 +121,55 @@ pub fn crate_version(manifest: &Path) -> Result<semver::Version, Error> {
             Err(invalid(manifest, "version.workspace = true, but no workspace manifest above it".to_owned()))
         }
         _ => Err(invalid(manifest, "no [package] version".to_owned())),
+    }
+}
+
+/// The outcome of `diff --require-bump`: whether the working tree's client version is at least
+/// the one the diff requires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BumpCheck {
+    /// The client's version at the base revision.
+    pub base: semver::Version,
+    /// The client's version in the working tree.
+    pub current: semver::Version,
+    /// The lowest version the diff allows (`base` when nothing changed).
+    pub required: semver::Version,
+    /// The release the diff needs.
+    pub bump: Bump,
+    /// Why.
+    pub reason: String,
+}
+
+impl BumpCheck {
+    /// Compares `current` with what `report` requires of a crate released as `base`.
+    pub fn new(report: &DiffReport, base: semver::Version, current: semver::Version) -> Result<BumpCheck, String> {
+        let RustApiReport::Compared { changes, code_changed, .. } = &report.rust_api else {
+            return Err("the client could not be generated, so the release it needs is unknown".to_owned());
+        };
+        let verdict = rust_api::verdict(changes, *code_changed, Some(&base));
+        let required =
+            verdict.next.as_deref().and_then(|next| semver::Version::parse(next).ok()).unwrap_or(base.clone());
+        Ok(BumpCheck { base, current, required, bump: verdict.bump, reason: verdict.reason })
+    }
+
+    /// Whether the working tree's version is at least the required one.
+    pub fn passes(&self) -> bool {
+        self.current >= self.required
+    }
+
+    /// One sentence: the versions, and the version to set when the check fails.
+    pub fn message(&self, manifest: &str) -> String {
+        if self.passes() {
+            format!(
+                "rainbond-client {} satisfies the {} release the diff needs after {} ({})",
+                self.current, self.bump, self.base, self.reason
+            )
+        } else {
+            format!(
+                "rainbond-client needs a {} release after {} ({}), but its version is still {}: set version = \"{}\" \
+                 ({manifest})",
+                self.bump, self.base, self.reason, self.current, self.required
+            )
+        }
     }
 }

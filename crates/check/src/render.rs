@@ -22,6 +22,8 @@ pub enum Format {
     Json,
     /// GitHub Actions workflow commands (`::error file=...,line=...::`), then a summary line.
     Github,
+    /// Markdown, for a pull request or a job summary: the diff as a changelog.
+    Markdown,
 }
 
 /// The `format` member of the check JSON.
@@ -35,6 +37,7 @@ pub fn check_report(report: &Report, format: Format, verbose: bool) -> String {
         Format::Text => check_text(report, verbose),
         Format::Json => pretty(&check_json(report)),
         Format::Github => check_github(report),
+        Format::Markdown => check_markdown(report),
     }
 }
 
@@ -133,6 +136,135 @@ fn check_github(report: &Report) -> String {
     out
 }
 
+fn check_markdown(report: &Report) -> String {
+    let mut out = String::from("## Contract check\n\n");
+    if report.is_clean() {
+        let _ = writeln!(out, "`{}` matches the code.", report.spec);
+        return out;
+    }
+    let _ = writeln!(out, "{} finding(s): `{}` and the code differ.\n", report.findings.len(), report.spec);
+    for finding in &report.findings {
+        let _ = writeln!(
+            out,
+            "- **{}** {} ({}): the spec says {}, the code says {} ({})",
+            finding.kind.name(),
+            code(&finding.subject),
+            code(&location(&report.spec, finding.line)),
+            code(&finding.spec),
+            code(&finding.code),
+            sources_text(finding)
+        );
+    }
+    out
+}
+
+/// `text` as inline Markdown code, fenced with more backticks than it contains.
+fn code(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') { " " } else { "" };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+/// The diff as a Markdown changelog: the release, then the wire changes by level, then the
+/// changes to the generated client's Rust API, breaking first.
+fn diff_markdown(report: &DiffReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "## {}\n", release_heading(&report.rust_api));
+    let _ = writeln!(
+        out,
+        "{} → {}: {} ERR, {} WARN, {} INFO on the wire; the Rust API is {}.\n",
+        code(&report.old),
+        code(&report.new),
+        report.count(Level::Err),
+        report.count(Level::Warn),
+        report.count(Level::Info),
+        if report.rust_api.is_breaking() { "**broken**" } else { "compatible" }
+    );
+    for (level, title) in [
+        (Level::Err, "Breaking for clients on the wire"),
+        (Level::Warn, "Warnings for clients on the wire"),
+        (Level::Info, "Other wire changes"),
+    ] {
+        let changes: Vec<&WireChange> = report.wire.iter().filter(|c| c.level == level).collect();
+        if changes.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "### {title}\n");
+        for change in changes {
+            out.push_str(&wire_markdown(change, &report.new));
+        }
+        out.push('\n');
+    }
+    if report.wire.is_empty() {
+        out.push_str("No change on the wire.\n\n");
+    }
+    out.push_str(&rust_markdown(&report.rust_api));
+    out
+}
+
+fn release_heading(rust_api: &RustApiReport) -> String {
+    match rust_api {
+        RustApiReport::Compared { semver, .. } => match (&semver.current, &semver.next) {
+            (Some(current), Some(next)) if current != next => {
+                format!("rainbond-client {next} ({} release after {current})", semver.bump)
+            }
+            (Some(current), _) => format!("rainbond-client stays {current}"),
+            _ => format!("rainbond-client: {} release", semver.bump),
+        },
+        RustApiReport::GenerationFailed { .. } => "rainbond-client: cannot be generated".to_owned(),
+    }
+}
+
+fn wire_markdown(change: &WireChange, file: &str) -> String {
+    let mut text =
+        format!("- **{}** {}: {} ({}", change.level.name(), code(&change.id), change.message, code(&change.pointer));
+    match change.side {
+        Side::Old => text.push_str(" in the old spec"),
+        Side::New => {
+            if let Some(line) = change.line {
+                let _ = write!(text, ", {}", code(&location(file, Some(line))));
+            }
+        }
+    }
+    text.push(')');
+    if !change.operations.is_empty() {
+        let operations: Vec<String> = change.operations.iter().map(|o| code(o)).collect();
+        let _ = write!(text, "; affects {}", operations.join(", "));
+    }
+    text.push('\n');
+    text
+}
+
+fn rust_markdown(rust_api: &RustApiReport) -> String {
+    let mut out = String::from("### Rust API of rainbond-client\n\n");
+    let (changes, semver) = match rust_api {
+        RustApiReport::GenerationFailed { spec, message } => {
+            let _ = writeln!(out, "The client cannot be generated from the {spec} spec: {message}");
+            return out;
+        }
+        RustApiReport::Compared { changes, semver, .. } => (changes, semver),
+    };
+    if changes.is_empty() {
+        out.push_str("No change to the public API.\n");
+    }
+    for breaking in [true, false] {
+        for change in changes.iter().filter(|c| c.breaking == breaking) {
+            let member = change.member.as_deref().map(|m| format!(" {}", code(m))).unwrap_or_default();
+            let label = if breaking { "breaking" } else { "additive" };
+            let _ =
+                writeln!(out, "- **{label}** {}{member}: {}. {}", code(&change.item), change.kind.name(), change.note);
+            for (sign, signature) in [("-", &change.old), ("+", &change.new)] {
+                if let Some(signature) = signature {
+                    let _ = writeln!(out, "  {sign} {}", code(signature));
+                }
+            }
+        }
+    }
+    let _ = writeln!(out, "\n**Release:** {} ({}).", semver.bump, semver.reason);
+    out
+}
+
 /// One GitHub Actions workflow command.
 pub fn annotation(command: &str, file: &str, line: Option<usize>, title: &str, message: &str) -> String {
     let mut properties = format!("file={}", escape_property(file));
@@ -163,6 +295,7 @@ pub fn diff_report(report: &DiffReport, format: Format, file: &str) -> String {
         Format::Text => diff_text(report),
         Format::Json => pretty(&diff_json(report)),
         Format::Github => diff_github(report, file),
+        Format::Markdown => diff_markdown(report),
     }
 }
 

@@ -224,6 +224,71 @@ fn diff_base_in_a_shallow_clone_says_what_to_fetch_and_exits_3() {
     assert!(message.contains("git fetch --deepen=1"), "{message}");
 }
 
+/// A repository like the workspace: a `[workspace.package]` version inherited by
+/// crates/client, and openapi.yaml, committed; then the spec drifted (breaking) in the working tree.
+fn workspace_repository() -> tempfile::TempDir {
+    let folder = folder_with(&spec_text());
+    let write = |path: &str, text: &str| std::fs::write(folder.path().join(path), text).unwrap();
+    write("Cargo.toml", "[workspace]\nmembers = [\"crates/client\"]\n\n[workspace.package]\nversion = \"0.1.0\"\n");
+    write("crates/client/Cargo.toml", "[package]\nname = \"rainbond-client\"\nversion.workspace = true\n");
+    git(folder.path(), &["init", "-q"]);
+    git(folder.path(), &["add", "."]);
+    git(folder.path(), &["commit", "-q", "-m", "spec"]);
+    write("openapi.yaml", &drifted());
+    folder
+}
+
+#[test]
+fn require_bump_fails_until_the_client_version_is_bumped_as_far_as_the_diff_requires() {
+    let repo = workspace_repository();
+    let gate = |format: &str| run(repo.path(), &["diff", "--base", "HEAD", "--require-bump", "--format", format]);
+
+    let unbumped = gate("text");
+    assert_eq!(unbumped.status.code(), Some(1), "{}{}", stdout(&unbumped), stderr(&unbumped));
+    let message = stderr(&unbumped);
+    assert!(message.contains("needs a minor release after 0.1.0"), "{message}");
+    assert!(message.contains("its version is still 0.1.0: set version = \"0.2.0\" (Cargo.toml)"), "{message}");
+    let github = stdout(&gate("github"));
+    assert!(github.contains("::error file=Cargo.toml,title=require-bump::"), "{github}");
+
+    // A patch bump is not enough for a breaking change under 0.x.
+    let manifest = repo.path().join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text.replace("0.1.0", "0.1.1")).unwrap();
+    assert_eq!(gate("text").status.code(), Some(1));
+
+    std::fs::write(&manifest, text.replace("0.1.0", "0.2.0")).unwrap();
+    let bumped = gate("text");
+    assert_eq!(bumped.status.code(), Some(0), "{}{}", stdout(&bumped), stderr(&bumped));
+    assert!(stderr(&bumped).contains("rainbond-client 0.2.0 satisfies the minor release"), "{}", stderr(&bumped));
+    // The release is named from the base's version, not from the bumped one.
+    assert!(stdout(&bumped).contains("release: minor (0.1.0 -> 0.2.0)"), "{}", stdout(&bumped));
+    // --fail-on still fails on the wire break when asked to.
+    let strict = run(repo.path(), &["diff", "--base", "HEAD", "--require-bump", "--fail-on", "err"]);
+    assert_eq!(strict.status.code(), Some(1));
+}
+
+#[test]
+fn require_bump_passes_an_unchanged_spec_and_needs_a_base() {
+    let repo = workspace_repository();
+    git(repo.path(), &["checkout", "-q", "--", "openapi.yaml"]);
+    let unchanged = run(repo.path(), &["diff", "--base", "HEAD", "--require-bump"]);
+    assert_eq!(unchanged.status.code(), Some(0), "{}{}", stdout(&unchanged), stderr(&unchanged));
+    let without_base = run(repo.path(), &["diff", "openapi.yaml", "openapi.yaml", "--require-bump"]);
+    assert_eq!(without_base.status.code(), Some(2), "--require-bump needs --base");
+}
+
+#[test]
+fn diff_markdown_is_a_changelog_of_the_wire_and_rust_api_changes() {
+    let folder = folder_with(&spec_text());
+    std::fs::write(folder.path().join("new.yaml"), drifted()).unwrap();
+    let output = run(folder.path(), &["diff", "openapi.yaml", "new.yaml", "--format", "markdown"]);
+    assert_eq!(output.status.code(), Some(1));
+    let markdown = stdout(&output);
+    assert!(markdown.starts_with("## rainbond-client 0.2.0 (minor release after 0.1.0)\n"), "{markdown}");
+    insta::assert_snapshot!("diff_markdown", markdown);
+}
+
 #[test]
 fn crate_versions_follow_the_workspace() {
     let version = rainbond_check::diff::crate_version(&workspace().join("crates/client/Cargo.toml")).unwrap();

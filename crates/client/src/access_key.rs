@@ -54,6 +54,8 @@ pub struct ClientBuilder {
     base_url: String,
     access_key: Option<String>,
     http: Option<reqwest::ClientBuilder>,
+    #[cfg(any(feature = "rustls", feature = "native-tls"))]
+    root_certificates: Vec<reqwest::Certificate>,
 }
 
 impl Client {
@@ -76,7 +78,13 @@ impl Client {
     /// Starts a [`ClientBuilder`] for `base_url`, for when the access key is optional or the
     /// HTTP client needs its own configuration (timeouts, TLS, proxies).
     pub fn builder(base_url: impl Into<String>) -> ClientBuilder {
-        ClientBuilder { base_url: base_url.into(), access_key: None, http: None }
+        ClientBuilder {
+            base_url: base_url.into(),
+            access_key: None,
+            http: None,
+            #[cfg(any(feature = "rustls", feature = "native-tls"))]
+            root_certificates: Vec::new(),
+        }
     }
 }
 
@@ -97,6 +105,29 @@ impl ClientBuilder {
         self
     }
 
+    /// Trusts `certificate` as a root for `https` URLs, in addition to the platform's roots: for a
+    /// console behind a private certificate authority or with a self-signed certificate. It is
+    /// applied to the `reqwest::ClientBuilder` given to [`http_client`](Self::http_client) too.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let pem = rcgen::generate_simple_self_signed(["localhost".to_owned()])?.cert.pem();
+    /// let certificate = rainbond_client::reqwest::Certificate::from_pem(pem.as_bytes())?;
+    /// let client = rainbond_client::Client::builder("https://localhost:8443")
+    ///     .access_key("rbd-demo-admin")
+    ///     .tls_root_certificate(certificate)
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(any(feature = "rustls", feature = "native-tls"))]
+    #[must_use]
+    pub fn tls_root_certificate(mut self, certificate: reqwest::Certificate) -> Self {
+        self.root_certificates.push(certificate);
+        self
+    }
+
     /// Validates the base URL and the access key and builds the [`Client`].
     ///
     /// A trailing `/` on the base URL is removed, since the operation paths start with one.
@@ -109,6 +140,10 @@ impl ClientBuilder {
         let mut http = self
             .http
             .unwrap_or_else(|| reqwest::ClientBuilder::new().connect_timeout(DEFAULT_TIMEOUT).timeout(DEFAULT_TIMEOUT));
+        #[cfg(any(feature = "rustls", feature = "native-tls"))]
+        if !self.root_certificates.is_empty() {
+            http = http.tls_certs_merge(self.root_certificates);
+        }
         if let Some(key) = &self.access_key {
             let mut headers = HeaderMap::with_capacity(1);
             headers.insert(AUTHORIZATION, access_key_header(key)?);

@@ -25,7 +25,7 @@ pub fn router<R: Repository>(service: Arc<CopyService<R>>) -> Router {
     let health = Router::new().route("/healthz", get(healthz::<R>)).with_state(service.clone());
     api::router(service)
         .merge(health)
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", api::openapi()))
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", served_document()))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // One line per request at INFO (method, path, status, latency); headers, and so access
         // keys, are never recorded.
@@ -34,6 +34,15 @@ pub fn router<R: Repository>(service: Arc<CopyService<R>>) -> Router {
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+}
+
+/// The document served at `/openapi.json`: the one built from the code, with one relative server
+/// (`/`) in place of the spec's, so that "Try it out" in `/docs` calls the server that served the
+/// page, whatever address it listens on.
+fn served_document() -> utoipa::openapi::OpenApi {
+    let mut document = api::openapi();
+    document.servers = Some(vec![utoipa::openapi::Server::new("/")]);
+    document
 }
 
 /// 200 when the database answers, 503 otherwise.

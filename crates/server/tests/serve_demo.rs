@@ -2,10 +2,10 @@
 //! generated client) across a graceful restart, and `seed`. What each request gets is tested in
 //! process in router.rs.
 
-use std::io::{BufRead, BufReader};
+mod binary;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -23,28 +23,7 @@ struct Server {
 
 impl Server {
     fn start(database: &Path) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_rainbond-server"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--demo", "--database"])
-            .arg(database)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the server starts");
-        let stdout = child.stdout.take().unwrap();
-        let (line_tx, line_rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = line_tx.send(line);
-        });
-        let line = line_rx.recv_timeout(Duration::from_secs(60)).expect("the server prints its address");
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .to_owned();
-        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+        let (child, url) = binary::serve_demo(database);
         Server { child, url, http: reqwest::Client::new() }
     }
 

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use rainbond_check::diff::BumpCheck;
 use rainbond_check::render::{self, Format};
 use rainbond_check::{CheckOptions, CodeView, DiffOptions, Spec};
 
@@ -46,6 +47,8 @@ enum FormatArg {
     Json,
     /// GitHub Actions annotations (`::error file=...,line=...::`).
     Github,
+    /// Markdown: the diff as a changelog (wire and Rust-API changes, the release), for a job summary.
+    Markdown,
 }
 
 impl From<FormatArg> for Format {
@@ -54,6 +57,7 @@ impl From<FormatArg> for Format {
             FormatArg::Text => Format::Text,
             FormatArg::Json => Format::Json,
             FormatArg::Github => Format::Github,
+            FormatArg::Markdown => Format::Markdown,
         }
     }
 }
@@ -74,10 +78,9 @@ struct CheckArgs {
     verbose: bool,
 }
 
-#[derive(Clone, Copy, Default, ValueEnum)]
+#[derive(Clone, Copy, ValueEnum)]
 enum FailOn {
     /// Fail on ERR changes.
-    #[default]
     Err,
     /// Fail on ERR and WARN changes.
     Warn,
@@ -101,9 +104,10 @@ struct DiffArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: FormatArg,
-    /// The lowest wire level that makes the command fail.
-    #[arg(long, value_enum, default_value_t)]
-    fail_on: FailOn,
+    /// The lowest wire level that makes the command fail [default: err, or none with
+    /// --require-bump, where a bumped version accepts the break].
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
     /// Also fail when the generated client's Rust API breaks.
     #[arg(long)]
     fail_on_rust_breaking: bool,
@@ -111,6 +115,11 @@ struct DiffArgs {
     /// next to the spec].
     #[arg(long)]
     client_manifest: Option<PathBuf>,
+    /// Fail unless rainbond-client's version in the working tree is at least the one the diff
+    /// requires after its version at --base (Cargo's semver rules; the message names the version
+    /// to set).
+    #[arg(long, requires = "base")]
+    require_bump: bool,
 }
 
 fn main() -> ExitCode {
@@ -137,6 +146,10 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<u8> {
 }
 
 fn run_diff(args: &DiffArgs) -> anyhow::Result<u8> {
+    if args.require_bump && args.base.is_none() {
+        let message = "--require-bump compares with the client's version at --base GIT_REV, which is missing";
+        Cli::command().error(clap::error::ErrorKind::MissingRequiredArgument, message).exit();
+    }
     let (old, new) = match (&args.old, &args.new, &args.base) {
         (Some(old), Some(new), _) => (Spec::load(old)?, Spec::load(new)?),
         (_, _, Some(base)) => {
@@ -146,32 +159,74 @@ fn run_diff(args: &DiffArgs) -> anyhow::Result<u8> {
         }
         _ => anyhow::bail!("give OLD and NEW, or --base GIT_REV"),
     };
-    let client_version = client_version(args, &new.path)?;
+    let manifest = client_manifest(args, &new.path);
+    // With --base, the release is named from the client's version at the base revision, the one
+    // the edit starts from; without one (or when the base has no manifest), from the working tree.
+    let base_version = match (&args.base, &manifest) {
+        (Some(base), Some(manifest)) => rainbond_check::diff::crate_version_at(base, manifest).ok(),
+        _ => None,
+    };
+    let current_version = match &manifest {
+        Some(manifest) => Some(
+            rainbond_check::diff::crate_version_and_source(manifest)
+                .with_context(|| format!("reading the client's version from {}", manifest.display()))?,
+        ),
+        None => None,
+    };
+    let client_version = base_version.clone().or_else(|| current_version.as_ref().map(|(v, _)| v.clone()));
     let report = rainbond_check::diff(&old, &new, &DiffOptions { client_version });
     let file = new.path.display().to_string();
-    print!("{}", render::diff_report(&report, args.format.into(), &file));
-    let wire_fails = match args.fail_on {
-        FailOn::Err => report.is_breaking(),
-        FailOn::Warn => report.is_breaking() || report.count(rainbond_check::wire::Level::Warn) > 0,
+    let format: Format = args.format.into();
+    print!("{}", render::diff_report(&report, format, &file));
+    let fail_on = args.fail_on.or((!args.require_bump).then_some(FailOn::Err));
+    let wire_fails = match fail_on {
+        None => false,
+        Some(FailOn::Err) => report.is_breaking(),
+        Some(FailOn::Warn) => report.is_breaking() || report.count(rainbond_check::wire::Level::Warn) > 0,
     };
     let rust_fails = args.fail_on_rust_breaking && report.rust_api.is_breaking();
-    Ok(if wire_fails || rust_fails { EXIT_FINDING } else { 0 })
+    let bump_fails = args.require_bump && !require_bump(&report, base_version, current_version, format)?;
+    Ok(if wire_fails || rust_fails || bump_fails { EXIT_FINDING } else { 0 })
 }
 
-/// The client's version from its manifest: `--client-manifest`, else `crates/client/Cargo.toml`
-/// under the current folder or next to the new spec; unknown (with a note) when there is none.
-fn client_version(args: &DiffArgs, new_spec: &Path) -> anyhow::Result<Option<semver::Version>> {
+/// `--require-bump`: prints whether the working tree's client version is at least the one the
+/// diff requires after the base's, and returns whether it is.
+fn require_bump(
+    report: &rainbond_check::DiffReport,
+    base: Option<semver::Version>,
+    current: Option<(semver::Version, PathBuf)>,
+    format: Format,
+) -> anyhow::Result<bool> {
+    let (Some(base), Some((current, source))) = (base, current) else {
+        anyhow::bail!(
+            "--require-bump needs the client's manifest (--client-manifest) both at --base and in the working tree"
+        );
+    };
+    let check = BumpCheck::new(report, base, current).map_err(anyhow::Error::msg)?;
+    let location = source.display().to_string();
+    let message = check.message(&location);
+    match format {
+        Format::Github => {
+            let level = if check.passes() { "notice" } else { "error" };
+            print!("{}", render::annotation(level, &location, None, "require-bump", &message));
+        }
+        Format::Markdown => println!("\n**Version check:** {message}."),
+        Format::Text | Format::Json => eprintln!("rainbond-check: require-bump: {message}"),
+    }
+    Ok(check.passes())
+}
+
+/// The client's manifest: `--client-manifest`, else `crates/client/Cargo.toml` under the current
+/// folder or next to the new spec; `None` (with a note) when there is none.
+fn client_manifest(args: &DiffArgs, new_spec: &Path) -> Option<PathBuf> {
     if let Some(manifest) = &args.client_manifest {
-        let version = rainbond_check::diff::crate_version(manifest)
-            .with_context(|| format!("reading the client's version from {}", manifest.display()))?;
-        return Ok(Some(version));
+        return Some(manifest.clone());
     }
     const DEFAULT: &str = "crates/client/Cargo.toml";
     let next_to_spec = new_spec.parent().filter(|p| !p.as_os_str().is_empty()).map(|p| p.join(DEFAULT));
-    let Some(manifest) = [Some(PathBuf::from(DEFAULT)), next_to_spec].into_iter().flatten().find(|m| m.is_file())
-    else {
+    let found = [Some(PathBuf::from(DEFAULT)), next_to_spec].into_iter().flatten().find(|m| m.is_file());
+    if found.is_none() {
         eprintln!("rainbond-check: note: no {DEFAULT} here or next to the spec; the release is named by level only");
-        return Ok(None);
-    };
-    Ok(Some(rainbond_check::diff::crate_version(&manifest)?))
+    }
+    found
 }

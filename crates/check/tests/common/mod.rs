@@ -53,6 +53,22 @@ pub struct Mutation {
     /// Why `diff` and Optic disagree on this pair, when they do.
     #[serde(default)]
     pub disagreement: Option<String>,
+    /// The verdict of cargo-semver-checks on the clients generated from both specs, and why it
+    /// differs from `diff`'s Rust-API verdict when it does (tests/semver_checks.rs).
+    #[serde(default)]
+    pub semver_checks: Option<SemverChecksRecord>,
+}
+
+/// What cargo-semver-checks says about one pair.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SemverChecksRecord {
+    /// `breaking` (a major-level lint failed) or `compatible`.
+    pub verdict: OpticVerdict,
+    /// Why it differs from `diff`'s Rust-API verdict, and which tool is right; required where
+    /// they differ.
+    #[serde(default)]
+    pub disagreement: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

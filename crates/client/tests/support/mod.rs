@@ -12,6 +12,7 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
+use tokio_rustls::rustls;
 
 /// A request as the server received it.
 #[derive(Clone, Debug)]
@@ -70,6 +71,33 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server that records every request and answers with `respond(request)`.
     pub async fn start(respond: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+        let url = format!("http://{}", listener.local_addr().expect("local address"));
+        Self::serve(listener, url, respond)
+    }
+
+    /// Like [`TestServer::start`], over HTTPS with a certificate for `127.0.0.1` and `localhost`
+    /// made for this server; also returns that certificate (PEM), which no system trusts.
+    pub async fn start_https(respond: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> (Self, String) {
+        let names = vec!["127.0.0.1".to_owned(), "localhost".to_owned()];
+        let certified = rcgen::generate_simple_self_signed(names).expect("self-signed certificate");
+        let certificate_pem = certified.cert.pem();
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+        let config = rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(vec![certified.cert.der().clone()], key)
+            .expect("server TLS configuration");
+        let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+        let url = format!("https://{}", tcp.local_addr().expect("local address"));
+        let listener = TlsListener { tcp, acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)) };
+        (Self::serve(listener, url, respond), certificate_pem)
+    }
+
+    fn serve<L>(listener: L, url: String, respond: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Self
+    where
+        L: axum::serve::Listener,
+        L::Addr: std::fmt::Debug,
+    {
         let recorded = Arc::new(Mutex::new(Vec::new()));
         let respond: Arc<Responder> = Arc::new(respond);
         let log = Arc::clone(&recorded);
@@ -84,8 +112,6 @@ impl TestServer {
                 response
             }
         });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
-        let url = format!("http://{}", listener.local_addr().expect("local address"));
         tokio::spawn(async move { axum::serve(listener, app).await.expect("test server") });
         Self { url, recorded }
     }
@@ -100,6 +126,31 @@ impl TestServer {
         let requests = self.requests();
         assert_eq!(requests.len(), 1, "expected exactly one request, got {requests:#?}");
         requests.into_iter().next().expect("one request")
+    }
+}
+
+/// Accepts TCP connections and completes the TLS handshake; connections whose handshake fails
+/// (a client that does not trust the certificate) are dropped.
+struct TlsListener {
+    tcp: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((stream, address)) = self.tcp.accept().await else { continue };
+            if let Ok(tls) = self.acceptor.accept(stream).await {
+                return (tls, address);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.tcp.local_addr()
     }
 }
 

@@ -1,0 +1,59 @@
+//! The `rainbond-server` binary, started as a user starts it: `serve --demo` on a free port.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// How long the binary may take to print its address.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Starts `rainbond-server serve --listen 127.0.0.1:0 --demo --database DATABASE` and returns the
+/// process and its base URL (`http://127.0.0.1:PORT`), read from its first line of output.
+pub fn serve_demo(database: &Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rainbond-server"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--demo", "--database"])
+        .arg(database)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the server starts");
+    let stdout = child.stdout.take().unwrap();
+    let (line_tx, line_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = line_tx.send(line);
+    });
+    let line = line_rx.recv_timeout(START_TIMEOUT).expect("the server prints its address");
+    let url = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    (child, url.to_owned())
+}
+
+/// A demo server that is killed when dropped, with its database in a temporary folder.
+pub struct DemoServer {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    _folder: tempfile::TempDir,
+}
+
+impl DemoServer {
+    /// Starts `serve --demo` on a fresh database.
+    pub fn start() -> DemoServer {
+        let folder = tempfile::tempdir().unwrap();
+        let (child, url) = serve_demo(&folder.path().join("demo.db"));
+        DemoServer { child, url, _folder: folder }
+    }
+}
+
+impl Drop for DemoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

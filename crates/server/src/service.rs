@@ -151,7 +151,8 @@ impl<R: Repository> CopyService<R> {
                 format!("上传软件包创建的组件暂不支持快速复制：{}", names.join("、")),
             ),
             CopyError::Plan(error) => ApiError::internal(&error),
-            CopyError::Store(error) => ApiError::internal(&error),
+            CopyError::Store(error) => error.into(),
+            CopyError::Contended { .. } => ApiError::contended(&error),
         })?;
         tracing::info!(
             user = caller.user_id,
@@ -183,7 +184,7 @@ impl<R: Repository> Api for CopyService<R> {
             Ok(None) => Err(AuthFailure::Unauthorized(
                 ApiError::unauthorized("the access key is unknown or expired", "访问令牌无效或已过期").body,
             )),
-            Err(error) => Err(AuthFailure::Failed(ApiError::internal(&error).body)),
+            Err(error) => Err(AuthFailure::Failed(ApiError::from(error).body)),
         }
     }
 

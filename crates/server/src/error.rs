@@ -60,6 +60,30 @@ impl ApiError {
     pub fn server_error() -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, code::SERVER_ERROR, "internal server error", "服务器内部错误")
     }
+
+    /// 500 with code 10402: the database cannot be reached (for example while it restarts).
+    /// Nothing was changed; the same request can be sent again.
+    pub fn database_unavailable(cause: &dyn std::error::Error) -> Self {
+        tracing::warn!(error = %ErrorChain(cause), "the database is unavailable");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            10402,
+            "the database is unavailable; try again later",
+            "数据库暂时不可用，请稍后重试",
+        )
+    }
+
+    /// 409 with code 10409: concurrent copies into the same target kept clashing with this one
+    /// beyond the retry bound. Nothing was changed; the same request can be sent again.
+    pub fn contended(cause: &dyn std::error::Error) -> Self {
+        tracing::warn!(error = %ErrorChain(cause), "copy given up after repeated clashes");
+        Self::new(
+            StatusCode::CONFLICT,
+            10409,
+            "concurrent changes to the target kept clashing with this copy; try again",
+            "目标正被并发修改，请稍后重试",
+        )
+    }
 }
 
 /// Displays an error and its sources, `: `-separated.
@@ -79,6 +103,6 @@ impl std::fmt::Display for ErrorChain<'_> {
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(error: crate::store::StoreError) -> Self {
-        ApiError::internal(&error)
+        if error.is_unavailable() { ApiError::database_unavailable(&error) } else { ApiError::internal(&error) }
     }
 }

@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use rainbond_server::fixture::{DEMO, Fixture};
 use rainbond_server::service::CopyService;
-use rainbond_server::store::{LoadError, Repository, SqliteStore};
+use rainbond_server::store::{LoadError, Repository, Store, StoreOptions};
 
 /// The database used when neither `--database` nor `DATABASE_URL` is given.
 const DEFAULT_DATABASE: &str = "rainbond.db";
@@ -21,9 +21,38 @@ struct Cli {
 
 #[derive(clap::Args)]
 struct DatabaseArg {
-    /// A `sqlite:` URL or a file path; created if missing.
+    /// `postgres://user@host:port/db` selects PostgreSQL (several instances may share it);
+    /// a `sqlite:` URL or a file path selects SQLite (the file is created if missing).
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE)]
     database: String,
+    /// PostgreSQL: the most connections this instance opens.
+    #[arg(long, env = "RAINBOND_POOL_SIZE", default_value_t = StoreOptions::DEFAULT_POOL_SIZE,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pool_size: u32,
+}
+
+impl DatabaseArg {
+    async fn open(&self) -> anyhow::Result<Store> {
+        Store::open(&self.database, StoreOptions { pool_size: self.pool_size })
+            .await
+            .with_context(|| format!("database {}", self.redacted()))
+    }
+
+    /// The location without a password, for messages.
+    fn redacted(&self) -> String {
+        match url_password_span(&self.database) {
+            Some((start, end)) => format!("{}***{}", &self.database[..start], &self.database[end..]),
+            None => self.database.clone(),
+        }
+    }
+}
+
+/// The byte range of the password in `scheme://user:password@host…`, if there is one.
+fn url_password_span(url: &str) -> Option<(usize, usize)> {
+    let authority_start = url.find("://")? + 3;
+    let at = authority_start + url[authority_start..].find('@')?;
+    let colon = authority_start + url[authority_start..at].find(':')?;
+    Some((colon + 1, at))
 }
 
 #[derive(Subcommand)]
@@ -69,9 +98,7 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { listen, database, demo } => {
-            let store = SqliteStore::open(&database.database)
-                .await
-                .with_context(|| format!("database {}", database.database))?;
+            let store = database.open().await?;
             if demo {
                 let data = Fixture::parse(DEMO)?.to_dataset(DEMO)?;
                 match store.load_dataset(&data, true).await {
@@ -100,16 +127,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let data = Fixture::parse(&text)
                 .and_then(|fixture| fixture.to_dataset(&text))
                 .with_context(|| format!("{}", file.display()))?;
-            let store = SqliteStore::open(&database.database)
-                .await
-                .with_context(|| format!("database {}", database.database))?;
+            let store = database.open().await?;
             let loaded =
                 store.load_dataset(&data, false).await.with_context(|| format!("loading {}", file.display()))?;
             store.close().await;
             if loaded {
-                println!("loaded fixture `{}` into {}", data.name, database.database);
+                println!("loaded fixture `{}` into {}", data.name, database.redacted());
             } else {
-                println!("fixture `{}` is already loaded in {}; nothing to do", data.name, database.database);
+                println!("fixture `{}` is already loaded in {}; nothing to do", data.name, database.redacted());
             }
             Ok(())
         }
@@ -143,4 +168,28 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn redacted(database: &str) -> String {
+        DatabaseArg { database: database.to_owned(), pool_size: 1 }.redacted()
+    }
+
+    #[test]
+    fn messages_never_show_a_database_password() {
+        assert_eq!(redacted("postgres://app:s3cret@db:5432/rainbond"), "postgres://app:***@db:5432/rainbond");
+        assert_eq!(redacted("postgres://app@db/rainbond"), "postgres://app@db/rainbond");
+        assert_eq!(redacted("/var/lib/rainbond.db"), "/var/lib/rainbond.db");
+    }
+
+    #[test]
+    fn the_pool_size_is_bounded() {
+        for refused in ["0", "1001", "-1"] {
+            assert!(Cli::try_parse_from(["rainbond-server", "serve", "--pool-size", refused]).is_err(), "{refused}");
+        }
+        assert!(Cli::try_parse_from(["rainbond-server", "serve", "--pool-size", "4"]).is_ok());
+    }
 }

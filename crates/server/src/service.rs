@@ -157,7 +157,8 @@ impl<R: Repository> CopyService<R> {
                 ApiError::bad_request(error.to_string(), format!("一次最多复制 {MAX_COPY_COMPONENTS} 个组件"))
             }
             CopyError::Plan(error) => ApiError::internal(&error),
-            CopyError::Store(error) => ApiError::internal(&error),
+            CopyError::Store(error) => error.into(),
+            CopyError::Contended { .. } => ApiError::contended(&error),
         })?;
         tracing::info!(
             user = caller.user_id,
@@ -189,7 +190,7 @@ impl<R: Repository> Api for CopyService<R> {
             Ok(None) => Err(AuthFailure::Unauthorized(
                 ApiError::unauthorized("the access key is unknown or expired", "访问令牌无效或已过期").body,
             )),
-            Err(error) => Err(AuthFailure::Failed(ApiError::internal(&error).body)),
+            Err(error) => Err(AuthFailure::Failed(ApiError::from(error).body)),
         }
     }
 

@@ -1,5 +1,5 @@
 //! The copy semantics end to end: the generated client against the real server over HTTP, on a
-//! real SQLite file loaded with the demo fixture.
+//! real database loaded with the demo fixture; every test runs on SQLite and on PostgreSQL.
 
 mod common;
 
@@ -62,10 +62,8 @@ fn by_cname(copies: &[ServiceBaseInfo]) -> HashMap<&str, &ServiceBaseInfo> {
     copies.iter().map(|c| (c.service_cname.as_deref().unwrap(), c)).collect()
 }
 
-#[tokio::test]
-async fn a_copy_gets_new_identities_and_keeps_everything_else() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::demo(dir.path()).await;
+async fn a_copy_gets_new_identities_and_keeps_everything_else(database: TestDatabase) {
+    let server = TestServer::demo(&database).await;
 
     let copies = copy(&server, ADMIN, (SHOP_TEAM, "rainbond", 2), &[]).await.unwrap().services;
     // An empty list copies every complete component, in the app's order.
@@ -107,10 +105,8 @@ async fn a_copy_gets_new_identities_and_keeps_everything_else() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn names_that_clash_in_the_target_are_made_unique() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::demo(dir.path()).await;
+async fn names_that_clash_in_the_target_are_made_unique(database: TestDatabase) {
+    let server = TestServer::demo(&database).await;
     let db = server.inspect().await;
 
     // Into the same app: every component name is taken, so each gets its new alias appended.
@@ -134,10 +130,8 @@ async fn names_that_clash_in_the_target_are_made_unique() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn dependencies_follow_the_copy_rules() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::demo(dir.path()).await;
+async fn dependencies_follow_the_copy_rules(database: TestDatabase) {
+    let server = TestServer::demo(&database).await;
     let db = server.inspect().await;
 
     // Whole app, same team and region: dependencies point at the new components.
@@ -163,10 +157,8 @@ async fn dependencies_follow_the_copy_rules() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn variables_follow_renamed_port_services() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::demo(dir.path()).await;
+async fn variables_follow_renamed_port_services(database: TestDatabase) {
+    let server = TestServer::demo(&database).await;
     let db = server.inspect().await;
 
     let copies = copy(&server, ADMIN, (SHOP_TEAM, "rainbond", 2), &[]).await.unwrap().services;
@@ -195,10 +187,8 @@ async fn variables_follow_renamed_port_services() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn volumes_config_files_labels_and_credentials_are_copied_but_probes_are_not() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::demo(dir.path()).await;
+async fn volumes_config_files_labels_and_credentials_are_copied_but_probes_are_not(database: TestDatabase) {
+    let server = TestServer::demo(&database).await;
     let db = server.inspect().await;
 
     let copies = copy(&server, ADMIN, (SHOP_TEAM, "rainbond", 2), &[WEB, API, DB]).await.unwrap().services;
@@ -206,7 +196,7 @@ async fn volumes_config_files_labels_and_credentials_are_copied_but_probes_are_n
     let (web, api, dbc) = (ids[0], ids[1], ids[2]);
 
     let volumes: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT volume_name, volume_path, host_path FROM service_volumes WHERE service_id = ? ORDER BY id",
+        "SELECT volume_name, volume_path, host_path FROM service_volumes WHERE service_id = $1 ORDER BY id",
     )
     .bind(dbc)
     .fetch_all(&db.0)
@@ -217,7 +207,7 @@ async fn volumes_config_files_labels_and_credentials_are_copied_but_probes_are_n
     assert_eq!(volumes[0].2, format!("/grdata/tenant/{SHOP_TEAM_ID}/service/{dbc}/var/lib/mysql"));
     let (content, linked): (String, String) = sqlx::query_as(
         "SELECT f.file_content, v.volume_name FROM service_config_files f JOIN service_volumes v ON v.id = f.volume_id \
-         WHERE f.service_id = ?",
+         WHERE f.service_id = $1",
     )
     .bind(dbc)
     .fetch_one(&db.0)
@@ -227,21 +217,21 @@ async fn volumes_config_files_labels_and_credentials_are_copied_but_probes_are_n
     assert!(content.contains("max_connections = 200"));
 
     let labels: Vec<(String, String)> =
-        sqlx::query_as("SELECT label_name, label_value FROM service_labels WHERE service_id = ?")
+        sqlx::query_as("SELECT label_name, label_value FROM service_labels WHERE service_id = $1")
             .bind(web)
             .fetch_all(&db.0)
             .await
             .unwrap();
     assert_eq!(labels, [("tier".to_owned(), "frontend".to_owned())]);
     let auth: (String, String) =
-        sqlx::query_as("SELECT user_name, password FROM service_source_auth WHERE service_id = ?")
+        sqlx::query_as("SELECT user_name, password FROM service_source_auth WHERE service_id = $1")
             .bind(api)
             .fetch_one(&db.0)
             .await
             .unwrap();
     assert_eq!(auth, ("deploy".to_owned(), "registry-secret".to_owned()));
 
-    let probes: (i64,) = sqlx::query_as("SELECT count(*) FROM service_probes WHERE service_id = ?")
+    let probes: (i64,) = sqlx::query_as("SELECT count(*) FROM service_probes WHERE service_id = $1")
         .bind(web)
         .fetch_one(&db.0)
         .await
@@ -252,10 +242,8 @@ async fn volumes_config_files_labels_and_credentials_are_copied_but_probes_are_n
     server.stop().await;
 }
 
-#[tokio::test]
-async fn authentication_failures_are_401() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::demo(dir.path()).await;
+async fn authentication_failures_are_401(database: TestDatabase) {
+    let server = TestServer::demo(&database).await;
     for client in [server.anonymous(), server.client("rbd-unknown-key"), server.client(EXPIRED)] {
         let err = client
             .copy_app()
@@ -275,10 +263,8 @@ async fn authentication_failures_are_401() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn source_checks_answer_403_404_and_409() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::demo(dir.path()).await;
+async fn source_checks_answer_403_404_and_409(database: TestDatabase) {
+    let server = TestServer::demo(&database).await;
     let target = (SHOP_TEAM, "rainbond", 2);
     let cases: &[(&str, Source, u16, i32)] = &[
         (ADMIN, ("no-such-team", "rainbond", "1"), 404, 404),
@@ -300,10 +286,8 @@ async fn source_checks_answer_403_404_and_409() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn target_checks_answer_400_and_404() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::demo(dir.path()).await;
+async fn target_checks_answer_400_and_404(database: TestDatabase) {
+    let server = TestServer::demo(&database).await;
     let cases: &[(&str, Source, Destination, u16, &str)] = &[
         (ADMIN, (SHOP_TEAM, "rainbond", "1"), ("no-such-team", "rainbond", 2), 404, "target team"),
         (GUEST, (BLOG_TEAM, "rainbond", "4"), (SHOP_TEAM, "rainbond", 2), 404, "target team"),
@@ -321,10 +305,8 @@ async fn target_checks_answer_400_and_404() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn requested_components_must_be_complete_components_of_the_source_app() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::demo(dir.path()).await;
+async fn requested_components_must_be_complete_components_of_the_source_app(database: TestDatabase) {
+    let server = TestServer::demo(&database).await;
     let target = (SHOP_TEAM, "rainbond", 2);
     // Unknown, of another app, still creating: 404 naming them all.
     let (status, body) = error_status(copy(&server, ADMIN, target, &[WEB, "f".repeat(32).as_str(), WORDPRESS]).await);
@@ -351,21 +333,32 @@ async fn requested_components_must_be_complete_components_of_the_source_app() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn a_copy_that_fails_part_way_leaves_nothing_behind() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::demo(dir.path()).await;
+async fn a_copy_that_fails_part_way_leaves_nothing_behind(database: TestDatabase) {
+    let server = TestServer::demo(&database).await;
     let db = server.inspect().await;
     // Make the database refuse the label of web's copy: every component row is already written
     // by then, so only a rollback can leave the target untouched.
-    sqlx::query(
-        "CREATE TRIGGER refuse_copied_label BEFORE INSERT ON service_labels \
-         WHEN NEW.label_value = 'frontend' AND NEW.service_id != '0a1b2c3d4e5f40718293a4b5c6d7e8f1' \
-         BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
-    )
-    .execute(&db.0)
-    .await
-    .unwrap();
+    let (create, drop): (&[&str], &str) = match database.backend {
+        Backend::Sqlite => (
+            &["CREATE TRIGGER refuse_copied_label BEFORE INSERT ON service_labels \
+               WHEN NEW.label_value = 'frontend' AND NEW.service_id != '0a1b2c3d4e5f40718293a4b5c6d7e8f1' \
+               BEGIN SELECT RAISE(ABORT, 'injected failure'); END"],
+            "DROP TRIGGER refuse_copied_label",
+        ),
+        Backend::Postgres => (
+            &[
+                "CREATE FUNCTION refuse_copied_label() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+                 IF NEW.label_value = 'frontend' AND NEW.service_id <> '0a1b2c3d4e5f40718293a4b5c6d7e8f1' THEN \
+                 RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$",
+                "CREATE TRIGGER refuse_copied_label BEFORE INSERT ON service_labels \
+                 FOR EACH ROW EXECUTE FUNCTION refuse_copied_label()",
+            ],
+            "DROP TRIGGER refuse_copied_label ON service_labels",
+        ),
+    };
+    for statement in create {
+        sqlx::query(*statement).execute(&db.0).await.unwrap();
+    }
     let before = db.counts().await;
 
     let (status, body) = error_status(copy(&server, ADMIN, (SHOP_TEAM, "rainbond", 2), &[]).await);
@@ -375,18 +368,15 @@ async fn a_copy_that_fails_part_way_leaves_nothing_behind() {
     assert_eq!(db.counts().await, before, "no row of any table was left behind");
 
     // Without the failure the same copy goes through.
-    sqlx::query("DROP TRIGGER refuse_copied_label").execute(&db.0).await.unwrap();
+    sqlx::query(drop).execute(&db.0).await.unwrap();
     assert_eq!(copy(&server, ADMIN, (SHOP_TEAM, "rainbond", 2), &[]).await.unwrap().services.len(), 3);
     db.close().await;
     server.stop().await;
 }
 
-#[tokio::test]
-async fn copies_survive_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::demo(dir.path()).await;
+async fn copies_survive_a_restart(database: TestDatabase) {
+    let server = TestServer::demo(&database).await;
     let copies = copy(&server, ADMIN, (SHOP_TEAM, "rainbond", 2), &[]).await.unwrap().services;
-    let database = server.database.clone();
     server.stop().await;
 
     let server = TestServer::on(&database).await;
@@ -400,10 +390,8 @@ async fn copies_survive_a_restart() {
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sixteen_concurrent_copies_into_one_app_do_not_clash() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::demo(dir.path()).await;
+async fn sixteen_concurrent_copies_into_one_app_do_not_clash(database: TestDatabase) {
+    let server = TestServer::demo(&database).await;
     let copies =
         futures::future::join_all((0..16).map(|_| copy(&server, ADMIN, (SHOP_TEAM, "rainbond", 2), &[]))).await;
     let copies: Vec<ServiceBaseInfo> =
@@ -418,7 +406,7 @@ async fn sixteen_concurrent_copies_into_one_app_do_not_clash() {
     let aliases: HashSet<_> = copies.iter().map(|c| c.service_alias.clone()).collect();
     assert_eq!(aliases.len(), 48);
     let port_names: Vec<(String, String)> =
-        sqlx::query_as("SELECT DISTINCT k8s_service_name, service_id FROM service_ports WHERE tenant_id = ?")
+        sqlx::query_as("SELECT DISTINCT k8s_service_name, service_id FROM service_ports WHERE tenant_id = $1")
             .bind(SHOP_TEAM_ID)
             .fetch_all(&db.0)
             .await
@@ -431,3 +419,18 @@ async fn sixteen_concurrent_copies_into_one_app_do_not_clash() {
     db.close().await;
     server.stop().await;
 }
+
+on_both_backends!(
+    a_copy_gets_new_identities_and_keeps_everything_else,
+    names_that_clash_in_the_target_are_made_unique,
+    dependencies_follow_the_copy_rules,
+    variables_follow_renamed_port_services,
+    volumes_config_files_labels_and_credentials_are_copied_but_probes_are_not,
+    authentication_failures_are_401,
+    source_checks_answer_403_404_and_409,
+    target_checks_answer_400_and_404,
+    requested_components_must_be_complete_components_of_the_source_app,
+    a_copy_that_fails_part_way_leaves_nothing_behind,
+    copies_survive_a_restart,
+    sixteen_concurrent_copies_into_one_app_do_not_clash,
+);

@@ -1,6 +1,8 @@
 //! The `rainbond-server` binary as a user runs it: `serve --demo` spoken to in plain HTTP (no
 //! generated client) across a graceful restart, and `seed`. What each request gets is tested in
-//! process in router.rs.
+//! process in router.rs. Every test runs on SQLite and on PostgreSQL.
+
+mod common;
 
 mod binary;
 
@@ -8,6 +10,7 @@ use std::path::Path;
 use std::process::{Child, Command};
 use std::time::Duration;
 
+use common::TestDatabase;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -22,7 +25,7 @@ struct Server {
 }
 
 impl Server {
-    fn start(database: &Path) -> Server {
+    fn start(database: &str) -> Server {
         let (child, url) = binary::serve_demo(database);
         Server { child, url, http: reqwest::Client::new() }
     }
@@ -73,11 +76,9 @@ fn copy_body(services: Value) -> Value {
     json!({"services": services, "target_team_name": "o19p6wen", "target_region_name": "rainbond", "target_app_id": 2})
 }
 
-#[tokio::test]
-async fn the_binary_serves_the_demo_and_a_copy_survives_a_graceful_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("demo.db");
-    let server = Server::start(&database);
+async fn the_binary_serves_the_demo_and_a_copy_survives_a_graceful_restart(database: TestDatabase) {
+    let database = database.location.as_str();
+    let server = Server::start(database);
     let (status, listed) = send(server.request(reqwest::Method::GET, COPY).header("authorization", ADMIN)).await;
     assert_eq!(status, StatusCode::OK, "{listed}");
     assert_eq!(listed.as_array().unwrap().len(), 3, "{listed}");
@@ -96,7 +97,7 @@ async fn the_binary_serves_the_demo_and_a_copy_survives_a_graceful_restart() {
     server.stop();
 
     // `--demo` again on the same database loads nothing and keeps the copy.
-    let server = Server::start(&database);
+    let server = Server::start(database);
     let (status, staging) = send(
         server
             .request(reqwest::Method::GET, "/openapi/v1/teams/o19p6wen/regions/rainbond/apps/2/copy")
@@ -110,7 +111,7 @@ async fn the_binary_serves_the_demo_and_a_copy_survives_a_graceful_restart() {
 }
 
 /// `rainbond-server seed FILE --database DB`, run as a user would.
-fn seed(file: &Path, database: &Path) -> std::process::Output {
+fn seed(file: &Path, database: &str) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_rainbond-server"))
         .arg("seed")
         .arg(file)
@@ -121,16 +122,15 @@ fn seed(file: &Path, database: &Path) -> std::process::Output {
         .expect("the seed command runs")
 }
 
-#[test]
-fn seed_loads_a_fixture_once_and_refuses_an_inconsistent_one() {
+async fn seed_loads_a_fixture_once_and_refuses_an_inconsistent_one(database: TestDatabase) {
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("seeded.db");
+    let database = database.location.as_str();
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/demo.yaml");
 
-    let first = seed(&demo, &database);
+    let first = seed(&demo, database);
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
     assert!(String::from_utf8_lossy(&first.stdout).contains("loaded fixture `demo`"));
-    let again = seed(&demo, &database);
+    let again = seed(&demo, database);
     assert!(again.status.success());
     assert!(
         String::from_utf8_lossy(&again.stdout).contains("already loaded"),
@@ -146,19 +146,24 @@ fn seed_loads_a_fixture_once_and_refuses_an_inconsistent_one() {
          teams: [{tenant_id: 99999999999999999999999999999999, tenant_name: o19p6wen, members: [carol]}]\n",
     )
     .unwrap();
-    let refused = seed(&clash, &database);
+    let refused = seed(&clash, database);
     assert!(!refused.status.success());
     let message = String::from_utf8_lossy(&refused.stderr);
-    assert!(message.contains("clash.yaml") && message.contains("UNIQUE"), "{message}");
+    assert!(message.contains("clash.yaml") && message.to_lowercase().contains("unique"), "{message}");
     let typo = dir.path().join("typo.yaml");
     std::fs::write(&typo, "name: typo\nenterprise_id: e\nuserz: []\n").unwrap();
-    let refused = seed(&typo, &database);
+    let refused = seed(&typo, database);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("userz"));
 
     // The refused fixture left no user behind: `carol` can be loaded on its own afterwards.
     let carol = dir.path().join("carol.yaml");
     std::fs::write(&carol, "name: carol\nenterprise_id: e\nusers: [{user_id: 9, nick_name: carol}]\n").unwrap();
-    let loaded = seed(&carol, &database);
+    let loaded = seed(&carol, database);
     assert!(loaded.status.success(), "{}", String::from_utf8_lossy(&loaded.stderr));
 }
+
+on_both_backends!(
+    the_binary_serves_the_demo_and_a_copy_survives_a_graceful_restart,
+    seed_loads_a_fixture_once_and_refuses_an_inconsistent_one,
+);

@@ -1,16 +1,35 @@
 //! Persistence. [`Repository`] is what the API needs from a database; [`SqliteStore`] implements
-//! it on an embedded SQLite file. A second backend implements the same trait and reuses the
-//! storage-independent copy steps of [`crate::copy`].
+//! it on an embedded SQLite file, [`PgStore`] on a PostgreSQL database that several server
+//! instances share. Both reuse the storage-independent copy steps of [`crate::copy`];
+//! [`Store`] is either, chosen by the database location.
 
+/// The columns of `tenant_services`, in [`Component`] order.
+macro_rules! component_columns {
+    () => {
+        "service_id, service_alias, tenant_id, service_region, app_id, service_key, service_cname, \"desc\", category, \
+         version, update_version, image, cmd, min_node, min_cpu, container_gpu, min_memory, extend_method, code_from, \
+         git_url, git_project_id, git_full_name, code_version, service_type, creater, language, total_memory, is_service, \
+         service_origin, tenant_service_group_id, open_webhooks, service_source, create_status, check_uuid, \
+         check_event_id, docker_cmd, server_type, is_upgrate, build_upgrade, oauth_service_id, k8s_component_name, \
+         deploy_version, create_time, update_time"
+    };
+}
+
+mod any;
+mod postgres;
 mod sqlite;
 
 use std::future::Future;
 
+pub use any::{Store, StoreOptions, is_postgres_url};
+pub use postgres::{MAX_COPY_ATTEMPTS, PgStore};
 pub use sqlite::SqliteStore;
 
-use crate::copy::{PlanError, SelectionError, Target};
+use crate::copy::{PlanError, SelectionError, TakenNames, Target};
 use crate::fixture::Dataset;
-use crate::model::{App, Component, Region, Team, User};
+use crate::model::{
+    App, Component, ComponentGraph, ConfigFile, Dependency, EnvVar, Label, Port, Region, SourceAuth, Team, User, Volume,
+};
 
 /// A database failure, with what was being done.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +45,28 @@ pub struct StoreError {
 /// Adds a context to database results.
 pub(crate) trait Context<T> {
     fn context(self, context: &'static str) -> Result<T, StoreError>;
+}
+
+impl StoreError {
+    /// Whether the database could not be reached (down, restarting, or every pooled connection
+    /// busy for the acquire timeout) rather than refusing the statement.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self.source,
+            sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed
+        ) || matches!(&self.source, sqlx::Error::Database(e) if e.code().is_some_and(|code| is_unavailable_sqlstate(&code)))
+    }
+}
+
+/// SQLSTATEs of a server that is shutting down, starting up or refusing connections
+/// (classes 08 and 57P).
+fn is_unavailable_sqlstate(code: &str) -> bool {
+    code.starts_with("08") || code.starts_with("57P")
 }
 
 impl<T> Context<T> for Result<T, sqlx::Error> {
@@ -46,6 +87,15 @@ pub enum CopyError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Concurrent writers kept clashing with this copy (serialization failures, deadlocks or
+    /// uniqueness races) after every allowed attempt.
+    #[error("the copy clashed with concurrent writers {attempts} times in a row; last: {last}")]
+    Contended {
+        /// How many times the copy was tried.
+        attempts: u32,
+        /// The last clash.
+        last: StoreError,
+    },
 }
 
 /// Why a fixture could not be loaded. Nothing was written.
@@ -138,4 +188,57 @@ pub trait Repository: Send + Sync + 'static {
 
     /// Whether the database answers.
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The rows attached to a set of components, as read by a backend, before they are grouped by
+/// component.
+#[derive(Debug, Default)]
+pub(crate) struct AttachedRows {
+    pub ports: Vec<Port>,
+    pub envs: Vec<EnvVar>,
+    pub volumes: Vec<Volume>,
+    pub config_files: Vec<ConfigFile>,
+    pub labels: Vec<Label>,
+    pub dependencies: Vec<Dependency>,
+    pub auths: Vec<SourceAuth>,
+}
+
+impl AttachedRows {
+    /// One graph per selected component, in selection order, with its rows in read order.
+    pub fn into_graphs(self, selected: &[&Component]) -> Vec<ComponentGraph> {
+        fn of<'a, T>(
+            rows: &'a [T],
+            id: &'a str,
+            service_id: impl Fn(&T) -> &str + 'a,
+        ) -> impl Iterator<Item = &'a T> + 'a {
+            rows.iter().filter(move |row| service_id(row) == id)
+        }
+        selected
+            .iter()
+            .map(|component| {
+                let id = component.service_id.as_str();
+                ComponentGraph {
+                    component: (*component).clone(),
+                    ports: of(&self.ports, id, |r| &r.service_id).cloned().collect(),
+                    envs: of(&self.envs, id, |r| &r.service_id).cloned().collect(),
+                    volumes: of(&self.volumes, id, |r| &r.service_id).cloned().collect(),
+                    config_files: of(&self.config_files, id, |r| &r.service_id).cloned().collect(),
+                    labels: of(&self.labels, id, |r| &r.service_id).cloned().collect(),
+                    dependencies: of(&self.dependencies, id, |r| &r.service_id).cloned().collect(),
+                    source_auth: of(&self.auths, id, |r| &r.service_id).next().cloned(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// [`TakenNames`] from the target app's component names and the target team's
+/// `(k8s_service_name, service_id)` port rows.
+pub(crate) fn taken_names_from(component_names: Vec<(String,)>, port_names: Vec<(String, String)>) -> TakenNames {
+    let mut taken =
+        TakenNames { component_names: component_names.into_iter().map(|(n,)| n).collect(), ..TakenNames::default() };
+    for (name, service_id) in port_names {
+        taken.port_names.entry(name).or_default().insert(service_id);
+    }
+    taken
 }

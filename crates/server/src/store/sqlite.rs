@@ -24,18 +24,6 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connections in the pool (SQLite runs one writer at a time anyway).
 const MAX_CONNECTIONS: u32 = 8;
 
-/// The columns of `tenant_services`, in [`Component`] order.
-macro_rules! component_columns {
-    () => {
-        "service_id, service_alias, tenant_id, service_region, app_id, service_key, service_cname, \"desc\", category, \
-         version, update_version, image, cmd, min_node, min_cpu, container_gpu, min_memory, extend_method, code_from, \
-         git_url, git_project_id, git_full_name, code_version, service_type, creater, language, total_memory, is_service, \
-         service_origin, tenant_service_group_id, open_webhooks, service_source, create_status, check_uuid, \
-         check_event_id, docker_cmd, server_type, is_upgrate, build_upgrade, oauth_service_id, k8s_component_name, \
-         deploy_version, create_time, update_time"
-    };
-}
-
 /// A SQLite database file.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -394,12 +382,7 @@ async fn taken_names(
     .fetch_all(&mut *tx)
     .await
     .context("reading the target team's port names")?;
-    let mut taken =
-        TakenNames { component_names: component_names.into_iter().map(|(n,)| n).collect(), ..TakenNames::default() };
-    for (name, service_id) in port_names {
-        taken.port_names.entry(name).or_default().insert(service_id);
-    }
-    Ok(taken)
+    Ok(super::taken_names_from(component_names, port_names))
 }
 
 /// `count` identities whose aliases no component of the store (nor of the batch) uses.

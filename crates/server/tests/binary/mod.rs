@@ -12,7 +12,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Starts `rainbond-server serve --listen 127.0.0.1:0 --demo --database DATABASE` and returns the
 /// process and its base URL (`http://127.0.0.1:PORT`), read from its first line of output.
-pub fn serve_demo(database: &Path) -> (Child, String) {
+pub fn serve_demo(database: impl AsRef<std::ffi::OsStr>) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_rainbond-server"))
         .args(["serve", "--listen", "127.0.0.1:0", "--demo", "--database"])
         .arg(database)

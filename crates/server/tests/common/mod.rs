@@ -1,14 +1,17 @@
-//! A server on a real SQLite file, serving real HTTP on 127.0.0.1, for end-to-end tests.
+//! A server on a real database (a SQLite file, or a PostgreSQL database made for the test),
+//! serving real HTTP on 127.0.0.1, for end-to-end tests.
 #![allow(dead_code, missing_docs)]
 
-use std::path::{Path, PathBuf};
+pub mod backend;
+
 use std::sync::Arc;
 
+pub use backend::{Backend, TestDatabase};
 use rainbond_client::Client;
 use rainbond_server::fixture::{DEMO, Fixture};
 use rainbond_server::service::CopyService;
-use rainbond_server::store::{Repository, SqliteStore};
-use sqlx::SqlitePool;
+use rainbond_server::store::{Repository, Store, StoreOptions};
+use sqlx::AnyPool;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -27,28 +30,28 @@ pub const WORDPRESS: &str = "3d4e5f60718293a4b5c6d7e8f90a1b24";
 pub const UPLOADER: &str = "4e5f60718293a4b5c6d7e8f90a1b2c35";
 pub const WORKER: &str = "5f60718293a4b5c6d7e8f90a1b2c3d46";
 
-/// A running server and the database file under it.
+/// A running server and the database under it.
 pub struct TestServer {
     pub url: String,
-    pub database: PathBuf,
-    store: SqliteStore,
+    /// Where its database is (a file path or a `postgres://` URL).
+    pub database: String,
+    pub store: Store,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
 }
 
 impl TestServer {
-    /// A server on a new database in `dir`, loaded with the demo fixture.
-    pub async fn demo(dir: &Path) -> TestServer {
-        let database = dir.join("copy.db");
-        let server = TestServer::on(&database).await;
+    /// A server on `database` (new and empty), loaded with the demo fixture.
+    pub async fn demo(database: &TestDatabase) -> TestServer {
+        let server = TestServer::on(database).await;
         let data = Fixture::parse(DEMO).unwrap().to_dataset(DEMO).unwrap();
         assert!(server.store.load_dataset(&data, true).await.unwrap(), "the demo fixture loads into a new database");
         server
     }
 
-    /// A server on the database file at `database` (as it is).
-    pub async fn on(database: &Path) -> TestServer {
-        let store = SqliteStore::open(database.to_str().unwrap()).await.unwrap();
+    /// A server on `database` (as it is).
+    pub async fn on(database: &TestDatabase) -> TestServer {
+        let store = Store::open(&database.location, StoreOptions::default()).await.unwrap();
         let router = rainbond_server::http::router(Arc::new(CopyService::new(store.clone())));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -56,7 +59,7 @@ impl TestServer {
         let task = tokio::spawn(rainbond_server::http::serve(listener, router, async move {
             let _ = stopped.await;
         }));
-        TestServer { url, database: database.to_owned(), store, shutdown, task }
+        TestServer { url, database: database.location.clone(), store, shutdown, task }
     }
 
     /// A client that sends `key` as the access key.
@@ -76,14 +79,27 @@ impl TestServer {
         self.store.close().await;
     }
 
-    /// A separate read connection to the database file, to look at rows the API does not expose.
+    /// A separate connection to the database, to look at rows the API does not expose.
     pub async fn inspect(&self) -> Inspector {
-        Inspector(SqlitePool::connect(&format!("sqlite:{}", self.database.display())).await.unwrap())
+        Inspector::connect(&self.database).await
     }
 }
 
-/// Reads rows of the database directly.
-pub struct Inspector(pub SqlitePool);
+/// Reads rows of the database directly. Queries use `$1`-style parameters, which both backends
+/// understand.
+pub struct Inspector(pub AnyPool);
+
+impl Inspector {
+    pub async fn connect(location: &str) -> Inspector {
+        sqlx::any::install_default_drivers();
+        let url = if Backend::of(location) == Backend::Postgres || location.starts_with("sqlite:") {
+            location.to_owned()
+        } else {
+            format!("sqlite:{location}")
+        };
+        Inspector(sqlx::pool::PoolOptions::new().max_connections(2).connect(&url).await.unwrap())
+    }
+}
 
 impl Inspector {
     pub async fn count(&self, table: &str) -> i64 {
@@ -115,7 +131,7 @@ impl Inspector {
 
     /// `(attr_name, attr_value)` of a component's variables, in insertion order.
     pub async fn envs(&self, service_id: &str) -> Vec<(String, String)> {
-        sqlx::query_as("SELECT attr_name, attr_value FROM service_envs WHERE service_id = ? ORDER BY id")
+        sqlx::query_as("SELECT attr_name, attr_value FROM service_envs WHERE service_id = $1 ORDER BY id")
             .bind(service_id)
             .fetch_all(&self.0)
             .await
@@ -134,7 +150,7 @@ impl Inspector {
     /// `(container_port, k8s_service_name)` of a component's ports.
     pub async fn ports(&self, service_id: &str) -> Vec<(i64, String)> {
         sqlx::query_as(
-            "SELECT container_port, k8s_service_name FROM service_ports WHERE service_id = ? ORDER BY container_port",
+            "SELECT container_port, k8s_service_name FROM service_ports WHERE service_id = $1 ORDER BY container_port",
         )
         .bind(service_id)
         .fetch_all(&self.0)
@@ -145,7 +161,7 @@ impl Inspector {
     /// The components a component depends on.
     pub async fn dependencies(&self, service_id: &str) -> Vec<String> {
         let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT dep_service_id FROM service_dependencies WHERE service_id = ? ORDER BY dep_order")
+            sqlx::query_as("SELECT dep_service_id FROM service_dependencies WHERE service_id = $1 ORDER BY dep_order")
                 .bind(service_id)
                 .fetch_all(&self.0)
                 .await
@@ -155,7 +171,7 @@ impl Inspector {
 
     /// `(service_id, k8s_component_name)` of an app's components.
     pub async fn app_components(&self, app_id: i32) -> Vec<(String, String)> {
-        sqlx::query_as("SELECT service_id, k8s_component_name FROM tenant_services WHERE app_id = ? ORDER BY create_time, service_id")
+        sqlx::query_as("SELECT service_id, k8s_component_name FROM tenant_services WHERE app_id = $1 ORDER BY create_time, service_id")
             .bind(app_id)
             .fetch_all(&self.0)
             .await

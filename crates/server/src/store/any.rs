@@ -1,0 +1,113 @@
+//! [`Store`]: the backend named by a database location.
+
+use super::{CopyError, CopyRequest, LoadError, PgStore, Repository, SqliteStore, StoreError};
+use crate::fixture::Dataset;
+use crate::model::{App, Component, Region, Team, User};
+
+/// How a store is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// PostgreSQL: the most connections the instance opens (SQLite uses a fixed small pool).
+    pub pool_size: u32,
+}
+
+impl StoreOptions {
+    /// The default PostgreSQL pool size of an instance.
+    pub const DEFAULT_POOL_SIZE: u32 = 16;
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { pool_size: Self::DEFAULT_POOL_SIZE }
+    }
+}
+
+/// The SQLite or PostgreSQL store.
+#[derive(Debug, Clone)]
+pub enum Store {
+    /// An embedded SQLite file.
+    Sqlite(SqliteStore),
+    /// A PostgreSQL database, possibly shared by several instances.
+    Postgres(PgStore),
+}
+
+/// Whether a database location names PostgreSQL (`postgres://…` or `postgresql://…`) rather than
+/// SQLite (`sqlite:…` or a file path).
+pub fn is_postgres_url(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
+impl Store {
+    /// Opens the database at `location`: PostgreSQL for a `postgres://` URL, else SQLite.
+    pub async fn open(location: &str, options: StoreOptions) -> Result<Store, StoreError> {
+        Ok(if is_postgres_url(location) {
+            Store::Postgres(PgStore::open(location, options.pool_size).await?)
+        } else {
+            Store::Sqlite(SqliteStore::open(location).await?)
+        })
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite(store) => store.close().await,
+            Store::Postgres(store) => store.close().await,
+        }
+    }
+}
+
+/// Calls the same method on whichever backend `$store` is.
+macro_rules! delegate {
+    ($store:expr, $backend:ident => $call:expr) => {
+        match $store {
+            Store::Sqlite($backend) => $call,
+            Store::Postgres($backend) => $call,
+        }
+    };
+}
+
+impl Repository for Store {
+    async fn user_by_access_key(&self, key_sha256: [u8; 32], now: i64) -> Result<Option<User>, StoreError> {
+        delegate!(self, s => s.user_by_access_key(key_sha256, now).await)
+    }
+
+    async fn team(&self, enterprise_id: &str, id_or_name: &str) -> Result<Option<Team>, StoreError> {
+        delegate!(self, s => s.team(enterprise_id, id_or_name).await)
+    }
+
+    async fn is_member(&self, tenant_id: &str, user_id: i32) -> Result<bool, StoreError> {
+        delegate!(self, s => s.is_member(tenant_id, user_id).await)
+    }
+
+    async fn member_team_by_name(&self, user_id: i32, tenant_name: &str) -> Result<Option<Team>, StoreError> {
+        delegate!(self, s => s.member_team_by_name(user_id, tenant_name).await)
+    }
+
+    async fn region(&self, enterprise_id: &str, region_name: &str) -> Result<Option<Region>, StoreError> {
+        delegate!(self, s => s.region(enterprise_id, region_name).await)
+    }
+
+    async fn team_in_region(&self, tenant_id: &str, region_name: &str) -> Result<bool, StoreError> {
+        delegate!(self, s => s.team_in_region(tenant_id, region_name).await)
+    }
+
+    async fn app(&self, app_id: i32) -> Result<Option<App>, StoreError> {
+        delegate!(self, s => s.app(app_id).await)
+    }
+
+    async fn app_components(&self, app_id: i32) -> Result<Vec<Component>, StoreError> {
+        delegate!(self, s => s.app_components(app_id).await)
+    }
+
+    async fn copy_components(&self, request: CopyRequest<'_>) -> Result<Vec<Component>, CopyError> {
+        delegate!(self, s => s.copy_components(request).await)
+    }
+
+    async fn load_dataset(&self, data: &Dataset, only_into_empty: bool) -> Result<bool, LoadError> {
+        delegate!(self, s => s.load_dataset(data, only_into_empty).await)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        delegate!(self, s => s.ping().await)
+    }
+}

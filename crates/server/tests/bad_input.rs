@@ -14,11 +14,11 @@
 mod common;
 
 use common::raw_http::{RawRequest, RawResponse, send};
-use common::{ADMIN, GUEST, TestServer};
+use common::{ADMIN, GUEST, TestDatabase, TestServer};
 use rainbond_server::copy::MAX_COPY_COMPONENTS;
 use rainbond_server::http::MAX_BODY_BYTES;
 use serde_json::{Value, json};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 const COPY: &str = "/openapi/v1/teams/o19p6wen/regions/rainbond/apps/1/copy";
 /// App 2, `shop-staging`: the target of every copy below.
@@ -458,7 +458,7 @@ struct Snapshot {
     target_components: Vec<String>,
 }
 
-async fn snapshot(pool: &SqlitePool) -> Snapshot {
+async fn snapshot(pool: &AnyPool) -> Snapshot {
     let tables: Vec<(String,)> = sqlx::query_as(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
     )
@@ -530,8 +530,8 @@ fn mismatches(row: &Row, response: &RawResponse) -> Vec<String> {
 
 #[tokio::test]
 async fn bad_input_gets_a_documented_error_and_changes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::demo(dir.path()).await;
+    let database = TestDatabase::sqlite();
+    let server = TestServer::demo(&database).await;
     let inspector = server.inspect().await;
     let rows: Vec<Row> =
         [malformed_bodies(), media_types_and_limits(), huge_strings(), path_parameters(), methods_and_headers()]
@@ -560,8 +560,8 @@ async fn bad_input_gets_a_documented_error_and_changes_nothing() {
 /// The valid body itself is accepted: the rows above fail for what they change, not by accident.
 #[tokio::test]
 async fn the_valid_body_of_the_table_copies() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::demo(dir.path()).await;
+    let database = TestDatabase::sqlite();
+    let server = TestServer::demo(&database).await;
     let response = send(&server.url, &post_json(valid_body().to_string())).await;
     assert_eq!(response.status, 200, "{}", String::from_utf8_lossy(&response.body));
     assert_eq!(response.json()["services"].as_array().map(Vec::len), Some(1));

@@ -211,8 +211,8 @@ async fn a_key_sharing_a_prefix_is_refused_like_any_other() {
     }
     assert_eq!(key_digest(&"k".repeat(1 << 20)).len(), 32, "a 1 MiB key is 32 bytes too");
 
-    let dir = tempfile::tempdir().unwrap();
-    let server = common::TestServer::demo(dir.path()).await;
+    let database = common::TestDatabase::sqlite();
+    let server = common::TestServer::demo(&database).await;
     let unrelated = send(&server.url, &request("GET", COPY, Some(UNKNOWN), None)).await;
     assert_eq!(unrelated.status, 401);
     for key in &near_misses {

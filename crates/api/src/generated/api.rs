@@ -472,7 +472,8 @@ async fn copy_app<A: Api>(
             },
         );
     };
-    if let Some(body) = Some(&body) {
+    {
+        let body = &body;
         let mut errors = Vec::new();
         crate::runtime::Validate::validate(body, "", &mut errors);
         if !errors.is_empty() {

@@ -45,7 +45,7 @@ impl DemoServer {
     /// Starts `serve --demo` on a fresh database.
     pub fn start() -> DemoServer {
         let folder = tempfile::tempdir().unwrap();
-        let (child, url) = serve_demo(&folder.path().join("demo.db"));
+        let (child, url) = serve_demo(folder.path().join("demo.db"));
         DemoServer { child, url, _folder: folder }
     }
 }

@@ -2283,7 +2283,7 @@ let response = client.list_copy_services()
   非用户自定义团队名称 (the target team's tenant name, not its display name).
 - `target_region_name` 指定目标集群名称, 对应集群列表接口返回的数据 region_name.
 - `target_app_id` 指定目标应用 ID (the id of the target app).
-- `services` lists the components to copy (at most 100); an empty list copies every complete
+- `services` lists the components to copy (at most 1000); an empty list copies every complete
   component.
 
 The copy is all or nothing: on any error nothing is created.

@@ -20,7 +20,7 @@ pub const MAX_NAME_LEN: usize = 100;
 pub const MAX_K8S_SERVICE_NAME_LEN: usize = 63;
 /// Most components one copy creates: the spec's `maxItems` of `services`, which also bounds an
 /// empty `services` list (every complete component of the app).
-pub const MAX_COPY_COMPONENTS: usize = 100;
+pub const MAX_COPY_COMPONENTS: usize = 1000;
 /// How many times a clashing generated alias is drawn again before giving up.
 pub const MAX_ATTEMPTS: usize = 32;
 /// How many random `-xxxx` suffixes a clashing port service name is offered before it falls back

@@ -270,7 +270,7 @@ fn media_types_and_limits() -> Vec<Row> {
             post_json(body_with("services", Some(Value::Array(too_many)))),
             400,
             20400,
-            "services: must have at most 100 items",
+            "services: must have at most 1000 items",
             BAD_REQUEST,
         ),
     ]

@@ -247,7 +247,7 @@ pub trait Api: Send + Sync + 'static {
     ///   非用户自定义团队名称 (the target team's tenant name, not its display name).
     /// - `target_region_name` 指定目标集群名称, 对应集群列表接口返回的数据 region_name.
     /// - `target_app_id` 指定目标应用 ID (the id of the target app).
-    /// - `services` lists the components to copy (at most 100); an empty list copies every complete
+    /// - `services` lists the components to copy (at most 1000); an empty list copies every complete
     ///   component.
     ///
     /// The copy is all or nothing: on any error nothing is created.
@@ -353,7 +353,7 @@ async fn list_copy_services<A: Api>(
     operation_id = "copy_app",
     tag = "apps",
     summary = "复制应用",
-    description = "该接口主要用于复制应用 (copies components of an application into another application).\n\n- `target_team_name` 指定目标团队名称, 对应 tenant_name 或 team_name, 值类似于 o19p6wen,\n  非用户自定义团队名称 (the target team's tenant name, not its display name).\n- `target_region_name` 指定目标集群名称, 对应集群列表接口返回的数据 region_name.\n- `target_app_id` 指定目标应用 ID (the id of the target app).\n- `services` lists the components to copy (at most 100); an empty list copies every complete\n  component.\n\nThe copy is all or nothing: on any error nothing is created.\n",
+    description = "该接口主要用于复制应用 (copies components of an application into another application).\n\n- `target_team_name` 指定目标团队名称, 对应 tenant_name 或 team_name, 值类似于 o19p6wen,\n  非用户自定义团队名称 (the target team's tenant name, not its display name).\n- `target_region_name` 指定目标集群名称, 对应集群列表接口返回的数据 region_name.\n- `target_app_id` 指定目标应用 ID (the id of the target app).\n- `services` lists the components to copy (at most 1000); an empty list copies every complete\n  component.\n\nThe copy is all or nothing: on any error nothing is created.\n",
     params(CopyAppPath),
     request_body(
         content = models::AppCopyC,

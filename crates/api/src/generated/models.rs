@@ -38,8 +38,8 @@ pub struct ErrorBody {
     schemars::JsonSchema
 )]
 pub struct AppCopyC {
-    #[schema(max_items = 100)]
-    #[schemars(length(max = 100))]
+    #[schema(max_items = 1000)]
+    #[schemars(length(max = 1000))]
     pub services: Vec<AppCopyModify>,
     /// 团队名称
     #[schemars(title = "Target team name")]
@@ -56,8 +56,8 @@ impl Validate for AppCopyC {
     fn validate(&self, path: &str, errors: &mut Vec<String>) {
         if let Some(value) = Some(&self.services) {
             let path = join_path(path, "services");
-            if value.len() > 100 {
-                errors.push(format!("{path}: must have at most {} items", 100));
+            if value.len() > 1000 {
+                errors.push(format!("{path}: must have at most {} items", 1000));
             }
         }
     }

@@ -151,7 +151,7 @@ fn in_the_middle_of_a_spec_edit_only_the_server_fails_to_build() {
             report.contains("preview_copy") || report.contains("copy-preview"),
             "the diff names the operation:\n{report}"
         );
-        assert!(report.contains("release: patch (0.1.0 -> 0.1.1)") || report.contains("release: minor"), "{report}");
+        assert!(report.contains("release: patch (") || report.contains("release: minor ("), "{report}");
     }
 
     let server = cargo(root, &["check", "--package", "rainbond-server", "--message-format", "short"]);

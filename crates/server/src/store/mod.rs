@@ -19,6 +19,7 @@ mod any;
 mod postgres;
 mod sqlite;
 
+use std::collections::HashMap;
 use std::future::Future;
 
 pub use any::{Store, StoreOptions, is_postgres_url};
@@ -204,32 +205,42 @@ pub(crate) struct AttachedRows {
 }
 
 impl AttachedRows {
-    /// One graph per selected component, in selection order, with its rows in read order.
+    /// One graph per selected component, in selection order, with its rows in read order. The rows
+    /// are grouped by component once (a map), so the cost is linear in the rows read.
     pub fn into_graphs(self, selected: &[&Component]) -> Vec<ComponentGraph> {
-        fn of<'a, T>(
-            rows: &'a [T],
-            id: &'a str,
-            service_id: impl Fn(&T) -> &str + 'a,
-        ) -> impl Iterator<Item = &'a T> + 'a {
-            rows.iter().filter(move |row| service_id(row) == id)
-        }
+        let mut ports = by_service(self.ports, |r| &r.service_id);
+        let mut envs = by_service(self.envs, |r| &r.service_id);
+        let mut volumes = by_service(self.volumes, |r| &r.service_id);
+        let mut config_files = by_service(self.config_files, |r| &r.service_id);
+        let mut labels = by_service(self.labels, |r| &r.service_id);
+        let mut dependencies = by_service(self.dependencies, |r| &r.service_id);
+        let mut auths = by_service(self.auths, |r| &r.service_id);
         selected
             .iter()
             .map(|component| {
                 let id = component.service_id.as_str();
                 ComponentGraph {
                     component: (*component).clone(),
-                    ports: of(&self.ports, id, |r| &r.service_id).cloned().collect(),
-                    envs: of(&self.envs, id, |r| &r.service_id).cloned().collect(),
-                    volumes: of(&self.volumes, id, |r| &r.service_id).cloned().collect(),
-                    config_files: of(&self.config_files, id, |r| &r.service_id).cloned().collect(),
-                    labels: of(&self.labels, id, |r| &r.service_id).cloned().collect(),
-                    dependencies: of(&self.dependencies, id, |r| &r.service_id).cloned().collect(),
-                    source_auth: of(&self.auths, id, |r| &r.service_id).next().cloned(),
+                    ports: ports.remove(id).unwrap_or_default(),
+                    envs: envs.remove(id).unwrap_or_default(),
+                    volumes: volumes.remove(id).unwrap_or_default(),
+                    config_files: config_files.remove(id).unwrap_or_default(),
+                    labels: labels.remove(id).unwrap_or_default(),
+                    dependencies: dependencies.remove(id).unwrap_or_default(),
+                    source_auth: auths.remove(id).and_then(|auths| auths.into_iter().next()),
                 }
             })
             .collect()
     }
+}
+
+/// Rows grouped by their component id, in their order.
+fn by_service<T>(rows: Vec<T>, service_id: impl Fn(&T) -> &str) -> HashMap<String, Vec<T>> {
+    let mut grouped: HashMap<String, Vec<T>> = HashMap::new();
+    for row in rows {
+        grouped.entry(service_id(&row).to_owned()).or_default().push(row);
+    }
+    grouped
 }
 
 /// [`TakenNames`] from the target app's component names and the target team's

@@ -2,7 +2,7 @@
 //! acknowledged copy survives a crash), a busy timeout, and copies in `BEGIN IMMEDIATE`
 //! transactions so that concurrent copies take turns instead of failing.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -321,38 +321,7 @@ async fn load_graphs(tx: &mut SqliteConnection, selected: &[&Component]) -> Resu
     .await
     .context("reading build-source credentials")?;
 
-    let mut ports = by_service(ports, |r| &r.service_id);
-    let mut envs = by_service(envs, |r| &r.service_id);
-    let mut volumes = by_service(volumes, |r| &r.service_id);
-    let mut config_files = by_service(config_files, |r| &r.service_id);
-    let mut labels = by_service(labels, |r| &r.service_id);
-    let mut dependencies = by_service(dependencies, |r| &r.service_id);
-    let mut auths = by_service(auths, |r| &r.service_id);
-    Ok(selected
-        .iter()
-        .map(|component| {
-            let id = component.service_id.as_str();
-            ComponentGraph {
-                component: (*component).clone(),
-                ports: ports.remove(id).unwrap_or_default(),
-                envs: envs.remove(id).unwrap_or_default(),
-                volumes: volumes.remove(id).unwrap_or_default(),
-                config_files: config_files.remove(id).unwrap_or_default(),
-                labels: labels.remove(id).unwrap_or_default(),
-                dependencies: dependencies.remove(id).unwrap_or_default(),
-                source_auth: auths.remove(id).and_then(|auths| auths.into_iter().next()),
-            }
-        })
-        .collect())
-}
-
-/// Rows grouped by their component id, in their order.
-fn by_service<T>(rows: Vec<T>, service_id: impl Fn(&T) -> &str) -> HashMap<String, Vec<T>> {
-    let mut grouped: HashMap<String, Vec<T>> = HashMap::new();
-    for row in rows {
-        grouped.entry(service_id(&row).to_owned()).or_default().push(row);
-    }
-    grouped
+    Ok(super::AttachedRows { ports, envs, volumes, config_files, labels, dependencies, auths }.into_graphs(selected))
 }
 
 /// Which of the candidate names are used: component names in the target app, port service names

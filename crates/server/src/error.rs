@@ -50,6 +50,19 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, code, msg, msg_show)
     }
 
+    /// 503: the server cannot take the request now; retrying later may work (every 503 is
+    /// answered with `Retry-After`, see [`crate::limits`]).
+    pub fn unavailable(msg: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, 503, msg, "服务器繁忙，请稍后重试")
+    }
+
+    /// 503: the database stayed locked past the busy timeout; nothing was changed. The cause is
+    /// logged, not sent.
+    pub fn busy(cause: &dyn std::error::Error) -> Self {
+        tracing::warn!(error = %ErrorChain(cause), "database busy");
+        Self::unavailable("the database is busy; nothing was changed, retry later")
+    }
+
     /// 500: the server failed. The cause is logged, not sent.
     pub fn internal(cause: &dyn std::error::Error) -> Self {
         tracing::error!(error = %ErrorChain(cause), "request failed");
@@ -79,6 +92,6 @@ impl std::fmt::Display for ErrorChain<'_> {
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(error: crate::store::StoreError) -> Self {
-        ApiError::internal(&error)
+        if error.is_busy() { ApiError::busy(&error) } else { ApiError::internal(&error) }
     }
 }

@@ -151,7 +151,7 @@ impl<R: Repository> CopyService<R> {
                 format!("上传软件包创建的组件暂不支持快速复制：{}", names.join("、")),
             ),
             CopyError::Plan(error) => ApiError::internal(&error),
-            CopyError::Store(error) => ApiError::internal(&error),
+            CopyError::Store(error) => error.into(),
         })?;
         tracing::info!(
             user = caller.user_id,

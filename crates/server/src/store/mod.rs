@@ -6,7 +6,7 @@ mod sqlite;
 
 use std::future::Future;
 
-pub use sqlite::SqliteStore;
+pub use sqlite::{DEFAULT_BUSY_TIMEOUT, SqliteStore};
 
 use crate::copy::{PlanError, SelectionError, Target};
 use crate::fixture::Dataset;
@@ -22,6 +22,25 @@ pub struct StoreError {
     #[source]
     pub source: sqlx::Error,
 }
+
+impl StoreError {
+    /// Whether the database was only busy: another connection or process held the lock, or no
+    /// pooled connection came free, for longer than the busy timeout. Retrying later may work.
+    pub fn is_busy(&self) -> bool {
+        match &self.source {
+            sqlx::Error::PoolTimedOut => true,
+            sqlx::Error::Database(error) => error
+                .code()
+                .and_then(|code| code.parse::<i32>().ok())
+                .is_some_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED)),
+            _ => false,
+        }
+    }
+}
+
+/// SQLite's primary result codes for "another connection holds the lock".
+const SQLITE_BUSY: i32 = 5;
+const SQLITE_LOCKED: i32 = 6;
 
 /// Adds a context to database results.
 pub(crate) trait Context<T> {
@@ -136,6 +155,6 @@ pub trait Repository: Send + Sync + 'static {
         only_into_empty: bool,
     ) -> impl Future<Output = Result<bool, LoadError>> + Send;
 
-    /// Whether the database answers.
+    /// Whether the database answers and accepts writes.
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

@@ -1,11 +1,15 @@
 //! A server on a real SQLite file, serving real HTTP on 127.0.0.1, for end-to-end tests.
 #![allow(dead_code, missing_docs)]
 
+pub mod checks;
+pub mod process;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rainbond_client::Client;
 use rainbond_server::fixture::{DEMO, Fixture};
+use rainbond_server::limits::Limits;
 use rainbond_server::service::CopyService;
 use rainbond_server::store::{Repository, SqliteStore};
 use sqlx::SqlitePool;
@@ -51,7 +55,7 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (shutdown, stopped) = oneshot::channel();
-        let task = tokio::spawn(rainbond_server::http::serve(listener, router, async move {
+        let task = tokio::spawn(rainbond_server::http::serve(listener, router, Limits::default(), async move {
             let _ = stopped.await;
         }));
         TestServer { url, database: database.to_owned(), store, shutdown, task }

@@ -194,8 +194,8 @@ async fn connections_beyond_the_cap_wait_for_a_free_slot() {
     drop(second);
 }
 
-/// On SIGTERM the server stops within the shutdown deadline even if a request never finishes,
-/// and a request in flight that does finish is answered.
+/// On SIGTERM the server stops within the shutdown deadline even if a request in flight never
+/// finishes (its body never comes, and the body and request timeouts are a minute).
 #[tokio::test]
 async fn shutdown_waits_for_requests_in_flight_up_to_the_deadline() {
     let dir = tempfile::tempdir().unwrap();

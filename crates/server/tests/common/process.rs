@@ -87,11 +87,15 @@ impl ServerProcess {
         self.child.wait().unwrap();
     }
 
-    /// SIGTERM; waits at most `within` for the exit and returns how long it took.
-    pub fn terminate(mut self, within: Duration) -> Duration {
-        let started = Instant::now();
+    /// Sends SIGTERM.
+    pub fn signal_terminate(&self) {
         let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
         assert!(status.success());
+    }
+
+    /// Waits at most `within` for a clean exit; how long it took.
+    pub fn wait_for_exit(mut self, within: Duration) -> Duration {
+        let started = Instant::now();
         while started.elapsed() < within {
             if let Some(exit) = self.child.try_wait().unwrap() {
                 assert!(exit.success(), "a graceful stop exits 0, got {exit}");
@@ -100,6 +104,12 @@ impl ServerProcess {
             std::thread::sleep(Duration::from_millis(20));
         }
         panic!("the server did not stop within {within:?} of SIGTERM");
+    }
+
+    /// SIGTERM; waits at most `within` for a clean exit and returns how long it took.
+    pub fn terminate(self, within: Duration) -> Duration {
+        self.signal_terminate();
+        self.wait_for_exit(within)
     }
 }
 

@@ -223,7 +223,8 @@ proptest! {
         let mut random = Sequence::default();
         let identities: Vec<Identity> = (0..sources.len()).map(|_| Identity::fresh(&mut random)).collect();
         prop_assert!(copy::clashing_identities(&identities, &HashSet::new()).is_empty());
-        let copies = copy::plan(&sources, &identities, &target, &taken, &mut random).unwrap();
+        let candidates = copy::NameCandidates::draw(&sources, &identities, &mut random);
+        let copies = copy::plan(&sources, &identities, &candidates, &target, &taken).unwrap();
 
         // As many copies as components selected; nothing of the source changed.
         prop_assert_eq!(copies.len(), expected_count);

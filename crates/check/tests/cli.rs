@@ -166,7 +166,7 @@ fn diff_output_in_every_format() {
     assert!(
         stdout(&github)
             .lines()
-            .any(|l| l.starts_with("::error file=new.yaml,line=330,title=new-required-request-property::"))
+            .any(|l| l.starts_with("::error file=new.yaml,line=361,title=new-required-request-property::"))
     );
     insta::assert_snapshot!("diff_github", stdout(&github));
     let json = run(folder.path(), &["diff", "openapi.yaml", "new.yaml", "--format", "json"]);

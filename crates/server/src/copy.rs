@@ -230,6 +230,8 @@ pub fn plan(
     let mut batch_components: HashSet<&str> = HashSet::new();
     let mut batch_ports: HashMap<String, String> = HashMap::new();
     let mut remap = HostnameRemap::default();
+    let source_names: HashSet<&str> =
+        sources.iter().flat_map(|s| &s.ports).map(|p| p.k8s_service_name.as_str()).collect();
     let mut planned = Vec::with_capacity(sources.len());
     for (index, (source, identity)) in sources.iter().zip(identities).enumerate() {
         let k8s_component_name =
@@ -238,7 +240,7 @@ pub fn plan(
         let k8s_component_name = k8s_component_name.to_owned();
         let mut ports = Vec::with_capacity(source.ports.len());
         for (port, port_candidates) in source.ports.iter().zip(&candidates.ports[index]) {
-            let name = port_name(port_candidates, identity, taken, &batch_ports)?;
+            let name = port_name(port_candidates, identity, taken, &batch_ports, &source_names)?;
             if !port.k8s_service_name.is_empty()
                 && name != port.k8s_service_name
                 && is_valid_k8s_service_name(&port.k8s_service_name)
@@ -393,19 +395,24 @@ fn port_name_candidates(port: &Port, identity: &Identity, random: &mut dyn Rando
 }
 
 /// The first candidate that no other component of the target team or of the batch uses (ports of
-/// one component may share a name).
+/// one component may share a name). A new name (any candidate but the first) is never one of
+/// `source_names`, the port names of the copied components: a rename then never lands on a name
+/// that is itself renamed, so the host-name remap stays idempotent.
 fn port_name(
     candidates: &[String],
     identity: &Identity,
     taken: &TakenNames,
     batch: &HashMap<String, String>,
+    source_names: &HashSet<&str>,
 ) -> Result<String, PlanError> {
     let owner = identity.service_id.as_str();
     let clashes = |name: &str| {
         taken.port_names.get(name).is_some_and(|owners| owners.iter().any(|o| o != owner))
             || batch.get(name).is_some_and(|o| o != owner)
     };
-    candidates.iter().find(|name| !clashes(name)).cloned().ok_or_else(|| PlanError::NamesExhausted {
+    let usable =
+        |(index, name): &(usize, &String)| !clashes(name) && (*index == 0 || !source_names.contains(name.as_str()));
+    candidates.iter().enumerate().find(usable).map(|(_, name)| name.clone()).ok_or_else(|| PlanError::NamesExhausted {
         what: "port service name",
         base: candidates.first().cloned().unwrap_or_default(),
     })
@@ -663,7 +670,7 @@ mod tests {
         let identity = Identity { service_id: "f".repeat(26) + "123456", service_alias: "gr123456".into() };
         let name = |source: &str, taken: &TakenNames| {
             let candidates = port_name_candidates(&port(source), &identity, &mut Counter(0));
-            port_name(&candidates, &identity, taken, &HashMap::new()).unwrap()
+            port_name(&candidates, &identity, taken, &HashMap::new(), &HashSet::new()).unwrap()
         };
         assert_eq!(name("web", &TakenNames::default()), "web");
         assert_eq!(name("Not_Valid", &TakenNames::default()), "gr123456");
@@ -682,11 +689,14 @@ mod tests {
         assert_eq!(candidates.last().unwrap(), "web-gr123456");
         let all_random: Vec<&str> = candidates[..=PORT_SUFFIX_DRAWS].iter().map(String::as_str).collect();
         let taken = taken_ports(&all_random);
-        assert_eq!(port_name(&candidates, &identity, &taken, &HashMap::new()).unwrap(), "web-gr123456");
+        assert_eq!(
+            port_name(&candidates, &identity, &taken, &HashMap::new(), &HashSet::new()).unwrap(),
+            "web-gr123456"
+        );
         // A name another copy of the batch took clashes too.
         let batch = HashMap::from([("web-gr123456".to_owned(), "other".to_owned())]);
         assert_eq!(
-            port_name(&candidates, &identity, &taken, &batch).unwrap_err(),
+            port_name(&candidates, &identity, &taken, &batch, &HashSet::new()).unwrap_err(),
             PlanError::NamesExhausted { what: "port service name", base: "web".into() }
         );
     }

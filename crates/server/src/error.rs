@@ -18,6 +18,10 @@ pub mod code {
     pub const INVALID_REQUEST: i32 = 20400;
     /// The server failed.
     pub const SERVER_ERROR: i32 = 10401;
+    /// The database is busy or cannot be reached (503).
+    pub const DATABASE_UNAVAILABLE: i32 = 10402;
+    /// Concurrent copies into the same target kept clashing.
+    pub const CONTENDED: i32 = 10409;
 }
 
 /// An error answered to the caller.
@@ -50,6 +54,12 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, code, msg, msg_show)
     }
 
+    /// 503: the server cannot take the request now; retrying later may work (every 503 is
+    /// answered with `Retry-After`, see [`crate::limits`]).
+    pub fn unavailable(msg: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, 503, msg, "服务器繁忙，请稍后重试")
+    }
+
     /// 500: the server failed. The cause is logged, not sent.
     pub fn internal(cause: &dyn std::error::Error) -> Self {
         tracing::error!(error = %ErrorChain(cause), "request failed");
@@ -61,14 +71,15 @@ impl ApiError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, code::SERVER_ERROR, "internal server error", "服务器内部错误")
     }
 
-    /// 500 with code 10402: the database cannot be reached (for example while it restarts).
-    /// Nothing was changed; the same request can be sent again.
+    /// 503 with code 10402: the database cannot be used for now (it restarts, or its lock stayed
+    /// held past the busy timeout). Nothing was changed; the same request can be sent again. The
+    /// cause is logged, not sent.
     pub fn database_unavailable(cause: &dyn std::error::Error) -> Self {
         tracing::warn!(error = %ErrorChain(cause), "the database is unavailable");
         Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            10402,
-            "the database is unavailable; try again later",
+            StatusCode::SERVICE_UNAVAILABLE,
+            code::DATABASE_UNAVAILABLE,
+            "the database is busy or unavailable; nothing was changed, retry later",
             "数据库暂时不可用，请稍后重试",
         )
     }
@@ -79,7 +90,7 @@ impl ApiError {
         tracing::warn!(error = %ErrorChain(cause), "copy given up after repeated clashes");
         Self::new(
             StatusCode::CONFLICT,
-            10409,
+            code::CONTENDED,
             "concurrent changes to the target kept clashing with this copy; try again",
             "目标正被并发修改，请稍后重试",
         )

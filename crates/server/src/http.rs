@@ -9,16 +9,24 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::routing::get;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::limits::Limits;
 use crate::service::CopyService;
 use crate::store::Repository;
 use rainbond_api::api;
 
 /// The largest request body the server reads; a larger one is answered 413.
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+/// How long the accept loop pauses after an accept error (e.g. out of file descriptors).
+const ACCEPT_ERROR_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// The application's router.
 pub fn router<R: Repository>(service: Arc<CopyService<R>>) -> Router {
@@ -45,7 +53,7 @@ fn served_document() -> utoipa::openapi::OpenApi {
     document
 }
 
-/// 200 when the database answers, 503 otherwise.
+/// 200 when the database answers and accepts writes, 503 (with `Retry-After`) otherwise.
 async fn healthz<R: Repository>(State(service): State<Arc<CopyService<R>>>) -> (StatusCode, &'static str) {
     match service.store().ping().await {
         Ok(()) => (StatusCode::OK, "ok"),
@@ -56,11 +64,61 @@ async fn healthz<R: Repository>(State(service): State<Arc<CopyService<R>>>) -> (
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then finishes the requests in flight.
+/// Serves `router` on `listener` within `limits` until `shutdown` completes; then stops
+/// accepting, lets requests in flight finish for up to `limits.shutdown_deadline`, and drops the
+/// connections that remain.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
+    limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+    let router = limits.apply(router);
+    let mut http1 = hyper::server::conn::http1::Builder::new();
+    http1.timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
+    let connection_slots = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut connections = JoinSet::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = connection_slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    tracing::trace!(%peer, "connection accepted");
+                    stream
+                }
+                Err(error) => {
+                    // Out of file descriptors, or a connection reset before it was accepted.
+                    tracing::warn!(%error, "accepting a connection failed");
+                    tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(router.clone());
+        let connection = graceful.watch(http1.serve_connection(TokioIo::new(stream), service));
+        connections.spawn(async move {
+            match connection.await {
+                Ok(()) => tracing::trace!("connection closed"),
+                Err(error) => tracing::debug!(%error, "connection closed with an error"),
+            }
+            drop(slot);
+        });
+        while connections.try_join_next().is_some() {}
+    }
+    drop(listener);
+    if tokio::time::timeout(limits.shutdown_deadline, graceful.shutdown()).await.is_err() {
+        tracing::warn!(
+            connections = connections.len(),
+            deadline = ?limits.shutdown_deadline,
+            "dropping the connections still open at the shutdown deadline"
+        );
+    }
+    connections.shutdown().await;
+    Ok(())
 }

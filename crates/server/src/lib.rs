@@ -4,7 +4,8 @@
 //!   validation, the copy);
 //! - [`copy`]: the copy semantics, independent of storage;
 //! - [`store`]: persistence (SQLite) behind the [`store::Repository`] trait;
-//! - [`fixture`]: demo and test data sets; [`http`]: the full HTTP surface.
+//! - [`fixture`]: demo and test data sets; [`http`]: the full HTTP surface, served within the
+//!   [`limits`] against slow and greedy clients.
 
 pub mod access_key;
 pub mod clock;
@@ -12,6 +13,7 @@ pub mod copy;
 pub mod error;
 pub mod fixture;
 pub mod http;
+pub mod limits;
 pub mod model;
 pub mod service;
 pub mod store;

@@ -2,12 +2,14 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use rainbond_server::fixture::{DEMO, Fixture};
+use rainbond_server::limits::Limits;
 use rainbond_server::service::CopyService;
-use rainbond_server::store::{LoadError, Repository, Store, StoreOptions};
+use rainbond_server::store::{DEFAULT_BUSY_TIMEOUT, LoadError, Repository, Store, StoreOptions};
 
 /// The database used when neither `--database` nor `DATABASE_URL` is given.
 const DEFAULT_DATABASE: &str = "rainbond.db";
@@ -29,11 +31,15 @@ struct DatabaseArg {
     #[arg(long, env = "RAINBOND_POOL_SIZE", default_value_t = StoreOptions::DEFAULT_POOL_SIZE,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     pool_size: u32,
+    /// SQLite: seconds a statement waits for a lock held by another connection or process
+    /// (503 with Retry-After after it).
+    #[arg(long, value_name = "SECONDS", default_value_t = Seconds(DEFAULT_BUSY_TIMEOUT))]
+    busy_timeout: Seconds,
 }
 
 impl DatabaseArg {
     async fn open(&self) -> anyhow::Result<Store> {
-        Store::open(&self.database, StoreOptions { pool_size: self.pool_size })
+        Store::open(&self.database, StoreOptions { pool_size: self.pool_size, busy_timeout: self.busy_timeout.0 })
             .await
             .with_context(|| format!("database {}", self.redacted()))
     }
@@ -55,6 +61,73 @@ fn url_password_span(url: &str) -> Option<(usize, usize)> {
     Some((colon + 1, at))
 }
 
+/// The limits against slow and greedy clients (README, "Limits").
+#[derive(clap::Args)]
+struct LimitArgs {
+    /// Seconds to receive a request's headers; also how long an idle connection stays open.
+    #[arg(long, value_name = "SECONDS", default_value_t = Seconds(Limits::default().header_read_timeout))]
+    header_read_timeout: Seconds,
+    /// Seconds to receive a request's body once its headers are in (408 after it).
+    #[arg(long, value_name = "SECONDS", default_value_t = Seconds(Limits::default().body_read_timeout))]
+    body_read_timeout: Seconds,
+    /// Seconds to answer a request once its headers are in (503 after it).
+    #[arg(long, value_name = "SECONDS", default_value_t = Seconds(Limits::default().request_timeout))]
+    request_timeout: Seconds,
+    /// Open connections at most; more clients wait to be accepted.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_connections, value_parser = positive)]
+    max_connections: usize,
+    /// Requests handled at once at most; more are answered 503 with Retry-After.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_in_flight, value_parser = positive)]
+    max_in_flight: usize,
+    /// Seconds given to requests in flight after Ctrl-C or SIGTERM before connections are dropped.
+    #[arg(long, value_name = "SECONDS", default_value_t = Seconds(Limits::default().shutdown_deadline))]
+    shutdown_deadline: Seconds,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            header_read_timeout: self.header_read_timeout.0,
+            body_read_timeout: self.body_read_timeout.0,
+            request_timeout: self.request_timeout.0,
+            max_connections: self.max_connections,
+            max_in_flight: self.max_in_flight,
+            shutdown_deadline: self.shutdown_deadline.0,
+        }
+    }
+}
+
+/// A duration written as a positive number of seconds (fractions allowed).
+#[derive(Debug, Clone, Copy)]
+struct Seconds(Duration);
+
+impl std::fmt::Display for Seconds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.as_secs_f64())
+    }
+}
+
+impl std::str::FromStr for Seconds {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.parse::<f64>() {
+            Ok(seconds) if seconds > 0.0 => {
+                Duration::try_from_secs_f64(seconds).map(Seconds).map_err(|error| error.to_string())
+            }
+            _ => Err(format!("`{text}` is not a positive number of seconds")),
+        }
+    }
+}
+
+/// A count of at least 1.
+fn positive(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("`{text}` is not a positive whole number")),
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API over HTTP.
@@ -67,6 +140,8 @@ enum Command {
         /// Load the demo fixture first (into an empty database; once).
         #[arg(long)]
         demo: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Load a fixture file into the database, in one transaction.
     Seed {
@@ -97,7 +172,7 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { listen, database, demo } => {
+        Command::Serve { listen, database, demo, limits } => {
             let store = database.open().await?;
             if demo {
                 let data = Fixture::parse(DEMO)?.to_dataset(DEMO)?;
@@ -117,7 +192,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             // Scripts and tests read this line to find the port.
             println!("listening on http://{address}");
             let router = rainbond_server::http::router(Arc::new(CopyService::new(store.clone())));
-            rainbond_server::http::serve(listener, router, shutdown_signal()).await.context("serving HTTP")?;
+            rainbond_server::http::serve(listener, router, limits.limits(), shutdown_signal())
+                .await
+                .context("serving HTTP")?;
             store.close().await;
             tracing::info!("stopped");
             Ok(())
@@ -175,7 +252,8 @@ mod tests {
     use super::*;
 
     fn redacted(database: &str) -> String {
-        DatabaseArg { database: database.to_owned(), pool_size: 1 }.redacted()
+        DatabaseArg { database: database.to_owned(), pool_size: 1, busy_timeout: Seconds(DEFAULT_BUSY_TIMEOUT) }
+            .redacted()
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //! - `Bearer <key>` is accepted as well as the bare key; keys are stored hashed;
 //! - `change` is read-only and ignored; build-source credentials are never returned.
 //! - a clashing port service name gets a checked random `-xxxx` suffix (two draws), then
-//!   `-<new alias>`, never an unchecked duplicate; a renamed host is not renamed again by a later
+//!   `-<new alias>`, never an unchecked duplicate nor a port name of the copied components (so a
+//!   second host-name remap changes nothing); a renamed host is not renamed again by a later
 //!   rename of the same batch (the console applies its renames one after the other).
 
 use axum::http::StatusCode;
@@ -190,7 +191,14 @@ impl<R: Repository> Api for CopyService<R> {
             Ok(None) => Err(AuthFailure::Unauthorized(
                 ApiError::unauthorized("the access key is unknown or expired", "访问令牌无效或已过期").body,
             )),
-            Err(error) => Err(AuthFailure::Failed(ApiError::from(error).body)),
+            Err(error) => {
+                let error = ApiError::from(error);
+                Err(if error.status == StatusCode::SERVICE_UNAVAILABLE {
+                    AuthFailure::Unavailable(error.body)
+                } else {
+                    AuthFailure::Failed(error.body)
+                })
+            }
         }
     }
 

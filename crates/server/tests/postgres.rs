@@ -266,13 +266,13 @@ async fn the_server_rides_out_a_database_restart() {
     let succeeded = results.iter().filter(|r| r.is_ok()).count();
     for result in &results {
         if let Err((status, body)) = result {
-            assert_eq!((*status, body.code), (500, 10402), "{body:?}");
+            assert_eq!((*status, body.code), (503, 10402), "{body:?}");
         }
     }
 
     // During the outage: the documented error, and an unhealthy server.
     let (status, body) = copy_app_1(&server, (SHOP_TEAM, 2)).await.expect_err("the database is down");
-    assert_eq!((status, body.code), (500, 10402), "{body:?}");
+    assert_eq!((status, body.code), (503, 10402), "{body:?}");
     assert!(body.msg.contains("unavailable"), "{}", body.msg);
     assert_eq!(health(&server).await, 503);
 
@@ -467,14 +467,20 @@ async fn both_databases_refuse_a_port_service_name_of_another_component() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_instance_opens_at_most_pool_size_connections() {
     let Some(database) = TestDatabase::postgres().await else { return };
-    let store = Store::open(&database.location, StoreOptions { pool_size: 2 }).await.unwrap();
+    let store =
+        Store::open(&database.location, StoreOptions { pool_size: 2, ..StoreOptions::default() }).await.unwrap();
     let fixture = rainbond_server::fixture::Fixture::parse(rainbond_server::fixture::DEMO).unwrap();
     store.load_dataset(&fixture.to_dataset(rainbond_server::fixture::DEMO).unwrap(), true).await.unwrap();
     let router =
         rainbond_server::http::router(std::sync::Arc::new(rainbond_server::service::CopyService::new(store.clone())));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let serving = tokio::spawn(rainbond_server::http::serve(listener, router, std::future::pending()));
+    let serving = tokio::spawn(rainbond_server::http::serve(
+        listener,
+        router,
+        rainbond_server::limits::Limits::default(),
+        std::future::pending(),
+    ));
 
     // Eight concurrent copies share two connections: all succeed, one after another.
     let client = rainbond_client::Client::with_access_key(&url, ADMIN).unwrap();

@@ -4,18 +4,14 @@
 
 mod common;
 
-mod binary;
-
 use std::path::Path;
 use std::process::{Child, Command};
 use std::time::Duration;
 
-use common::TestDatabase;
+use common::process::COPY_SHOP as COPY;
+use common::{ADMIN, TestDatabase};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-const COPY: &str = "/openapi/v1/teams/o19p6wen/regions/rainbond/apps/1/copy";
-const ADMIN: &str = "rbd-demo-admin";
 
 /// The server binary, started on a free port.
 struct Server {
@@ -26,7 +22,7 @@ struct Server {
 
 impl Server {
     fn start(database: &str) -> Server {
-        let (child, url) = binary::serve_demo(database);
+        let (child, url) = common::binary::serve_demo(database);
         Server { child, url, http: reqwest::Client::new() }
     }
 

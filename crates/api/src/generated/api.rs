@@ -48,6 +48,8 @@ pub enum ListCopyServicesResponse {
     Conflict(models::ErrorBody),
     /// 500: The server failed; nothing was changed.
     InternalServerError(models::ErrorBody),
+    /// 503: The server is busy; retry after `Retry-After` seconds. Too many requests are in flight (`serve --max-in-flight`; code 503), or the database cannot be used for now (code 10402; nothing was changed) because it stayed locked past the busy timeout (`serve --busy-timeout`) or cannot be reached, or the request took longer than the request timeout (`serve --request-timeout`; code 503; a copy cut short there may have been made or not, never in part).
+    ServiceUnavailable(models::ErrorBody),
 }
 
 impl ListCopyServicesResponse {
@@ -61,6 +63,7 @@ impl ListCopyServicesResponse {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::InternalServerError(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -77,6 +80,7 @@ impl ListCopyServicesResponse {
             404 => Ok(Self::NotFound(body)),
             409 => Ok(Self::Conflict(body)),
             500 => Ok(Self::InternalServerError(body)),
+            503 => Ok(Self::ServiceUnavailable(body)),
             _ => Err(body),
         }
     }
@@ -103,6 +107,9 @@ impl IntoResponse for ListCopyServicesResponse {
                 crate::runtime::json(status, "application/json", &body)
             }
             Self::InternalServerError(body) => {
+                crate::runtime::json(status, "application/json", &body)
+            }
+            Self::ServiceUnavailable(body) => {
                 crate::runtime::json(status, "application/json", &body)
             }
         }
@@ -134,6 +141,8 @@ pub enum CopyAppResponse {
     Forbidden(models::ErrorBody),
     /// 404: A resource the request names (a team, region, app or component) does not exist.
     NotFound(models::ErrorBody),
+    /// 408: The request body did not arrive within the server's body-read timeout (`serve --body-read-timeout`); nothing was changed and the connection is closed.
+    RequestTimeout(models::ErrorBody),
     /// 409: The request conflicts with the state of a resource (e.g. the team is not initialised in the region).
     Conflict(models::ErrorBody),
     /// 413: The request body is larger than the server accepts.
@@ -142,6 +151,8 @@ pub enum CopyAppResponse {
     UnsupportedMediaType(models::ErrorBody),
     /// 500: The server failed; nothing was changed.
     InternalServerError(models::ErrorBody),
+    /// 503: The server is busy; retry after `Retry-After` seconds. Too many requests are in flight (`serve --max-in-flight`; code 503), or the database cannot be used for now (code 10402; nothing was changed) because it stayed locked past the busy timeout (`serve --busy-timeout`) or cannot be reached, or the request took longer than the request timeout (`serve --request-timeout`; code 503; a copy cut short there may have been made or not, never in part).
+    ServiceUnavailable(models::ErrorBody),
 }
 
 impl CopyAppResponse {
@@ -153,10 +164,12 @@ impl CopyAppResponse {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::InternalServerError(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -171,10 +184,12 @@ impl CopyAppResponse {
             401 => Ok(Self::Unauthorized(body)),
             403 => Ok(Self::Forbidden(body)),
             404 => Ok(Self::NotFound(body)),
+            408 => Ok(Self::RequestTimeout(body)),
             409 => Ok(Self::Conflict(body)),
             413 => Ok(Self::PayloadTooLarge(body)),
             415 => Ok(Self::UnsupportedMediaType(body)),
             500 => Ok(Self::InternalServerError(body)),
+            503 => Ok(Self::ServiceUnavailable(body)),
             _ => Err(body),
         }
     }
@@ -197,6 +212,9 @@ impl IntoResponse for CopyAppResponse {
             Self::NotFound(body) => {
                 crate::runtime::json(status, "application/json", &body)
             }
+            Self::RequestTimeout(body) => {
+                crate::runtime::json(status, "application/json", &body)
+            }
             Self::Conflict(body) => {
                 crate::runtime::json(status, "application/json", &body)
             }
@@ -207,6 +225,9 @@ impl IntoResponse for CopyAppResponse {
                 crate::runtime::json(status, "application/json", &body)
             }
             Self::InternalServerError(body) => {
+                crate::runtime::json(status, "application/json", &body)
+            }
+            Self::ServiceUnavailable(body) => {
                 crate::runtime::json(status, "application/json", &body)
             }
         }
@@ -309,6 +330,12 @@ pub trait Api: Send + Sync + 'static {
             description = "The server failed; nothing was changed.",
             body = models::ErrorBody,
             content_type = "application/json"
+        ),
+        (
+            status = 503,
+            description = "The server is busy; retry after `Retry-After` seconds. Too many requests are in flight (`serve --max-in-flight`; code 503), or the database cannot be used for now (code 10402; nothing was changed) because it stayed locked past the busy timeout (`serve --busy-timeout`) or cannot be reached, or the request took longer than the request timeout (`serve --request-timeout`; code 503; a copy cut short there may have been made or not, never in part).",
+            body = models::ErrorBody,
+            content_type = "application/json"
         )
     ),
     security(("access_key" = []))
@@ -327,6 +354,9 @@ async fn list_copy_services<A: Api>(
             let (status, error) = match failure {
                 AuthFailure::Unauthorized(error) => (StatusCode::UNAUTHORIZED, error),
                 AuthFailure::Failed(error) => (StatusCode::INTERNAL_SERVER_ERROR, error),
+                AuthFailure::Unavailable(error) => {
+                    (StatusCode::SERVICE_UNAVAILABLE, error)
+                }
             };
             return crate::runtime::json(status, "application/json", &error);
         }
@@ -392,6 +422,12 @@ async fn list_copy_services<A: Api>(
             content_type = "application/json"
         ),
         (
+            status = 408,
+            description = "The request body did not arrive within the server's body-read timeout (`serve --body-read-timeout`); nothing was changed and the connection is closed.",
+            body = models::ErrorBody,
+            content_type = "application/json"
+        ),
+        (
             status = 409,
             description = "The request conflicts with the state of a resource (e.g. the team is not initialised in the region).",
             body = models::ErrorBody,
@@ -414,6 +450,12 @@ async fn list_copy_services<A: Api>(
             description = "The server failed; nothing was changed.",
             body = models::ErrorBody,
             content_type = "application/json"
+        ),
+        (
+            status = 503,
+            description = "The server is busy; retry after `Retry-After` seconds. Too many requests are in flight (`serve --max-in-flight`; code 503), or the database cannot be used for now (code 10402; nothing was changed) because it stayed locked past the busy timeout (`serve --busy-timeout`) or cannot be reached, or the request took longer than the request timeout (`serve --request-timeout`; code 503; a copy cut short there may have been made or not, never in part).",
+            body = models::ErrorBody,
+            content_type = "application/json"
         )
     ),
     security(("access_key" = []))
@@ -433,6 +475,9 @@ async fn copy_app<A: Api>(
             let (status, error) = match failure {
                 AuthFailure::Unauthorized(error) => (StatusCode::UNAUTHORIZED, error),
                 AuthFailure::Failed(error) => (StatusCode::INTERNAL_SERVER_ERROR, error),
+                AuthFailure::Unavailable(error) => {
+                    (StatusCode::SERVICE_UNAVAILABLE, error)
+                }
             };
             return crate::runtime::json(status, "application/json", &error);
         }

@@ -18,6 +18,10 @@ pub enum AuthFailure<E> {
     /// The credential could not be checked: answered with 500 when the operation documents it,
     /// else with 401.
     Failed(E),
+    /// The credential could not be checked for now (for example the database is busy or
+    /// unreachable) and retrying later may work: answered with 503 when the operation documents
+    /// it, else like [`AuthFailure::Failed`].
+    Unavailable(E),
 }
 
 /// A request the router refused before calling a handler.

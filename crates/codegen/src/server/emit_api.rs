@@ -440,6 +440,8 @@ fn emit_handler(
         } else {
             quote!(StatusCode::UNAUTHORIZED)
         };
+        let unavailable_status =
+            if documented(op, 503) { quote!(StatusCode::SERVICE_UNAVAILABLE) } else { failed_status.clone() };
         let refuse = match error_ty {
             Some(_) => quote!(crate::runtime::json(status, "application/json", &error)),
             None => quote!({
@@ -454,6 +456,7 @@ fn emit_handler(
                     let (status, error) = match failure {
                         AuthFailure::Unauthorized(error) => (StatusCode::UNAUTHORIZED, error),
                         AuthFailure::Failed(error) => (#failed_status, error),
+                        AuthFailure::Unavailable(error) => (#unavailable_status, error),
                     };
                     return #refuse;
                 }

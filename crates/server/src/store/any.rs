@@ -1,6 +1,8 @@
 //! [`Store`]: the backend named by a database location.
 
-use super::{CopyError, CopyRequest, LoadError, PgStore, Repository, SqliteStore, StoreError};
+use std::time::Duration;
+
+use super::{CopyError, CopyRequest, DEFAULT_BUSY_TIMEOUT, LoadError, PgStore, Repository, SqliteStore, StoreError};
 use crate::fixture::Dataset;
 use crate::model::{App, Component, Region, Team, User};
 
@@ -9,6 +11,9 @@ use crate::model::{App, Component, Region, Team, User};
 pub struct StoreOptions {
     /// PostgreSQL: the most connections the instance opens (SQLite uses a fixed small pool).
     pub pool_size: u32,
+    /// SQLite: how long a statement waits for a lock held by another connection or process
+    /// before the request is answered 503.
+    pub busy_timeout: Duration,
 }
 
 impl StoreOptions {
@@ -18,7 +23,7 @@ impl StoreOptions {
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { pool_size: Self::DEFAULT_POOL_SIZE }
+        StoreOptions { pool_size: Self::DEFAULT_POOL_SIZE, busy_timeout: DEFAULT_BUSY_TIMEOUT }
     }
 }
 
@@ -43,7 +48,7 @@ impl Store {
         Ok(if is_postgres_url(location) {
             Store::Postgres(PgStore::open(location, options.pool_size).await?)
         } else {
-            Store::Sqlite(SqliteStore::open(location).await?)
+            Store::Sqlite(SqliteStore::open_with_busy_timeout(location, options.busy_timeout).await?)
         })
     }
 

@@ -24,7 +24,7 @@ use std::future::Future;
 
 pub use any::{Store, StoreOptions, is_postgres_url};
 pub use postgres::{MAX_COPY_ATTEMPTS, PgStore};
-pub use sqlite::SqliteStore;
+pub use sqlite::{DEFAULT_BUSY_TIMEOUT, SqliteStore};
 
 use crate::copy::{PlanError, SelectionError, TakenNames, Target};
 use crate::fixture::Dataset;
@@ -43,14 +43,19 @@ pub struct StoreError {
     pub source: sqlx::Error,
 }
 
+/// SQLite's primary result codes for "another connection holds the lock".
+const SQLITE_BUSY: i32 = 5;
+const SQLITE_LOCKED: i32 = 6;
+
 /// Adds a context to database results.
 pub(crate) trait Context<T> {
     fn context(self, context: &'static str) -> Result<T, StoreError>;
 }
 
 impl StoreError {
-    /// Whether the database could not be reached (down, restarting, or every pooled connection
-    /// busy for the acquire timeout) rather than refusing the statement.
+    /// Whether the database could not be used for now, rather than refusing the statement: it is
+    /// down or restarting, another connection or process held its lock past the busy timeout, or
+    /// no pooled connection came free in time. Nothing was changed; retrying later may work.
     pub fn is_unavailable(&self) -> bool {
         matches!(
             self.source,
@@ -60,14 +65,19 @@ impl StoreError {
                 | sqlx::Error::PoolTimedOut
                 | sqlx::Error::PoolClosed
                 | sqlx::Error::WorkerCrashed
-        ) || matches!(&self.source, sqlx::Error::Database(e) if e.code().is_some_and(|code| is_unavailable_sqlstate(&code)))
+        ) || matches!(&self.source, sqlx::Error::Database(e) if is_unavailable_database_error(e.as_ref()))
     }
 }
 
-/// SQLSTATEs of a server that is shutting down, starting up or refusing connections
-/// (classes 08 and 57P).
-fn is_unavailable_sqlstate(code: &str) -> bool {
-    code.starts_with("08") || code.starts_with("57P")
+/// SQLite's codes of a lock held elsewhere, and PostgreSQL's SQLSTATEs of a server that is
+/// shutting down, starting up or refusing connections (classes 08 and 57P).
+fn is_unavailable_database_error(error: &dyn sqlx::error::DatabaseError) -> bool {
+    let Some(code) = error.code() else { return false };
+    if error.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        code.parse::<i32>().is_ok_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED))
+    } else {
+        code.starts_with("08") || code.starts_with("57P")
+    }
 }
 
 impl<T> Context<T> for Result<T, sqlx::Error> {
@@ -187,7 +197,7 @@ pub trait Repository: Send + Sync + 'static {
         only_into_empty: bool,
     ) -> impl Future<Output = Result<bool, LoadError>> + Send;
 
-    /// Whether the database answers.
+    /// Whether the database answers and accepts writes.
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 

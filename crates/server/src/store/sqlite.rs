@@ -19,8 +19,10 @@ use crate::model::{
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
-/// How long a statement waits for another connection's write lock.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a statement waits for another connection's write lock, and a request for a pooled
+/// connection, unless `serve --busy-timeout` says otherwise. Past it the store answers
+/// [`StoreError::is_unavailable`] errors.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections in the pool (SQLite runs one writer at a time anyway).
 const MAX_CONNECTIONS: u32 = 8;
 
@@ -32,6 +34,8 @@ pub struct SqliteStore {
     /// writer at a time anyway; queueing in a fair lock instead of in SQLite's busy handler (which
     /// sleeps and polls) keeps the latency of concurrent copies close to their service time.
     writer: Arc<tokio::sync::Mutex<()>>,
+    /// The longest wait for the writer turn and the write lock together.
+    busy_timeout: Duration,
 }
 
 /// A write transaction and this process's writer turn (hold it until the transaction ends).
@@ -41,14 +45,21 @@ impl SqliteStore {
     /// Opens the database at `location` (a `sqlite:` URL or a file path), creating the file if
     /// needed, and brings its schema up to date.
     pub async fn open(location: &str) -> Result<Self, StoreError> {
-        let options = Self::connect_options(location)?;
+        Self::open_with_busy_timeout(location, DEFAULT_BUSY_TIMEOUT).await
+    }
+
+    /// [`SqliteStore::open`], waiting at most `busy_timeout` for a lock (another process's, or
+    /// this process's turn to write) or a pooled connection.
+    pub async fn open_with_busy_timeout(location: &str, busy_timeout: Duration) -> Result<Self, StoreError> {
+        let options = Self::connect_options(location)?.busy_timeout(busy_timeout);
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(busy_timeout)
             .connect_with(options)
             .await
             .context("opening the SQLite database")?;
         MIGRATOR.run(&pool).await.map_err(sqlx::Error::from).context("migrating the database schema")?;
-        Ok(SqliteStore { pool, writer: Arc::default() })
+        Ok(SqliteStore { pool, writer: Arc::default(), busy_timeout })
     }
 
     /// The connection settings of the store for `location` (a `sqlite:` URL or a file path): WAL,
@@ -64,7 +75,7 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT))
+            .busy_timeout(DEFAULT_BUSY_TIMEOUT))
     }
 
     /// Closes every connection (the WAL is checkpointed by the last one).
@@ -72,10 +83,18 @@ impl SqliteStore {
         self.pool.close().await;
     }
 
+    /// Waits for this process's writer turn and the database's write lock, at most the busy
+    /// timeout for both; past it, the error is [`StoreError::is_unavailable`].
     async fn begin_write(&self, what: &'static str) -> Result<WriteTransaction, StoreError> {
-        let turn = self.writer.clone().lock_owned().await;
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.context(what)?;
-        Ok((tx, turn))
+        let begin = async {
+            let turn = self.writer.clone().lock_owned().await;
+            let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.context(what)?;
+            Ok((tx, turn))
+        };
+        // A turn not reached in time counts as a busy database, like a lock held elsewhere.
+        tokio::time::timeout(self.busy_timeout, begin)
+            .await
+            .unwrap_or(Err(StoreError { context: what, source: sqlx::Error::PoolTimedOut }))
     }
 }
 
@@ -244,8 +263,9 @@ impl Repository for SqliteStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.context("pinging the database")?;
-        Ok(())
+        // Taking the write lock (and giving it back) proves that copies can be written.
+        let (tx, _turn) = self.begin_write("taking the database's write lock").await?;
+        tx.rollback().await.context("releasing the database's write lock")
     }
 }
 

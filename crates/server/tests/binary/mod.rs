@@ -12,12 +12,19 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// Starts `rainbond-server serve --listen 127.0.0.1:0 --demo --database DATABASE` and returns the
 /// process and its base URL (`http://127.0.0.1:PORT`), read from its first line of output.
 pub fn serve_demo(database: impl AsRef<std::ffi::OsStr>) -> (Child, String) {
+    serve_demo_with(database, &[])
+}
+
+/// [`serve_demo`] with `flags` added to the command line. Warnings and errors go to the test's
+/// stderr.
+pub fn serve_demo_with(database: impl AsRef<std::ffi::OsStr>, flags: &[&str]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_rainbond-server"))
         .args(["serve", "--listen", "127.0.0.1:0", "--demo", "--database"])
         .arg(database)
+        .args(flags)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::inherit())
         .spawn()
         .expect("the server starts");
     let stdout = child.stdout.take().unwrap();

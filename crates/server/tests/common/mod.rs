@@ -3,12 +3,17 @@
 #![allow(dead_code, missing_docs)]
 
 pub mod backend;
+#[path = "../binary/mod.rs"]
+pub mod binary;
+pub mod checks;
+pub mod process;
 
 use std::sync::Arc;
 
 pub use backend::{Backend, TestDatabase};
 use rainbond_client::Client;
 use rainbond_server::fixture::{DEMO, Fixture};
+use rainbond_server::limits::Limits;
 use rainbond_server::service::CopyService;
 use rainbond_server::store::{Repository, Store, StoreOptions};
 use sqlx::AnyPool;
@@ -56,7 +61,7 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (shutdown, stopped) = oneshot::channel();
-        let task = tokio::spawn(rainbond_server::http::serve(listener, router, async move {
+        let task = tokio::spawn(rainbond_server::http::serve(listener, router, Limits::default(), async move {
             let _ = stopped.await;
         }));
         TestServer { url, database: database.location.clone(), store, shutdown, task }

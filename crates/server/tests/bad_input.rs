@@ -110,6 +110,14 @@ fn malformed_bodies() -> Vec<Row> {
             "expected a JSON object",
             BAD_REQUEST,
         ),
+        row(
+            "a selected component's values as an array",
+            post_json(body_with("services", Some(json!([[common::WEB, null]])))),
+            400,
+            20400,
+            "invalid request body at `services[0]`: expected an object, found an array",
+            BAD_REQUEST,
+        ),
         row("a JSON string", post_json(r#""copy""#), 400, 20400, "expected a JSON object", BAD_REQUEST),
         row("JSON null", post_json("null"), 400, 20400, "expected a JSON object", BAD_REQUEST),
         row(

@@ -3,6 +3,7 @@
 //! writing JSON responses, checking constraints ([`Validate`]) and the serde/schemars helpers of
 //! the models ([`support`]).
 
+mod shape;
 pub mod support;
 
 use axum::body::Bytes;
@@ -113,8 +114,9 @@ pub fn is_json_content_type(headers: &HeaderMap) -> bool {
 /// Reads a JSON body: `Ok(None)` when it is empty, a [`Rejection`] when it cannot be used. A body
 /// over the router's limit is refused with `too_large`, one that is not JSON with
 /// `bad_media_type` (each operation answers the statuses it documents). With `object`, the body
-/// must be a JSON object: serde would also build a struct from an array of its field values.
-pub fn json_body<T: serde::de::DeserializeOwned>(
+/// must be a JSON object: serde would also build a struct from an array of its field values. An
+/// array anywhere `T`'s schema wants an object is refused the same way.
+pub fn json_body<T: serde::de::DeserializeOwned + schemars::JsonSchema + 'static>(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
     too_large: StatusCode,
@@ -154,7 +156,28 @@ pub fn json_body<T: serde::de::DeserializeOwned>(
     deserializer
         .end()
         .map_err(|err| Rejection::bad_request(RejectionKind::InvalidBody, format!("invalid request body: {err}")))?;
+    refuse_arrays_in_place_of_objects::<T>(&bytes)?;
     Ok(Some(value))
+}
+
+/// [`shape::array_in_place_of_object`] on a body that serde accepted (so it is valid JSON). Only
+/// a body with an array in it is looked at.
+fn refuse_arrays_in_place_of_objects<T: schemars::JsonSchema + 'static>(bytes: &[u8]) -> Result<(), Rejection> {
+    if !bytes.contains(&b'[') {
+        return Ok(());
+    }
+    let body: serde_json::Value = serde_json::from_slice(bytes).expect("serde accepted this JSON already");
+    match shape::array_in_place_of_object::<T>(&body) {
+        None => Ok(()),
+        Some(path) if path == "." => Err(Rejection::bad_request(
+            RejectionKind::InvalidBody,
+            "invalid request body: expected a JSON object, found an array",
+        )),
+        Some(path) => Err(Rejection::bad_request(
+            RejectionKind::InvalidBody,
+            format!("invalid request body at `{path}`: expected an object, found an array"),
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -170,7 +193,7 @@ mod tests {
             .collect()
     }
 
-    fn read<T: serde::de::DeserializeOwned>(
+    fn read<T: serde::de::DeserializeOwned + schemars::JsonSchema + 'static>(
         content_type: &'static str,
         body: &'static str,
     ) -> Result<Option<T>, Rejection> {
@@ -183,7 +206,7 @@ mod tests {
         )
     }
 
-    #[derive(Debug, PartialEq, serde::Deserialize)]
+    #[derive(Debug, PartialEq, serde::Deserialize, schemars::JsonSchema)]
     struct Pet {
         name: String,
     }
@@ -218,7 +241,7 @@ mod tests {
 
     #[test]
     fn an_invalid_body_is_refused_naming_the_json_path_of_the_problem() {
-        #[derive(Debug, serde::Deserialize)]
+        #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
         struct Litter {
             #[allow(dead_code)]
             pets: Vec<Pet>,
@@ -241,6 +264,19 @@ mod tests {
             assert_eq!(rejection.message, "invalid request body: expected a JSON object", "{body}");
         }
         assert_eq!(read::<Pet>("application/json", " \n{\"name\":\"Rex\"}"), Ok(Some(Pet { name: "Rex".to_owned() })));
+    }
+
+    #[test]
+    fn a_nested_object_must_not_be_its_values_in_an_array_either() {
+        #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+        struct Litter {
+            #[allow(dead_code)]
+            pets: Vec<Pet>,
+        }
+        let rejection = read::<Litter>("application/json", r#"{"pets":[{"name":"Rex"},["Tom"]]}"#).unwrap_err();
+        assert_eq!((rejection.status, rejection.kind), (StatusCode::BAD_REQUEST, RejectionKind::InvalidBody));
+        assert_eq!(rejection.message, "invalid request body at `pets[1]`: expected an object, found an array");
+        assert!(read::<Litter>("application/json", r#"{"pets":[{"name":"[Rex]"}]}"#).is_ok());
     }
 
     #[test]

@@ -251,14 +251,13 @@ fn codegen_check() -> anyhow::Result<Outcome> {
 /// `cargo xtask bench --quick --dev-build` (reusing the test build): passes when the benchmark runs
 /// and writes a fresh report and chart. Figures are never asserted.
 fn bench_harness(build_args: &[&str]) -> anyhow::Result<Outcome> {
-    let out_dir = bench::out_dir()?;
-    let outputs = [bench::REPORT, bench::CHART].map(|name| out_dir.join(name));
+    let args = bench::Args { quick: true, dev_build: true, database: None, postgres: false };
+    let outputs = bench::outputs(&args)?;
     for output in &outputs {
         if output.exists() {
             std::fs::remove_file(output).with_context(|| format!("removing {}", output.display()))?;
         }
     }
-    let args = bench::Args { quick: true, dev_build: true, database: None };
     if let Err(error) = bench::run_with(&args, build_args) {
         return Ok(Outcome::Failed(format!("{error:#}")));
     }

@@ -5,6 +5,7 @@
 mod ceiling;
 mod chart;
 mod data;
+mod database;
 mod load;
 mod process;
 mod report;
@@ -14,9 +15,10 @@ mod tooling;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Parser;
 
+use crate::database::Database;
 use crate::report::{Machine, Report};
 use crate::scale::Scale;
 
@@ -51,7 +53,8 @@ pub struct Cli {
     /// The SVG chart to write.
     #[arg(long)]
     chart: PathBuf,
-    /// The server's database: a `sqlite:` URL or a file path (recreated). Default: OUT/bench.db.
+    /// The server's database: a `sqlite:` URL or a file path (recreated), or a `postgres://` URL
+    /// of a cluster, in which the database `rainbond_bench` is recreated. Default: OUT/bench.db.
     #[arg(long)]
     database: Option<String>,
     /// The build profile of the server (recorded in the report).
@@ -74,24 +77,23 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     std::fs::create_dir_all(&cli.out).with_context(|| format!("creating {}", cli.out.display()))?;
-    let database = cli.database.clone().unwrap_or_else(|| cli.out.join("bench.db").display().to_string());
-    if database.starts_with("postgres") {
-        bail!("only SQLite databases are benchmarked so far (the storage ceiling is measured on the SQLite file)");
-    }
+    let location = cli.database.clone().unwrap_or_else(|| cli.out.join("bench.db").display().to_string());
+    let database = Database::for_location(&location)?;
     let scale = if cli.quick { Scale::QUICK } else { Scale::FULL };
     let commit = commit(&cli.root);
     let figures = steps::run_all(&cli, &scale, &database)?;
     let report = Report {
         commit,
         machine: Machine::this(),
-        backend: "sqlite".to_owned(),
+        backend: database.backend().to_owned(),
+        instances: database.instance_counts().to_vec(),
         quick: cli.quick,
         profile: cli.profile.clone(),
         figures: figures.figures,
     };
     report.write_json(&cli.report)?;
     let title = format!(
-        "rainbond-server copy ({}, {} build, {} × {}){}",
+        "rainbond-server copy ({}, 1 instance, {} build, {} × {}){}",
         report.backend,
         report.profile,
         report.machine.cores,
@@ -100,6 +102,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     );
     chart::draw(&cli.chart, &title, &figures.chart, figures.storage)?;
     println!("\n{}", report.table());
+    println!("backend: {}, instances: {:?}", report.backend, report.instances);
     println!("machine: {} cores, {}; commit {}", report.machine.cores, report.machine.model, report.commit);
     println!("report: {}\nchart:  {}", cli.report.display(), cli.chart.display());
     Ok(())

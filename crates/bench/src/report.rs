@@ -123,6 +123,8 @@ pub struct Report {
     pub machine: Machine,
     /// The database the server used (`sqlite` or `postgres`).
     pub backend: String,
+    /// The numbers of server instances the throughput figures were measured with (on one database).
+    pub instances: Vec<usize>,
     /// Whether this was `--quick` (a harness check: figures are not comparable).
     pub quick: bool,
     /// The build profile of the server.
@@ -214,6 +216,7 @@ mod tests {
             commit: "abc".into(),
             machine: Machine { cores: 2, model: "cpu".into(), os: "linux" },
             backend: "sqlite".into(),
+            instances: vec![1],
             quick: true,
             profile: "release".into(),
             figures: vec![rate, p99],

@@ -5,7 +5,8 @@ use std::process::Command;
 use anyhow::{Context, bail};
 
 use crate::Cli;
-use crate::ceiling::storage_commits_per_second;
+use crate::ceiling::{describe, storage_commits_per_second};
+use crate::database::Database;
 use crate::chart::Point;
 use crate::data::{GROWTH_TARGET, Layout, SHOP_APP};
 use crate::load::{Prepared, Run, client_and_raw_ms, drive, http_client};
@@ -40,13 +41,14 @@ fn step(name: &str) {
 }
 
 /// Runs every step.
-pub fn run_all(cli: &Cli, scale: &Scale, database: &str) -> anyhow::Result<Outcome> {
+pub fn run_all(cli: &Cli, scale: &Scale, database: &Database) -> anyhow::Result<Outcome> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
     let layout = Layout::new(scale.targets, scale.sizes, scale.reps);
     step("data");
-    prepare(cli, &layout, database)?;
-    let server = Server::start(&cli.server, database)?;
-    let measured = runtime.block_on(against_server(&server, scale, &layout, database));
+    runtime.block_on(database.recreate())?;
+    seed(cli, &layout, database.location())?;
+    let server = Server::start(&cli.server, database.location())?;
+    let measured = runtime.block_on(against_server(cli, &server, scale, &layout, database));
     step("stop");
     let stopped = server.stop();
     let mut outcome = measured?;
@@ -54,6 +56,10 @@ pub fn run_all(cli: &Cli, scale: &Scale, database: &str) -> anyhow::Result<Outco
     let tools =
         Tools { root: cli.root.clone(), xtask: cli.xtask.clone(), check: cli.check.clone(), cargo: cli.cargo.clone() };
     step("tooling");
+    if matches!(database, Database::Postgres { .. }) {
+        println!("(independent of the database: measured by the SQLite run)");
+        return Ok(outcome);
+    }
     outcome.figures.extend(tooling(&tools, scale.tooling_reps)?);
     step("rebuild");
     if scale.rebuild_reps == 0 {
@@ -64,25 +70,14 @@ pub fn run_all(cli: &Cli, scale: &Scale, database: &str) -> anyhow::Result<Outco
     Ok(outcome)
 }
 
-/// A fresh database loaded with the benchmark's fixture.
-fn prepare(cli: &Cli, layout: &Layout, database: &str) -> anyhow::Result<()> {
-    let file = database.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
-    let file = file.split('?').next().unwrap_or(file);
-    for suffix in ["", "-wal", "-shm"] {
-        let path = format!("{file}{suffix}");
-        match std::fs::remove_file(&path) {
-            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
-                return Err(error).with_context(|| format!("removing {path}"));
-            }
-            _ => {}
-        }
-    }
+/// Loads the benchmark's fixture into the (empty) database.
+fn seed(cli: &Cli, layout: &Layout, location: &str) -> anyhow::Result<()> {
     let fixture = cli.out.join("bench-fixture.yaml");
     layout.write_fixture(&fixture)?;
     let status = Command::new(&cli.server)
         .arg("seed")
         .arg(&fixture)
-        .args(["--database", database])
+        .args(["--database", location])
         .stdout(std::process::Stdio::null())
         .status()
         .context("running rainbond-server seed")?;
@@ -92,9 +87,24 @@ fn prepare(cli: &Cli, layout: &Layout, database: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn against_server(server: &Server, scale: &Scale, layout: &Layout, database: &str) -> anyhow::Result<Outcome> {
+async fn against_server(
+    cli: &Cli,
+    server: &Server,
+    scale: &Scale,
+    layout: &Layout,
+    database: &Database,
+) -> anyhow::Result<Outcome> {
     step("throughput");
-    let (mut figures, chart, storage) = throughput(&server.url, scale, layout, database).await?;
+    // Every instance count's runs interleave within each repetition, so the extra instances run
+    // (idle while fewer are measured) for the whole step.
+    let most = database.instance_counts().iter().copied().max().unwrap_or(1);
+    let extra = (1..most).map(|_| Server::start(&cli.server, database.location())).collect::<anyhow::Result<Vec<_>>>()?;
+    let urls: Vec<&str> = std::iter::once(server.url.as_str()).chain(extra.iter().map(|s| s.url.as_str())).collect();
+    let measured = throughput(&urls, scale, layout, database).await;
+    for instance in extra {
+        instance.stop()?;
+    }
+    let (mut figures, chart, storage) = measured?;
     let rss = Spread::of(&[server.peak_rss_mib()?]);
     figures.push(
         Figure::new("memory", "server peak RSS during the throughput runs", "MiB", rss).share_of(64.0).at_most(64.0),
@@ -108,47 +118,71 @@ async fn against_server(server: &Server, scale: &Scale, layout: &Layout, databas
     Ok(Outcome { figures, chart, storage })
 }
 
-/// Copies and `/healthz` at each concurrency, and the storage ceiling, interleaved per repetition.
+/// The copy and `/healthz` runs of one concurrency on one set of instances.
+#[derive(Default, Clone)]
+struct Runs {
+    copies: Vec<Run>,
+    health: Vec<Run>,
+}
+
+/// Copies and `/healthz` at each concurrency on each number of instances (requests spread round
+/// robin over the first `n` of `urls`), and the storage ceiling, interleaved per repetition. The
+/// chart shows the one-instance runs.
 async fn throughput(
-    base: &str,
+    urls: &[&str],
     scale: &Scale,
     layout: &Layout,
-    database: &str,
+    database: &Database,
 ) -> anyhow::Result<(Vec<Figure>, Vec<Point>, Spread)> {
     let http = http_client()?;
-    let copies: Vec<Prepared> =
-        layout.throughput_targets.iter().map(|&target| Prepared::copy(base, SHOP_APP, target)).collect();
-    let health = [Prepared::health(base)];
+    let counts = database.instance_counts();
     let mut ceiling = Vec::new();
-    let mut runs: Vec<(Vec<Run>, Vec<Run>)> = vec![(Vec::new(), Vec::new()); scale.throughput.len()];
+    let mut runs = vec![vec![Runs::default(); scale.throughput.len()]; counts.len()];
     for rep in 0..scale.reps {
         ceiling.push(storage_commits_per_second(database, scale.ceiling_commits).await?);
         for (index, &(concurrency, count)) in scale.throughput.iter().enumerate() {
-            let health_run = drive(&http, &health, count, concurrency).await;
-            let copy_run = drive(&http, &copies, count, concurrency).await;
-            println!(
-                "rep {}: c={concurrency:<3} {:>7.0} copies/s (p99 {:.1} ms, {} errors), /healthz {:>7.0}/s",
-                rep + 1,
-                copy_run.rate(),
-                copy_run.percentile_ms(99.0),
-                copy_run.errors,
-                health_run.rate()
-            );
-            report_errors(&copy_run, "copy");
-            runs[index].0.push(copy_run);
-            runs[index].1.push(health_run);
+            for (&instances, runs) in counts.iter().zip(&mut runs) {
+                let bases = &urls[..instances];
+                let copies: Vec<Prepared> = (layout.throughput_targets.iter().enumerate())
+                    .map(|(i, &target)| Prepared::copy(bases[i % instances], SHOP_APP, target))
+                    .collect();
+                let health: Vec<Prepared> = bases.iter().map(|base| Prepared::health(base)).collect();
+                let health_run = drive(&http, &health, count, concurrency).await;
+                let copy_run = drive(&http, &copies, count, concurrency).await;
+                println!(
+                    "rep {}: {} c={concurrency:<3} {:>7.0} copies/s (p99 {:.1} ms, {} errors), /healthz {:>7.0}/s",
+                    rep + 1,
+                    instances_label(instances),
+                    copy_run.rate(),
+                    copy_run.percentile_ms(99.0),
+                    copy_run.errors,
+                    health_run.rate()
+                );
+                report_errors(&copy_run, "copy");
+                runs[index].copies.push(copy_run);
+                runs[index].health.push(health_run);
+            }
         }
         println!("rep {}: storage ceiling {:.0} commits/s", rep + 1, ceiling[rep]);
     }
     let storage = Spread::of(&ceiling);
-    let mut figures = vec![Figure::new("ceiling", "storage: one-row commits/s (WAL, synchronous=FULL)", "/s", storage)];
+    let mut figures = vec![Figure::new("ceiling", describe(database).await?, "/s", storage)];
     let mut chart = Vec::new();
-    for (&(concurrency, _), (copy_runs, health_runs)) in scale.throughput.iter().zip(&runs) {
-        let (more, point) = concurrency_figures(concurrency, copy_runs, health_runs, storage);
-        figures.extend(more);
-        chart.push(point);
+    for (&instances, runs) in counts.iter().zip(&runs) {
+        for (&(concurrency, _), runs) in scale.throughput.iter().zip(runs) {
+            let (more, point) = concurrency_figures(concurrency, instances, runs, storage);
+            figures.extend(more);
+            if instances == 1 {
+                chart.push(point);
+            }
+        }
     }
     Ok((figures, chart, storage))
+}
+
+/// `1 instance`, `2 instances`.
+fn instances_label(instances: usize) -> String {
+    format!("{instances} instance{}", if instances == 1 { "" } else { "s" })
 }
 
 fn report_errors(run: &Run, what: &str) {
@@ -157,15 +191,16 @@ fn report_errors(run: &Run, what: &str) {
     }
 }
 
-fn concurrency_figures(concurrency: usize, copies: &[Run], health: &[Run], storage: Spread) -> (Vec<Figure>, Point) {
-    let c = concurrency;
+fn concurrency_figures(concurrency: usize, instances: usize, runs: &Runs, storage: Spread) -> (Vec<Figure>, Point) {
+    let (copies, health) = (&runs.copies, &runs.health);
+    let c = format!("{concurrency}, {}", instances_label(instances));
     let health_rate = Spread::over(health, Run::rate);
     let copy_rate = Spread::over(copies, Run::rate);
     let mut figures = vec![Figure::new("ceiling", format!("HTTP: /healthz requests/s, c={c}"), "/s", health_rate)];
     let mut rate = Figure::new("copy", format!("3-component copies/s, c={c}"), "/s", copy_rate)
         .ratio_to("HTTP ceiling", health_rate)
         .ratio_to("storage ceiling", storage);
-    if c == TARGET_CONCURRENCY {
+    if concurrency == TARGET_CONCURRENCY {
         rate = rate.ratio_at_least(0.6);
     }
     figures.push(rate);
@@ -175,7 +210,7 @@ fn concurrency_figures(concurrency: usize, copies: &[Run], health: &[Run], stora
         let baseline = Spread::over(health, |run| run.percentile_ms(p));
         let mut figure = Figure::new("copy", format!("{name} latency, c={c}"), "ms", copy)
             .ratio_to(format!("/healthz {name}"), baseline);
-        if c == TARGET_CONCURRENCY && name == "p99" {
+        if concurrency == TARGET_CONCURRENCY && name == "p99" {
             figure = figure.at_most(20.0);
         }
         latency_ms[index] = copy.median;
@@ -183,7 +218,7 @@ fn concurrency_figures(concurrency: usize, copies: &[Run], health: &[Run], stora
     }
     let errors = Spread::over(copies, |run| run.errors as f64);
     let mut errors = Figure::new("copy", format!("errors, c={c}"), "", errors);
-    if c == 64 {
+    if concurrency == 64 {
         errors = errors.at_most(0.0);
     }
     figures.push(errors);

@@ -60,10 +60,7 @@ impl PgStore {
     /// Connects to the database at `url` (`postgres://…`) with a pool of at most `pool_size`
     /// connections and brings its schema up to date (instances migrating together take turns).
     pub async fn open(url: &str, pool_size: u32) -> Result<Self, StoreError> {
-        let options: PgConnectOptions = url.parse().context("parsing the database URL")?;
-        let options = options
-            .application_name("rainbond-server")
-            .options([("statement_timeout", format!("{}ms", STATEMENT_TIMEOUT.as_millis()))]);
+        let options = Self::connect_options(url)?;
         let pool = PgPoolOptions::new()
             .max_connections(pool_size)
             .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -74,6 +71,15 @@ impl PgStore {
             .context("connecting to PostgreSQL")?;
         MIGRATOR.run(&pool).await.map_err(sqlx::Error::from).context("migrating the database schema")?;
         Ok(PgStore { pool, retries: Arc::default(), team_queues: Arc::default() })
+    }
+
+    /// The connection settings of the store for `url` (`postgres://…`): the application name and
+    /// the statement timeout; commits keep the server's `synchronous_commit`.
+    pub fn connect_options(url: &str) -> Result<PgConnectOptions, StoreError> {
+        let options: PgConnectOptions = url.parse().context("parsing the database URL")?;
+        Ok(options
+            .application_name("rainbond-server")
+            .options([("statement_timeout", format!("{}ms", STATEMENT_TIMEOUT.as_millis()))]))
     }
 
     /// Closes every connection.

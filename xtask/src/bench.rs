@@ -60,7 +60,9 @@ impl Args {
         }
         match std::env::var(POSTGRES_URL_VAR) {
             Ok(url) if !url.is_empty() => Ok(Some(url)),
-            _ => bail!("--postgres needs ${POSTGRES_URL_VAR}: run under .ci/with-postgres, or pass --database postgres://…"),
+            _ => bail!(
+                "--postgres needs ${POSTGRES_URL_VAR}: run under .ci/with-postgres, or pass --database postgres://…"
+            ),
         }
     }
 }

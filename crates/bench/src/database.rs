@@ -32,7 +32,8 @@ impl Database {
         if !is_postgres_url(location) {
             return Ok(Database::Sqlite { location: location.to_owned() });
         }
-        let mut url = reqwest::Url::parse(location).with_context(|| format!("parsing the PostgreSQL URL {location:?}"))?;
+        let mut url =
+            reqwest::Url::parse(location).with_context(|| format!("parsing the PostgreSQL URL {location:?}"))?;
         url.set_path(POSTGRES_DATABASE);
         Ok(Database::Postgres { cluster: location.to_owned(), location: url.to_string() })
     }

@@ -46,11 +46,11 @@ impl Scale {
     /// `cargo xtask bench --quick`: every part runs, briefly.
     pub const QUICK: Scale = Scale {
         reps: 3,
-        throughput: &[(1, 40), (8, 160), (64, 256)],
+        throughput: &[(1, 20), (8, 80), (64, 128)],
         targets: 64,
-        ceiling_commits: 150,
-        growth_marks: [20, 200, 600],
-        growth_window: 20,
+        ceiling_commits: 100,
+        growth_marks: [10, 100, 300],
+        growth_window: 10,
         growth_fill_concurrency: 8,
         sizes: &[1, 10, 100, 1000],
         client_requests: 100,

@@ -6,9 +6,9 @@ use anyhow::{Context, bail};
 
 use crate::Cli;
 use crate::ceiling::{describe, storage_commits_per_second};
-use crate::database::Database;
 use crate::chart::Point;
 use crate::data::{GROWTH_TARGET, Layout, SHOP_APP};
+use crate::database::Database;
 use crate::load::{Prepared, Run, client_and_raw_ms, drive, http_client};
 use crate::process::{Server, measure};
 use crate::report::Figure;
@@ -98,7 +98,8 @@ async fn against_server(
     // Every instance count's runs interleave within each repetition, so the extra instances run
     // (idle while fewer are measured) for the whole step.
     let most = database.instance_counts().iter().copied().max().unwrap_or(1);
-    let extra = (1..most).map(|_| Server::start(&cli.server, database.location())).collect::<anyhow::Result<Vec<_>>>()?;
+    let extra =
+        (1..most).map(|_| Server::start(&cli.server, database.location())).collect::<anyhow::Result<Vec<_>>>()?;
     let urls: Vec<&str> = std::iter::once(server.url.as_str()).chain(extra.iter().map(|s| s.url.as_str())).collect();
     let measured = throughput(&urls, scale, layout, database).await;
     for instance in extra {

@@ -116,4 +116,39 @@ mod tests {
         assert_eq!((database.backend(), database.location()), ("sqlite", "/tmp/bench.db"));
         assert_eq!(database.instance_counts(), &[1]);
     }
+
+    /// The cluster `.ci/with-postgres` started, or `None` (the test skips) outside CI.
+    fn test_cluster() -> Option<String> {
+        const VAR: &str = "RAINBOND_TEST_POSTGRES_URL";
+        match std::env::var(VAR) {
+            Ok(url) if !url.is_empty() => Some(url),
+            _ if std::env::var("CI").is_ok_and(|ci| !ci.is_empty()) => panic!("{VAR} is not set in CI"),
+            _ => {
+                eprintln!("skipping: {VAR} is not set (run under .ci/with-postgres)");
+                None
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_postgres_run_starts_on_an_empty_database_and_the_ceiling_leaves_no_table() {
+        let Some(cluster) = test_cluster() else { return };
+        let database = Database::for_location(&cluster).unwrap();
+        database.recreate().await.unwrap();
+        let mut connection = sqlx::PgConnection::connect(database.location()).await.unwrap();
+        sqlx::query("CREATE TABLE left_by_an_earlier_run (id INTEGER)").execute(&mut connection).await.unwrap();
+        connection.close().await.unwrap();
+
+        database.recreate().await.unwrap();
+        let rate = crate::ceiling::storage_commits_per_second(&database, 20).await.unwrap();
+        assert!(rate > 0.0, "{rate}");
+        let description = crate::ceiling::describe(&database).await.unwrap();
+        assert!(description.contains("PostgreSQL, synchronous_commit="), "{description}");
+
+        let mut connection = sqlx::PgConnection::connect(database.location()).await.unwrap();
+        let (tables,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetch_one(&mut connection).await.unwrap();
+        assert_eq!(tables, 0, "neither the earlier run's table nor the ceiling's scratch table is left");
+        connection.close().await.unwrap();
+    }
 }

@@ -140,7 +140,7 @@ impl Component {
 }
 
 /// A port of a component.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub struct Port {
     pub service_id: String,
@@ -155,7 +155,7 @@ pub struct Port {
 }
 
 /// An environment variable of a component.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub struct EnvVar {
     pub service_id: String,
@@ -182,7 +182,7 @@ pub fn volume_host_path(tenant_id: &str, service_id: &str, volume_path: &str) ->
 }
 
 /// A volume definition (data is never copied).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub struct Volume {
     pub service_id: String,
@@ -195,7 +195,7 @@ pub struct Volume {
 }
 
 /// The content of a configuration-file volume, linked by volume name.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub struct ConfigFile {
     pub service_id: String,
@@ -204,7 +204,7 @@ pub struct ConfigFile {
 }
 
 /// A scheduling label of a component.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub struct Label {
     pub service_id: String,
@@ -215,7 +215,7 @@ pub struct Label {
 }
 
 /// "`service_id` depends on `dep_service_id`".
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub struct Dependency {
     pub service_id: String,
@@ -225,7 +225,7 @@ pub struct Dependency {
 }
 
 /// Credentials of a component's build source (never returned by the API).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub struct SourceAuth {
     pub service_id: String,

@@ -269,79 +269,60 @@ impl Repository for SqliteStore {
     }
 }
 
-/// Loads the selected components with everything copied along with them, in selection order.
-async fn load_graphs(tx: &mut SqliteConnection, selected: &[&Component]) -> Result<Vec<ComponentGraph>, StoreError> {
-    let ids = json_ids(selected.iter().map(|c| c.service_id.as_str()));
-    let ports: Vec<Port> = sqlx::query_as(concat!(
-        "SELECT service_id, tenant_id, container_port, protocol, port_alias, is_inner_service, is_outer_service, \
-         k8s_service_name FROM service_ports WHERE service_id IN ",
-        in_ids!(),
-        " ORDER BY container_port"
-    ))
-    .bind(&ids)
-    .fetch_all(&mut *tx)
-    .await
-    .context("reading ports")?;
-    let envs: Vec<EnvVar> = sqlx::query_as(concat!(
-        "SELECT service_id, tenant_id, container_port, name, attr_name, attr_value, is_change, scope \
-         FROM service_envs WHERE service_id IN ",
-        in_ids!(),
-        " ORDER BY id"
-    ))
-    .bind(&ids)
-    .fetch_all(&mut *tx)
-    .await
-    .context("reading environment variables")?;
-    let volumes: Vec<Volume> = sqlx::query_as(concat!(
-        "SELECT service_id, volume_name, volume_path, volume_type, volume_capacity, access_mode, host_path \
-         FROM service_volumes WHERE service_id IN ",
-        in_ids!(),
-        " ORDER BY id"
-    ))
-    .bind(&ids)
-    .fetch_all(&mut *tx)
-    .await
-    .context("reading volumes")?;
-    let config_files: Vec<ConfigFile> = sqlx::query_as(concat!(
-        "SELECT service_id, volume_name, file_content FROM service_config_files WHERE service_id IN ",
-        in_ids!(),
-        " ORDER BY id"
-    ))
-    .bind(&ids)
-    .fetch_all(&mut *tx)
-    .await
-    .context("reading configuration files")?;
-    let labels: Vec<Label> = sqlx::query_as(concat!(
-        "SELECT service_id, tenant_id, region, label_name, label_value FROM service_labels \
-         WHERE service_id IN ",
-        in_ids!(),
-        " ORDER BY id"
-    ))
-    .bind(&ids)
-    .fetch_all(&mut *tx)
-    .await
-    .context("reading labels")?;
-    let dependencies: Vec<Dependency> = sqlx::query_as(concat!(
-        "SELECT service_id, dep_service_id, tenant_id, dep_order FROM service_dependencies \
-         WHERE service_id IN ",
-        in_ids!(),
-        " ORDER BY dep_order, dep_service_id"
-    ))
-    .bind(&ids)
-    .fetch_all(&mut *tx)
-    .await
-    .context("reading dependencies")?;
-    let auths: Vec<SourceAuth> = sqlx::query_as(concat!(
-        "SELECT service_id, user_name, password FROM service_source_auth WHERE service_id IN ",
-        in_ids!(),
-        ""
-    ))
-    .bind(&ids)
-    .fetch_all(&mut *tx)
-    .await
-    .context("reading build-source credentials")?;
+/// The rows attached to the components whose ids are bound as one JSON array, in one statement:
+/// one JSON array per table (booleans as JSON booleans), each in the order the copy keeps.
+const ATTACHED_ROWS: &str = "WITH ids(id) AS (SELECT value FROM json_each(?)) SELECT \
+    (SELECT json_group_array(json_object('service_id', service_id, 'tenant_id', tenant_id, \
+        'container_port', container_port, 'protocol', protocol, 'port_alias', port_alias, \
+        'is_inner_service', json(iif(is_inner_service, 'true', 'false')), \
+        'is_outer_service', json(iif(is_outer_service, 'true', 'false')), \
+        'k8s_service_name', k8s_service_name) ORDER BY container_port) \
+        FROM service_ports WHERE service_id IN ids), \
+    (SELECT json_group_array(json_object('service_id', service_id, 'tenant_id', tenant_id, \
+        'container_port', container_port, 'name', name, 'attr_name', attr_name, 'attr_value', attr_value, \
+        'is_change', json(iif(is_change, 'true', 'false')), 'scope', scope) ORDER BY id) \
+        FROM service_envs WHERE service_id IN ids), \
+    (SELECT json_group_array(json_object('service_id', service_id, 'volume_name', volume_name, \
+        'volume_path', volume_path, 'volume_type', volume_type, 'volume_capacity', volume_capacity, \
+        'access_mode', access_mode, 'host_path', host_path) ORDER BY id) \
+        FROM service_volumes WHERE service_id IN ids), \
+    (SELECT json_group_array(json_object('service_id', service_id, 'volume_name', volume_name, \
+        'file_content', file_content) ORDER BY id) \
+        FROM service_config_files WHERE service_id IN ids), \
+    (SELECT json_group_array(json_object('service_id', service_id, 'tenant_id', tenant_id, 'region', region, \
+        'label_name', label_name, 'label_value', label_value) ORDER BY id) \
+        FROM service_labels WHERE service_id IN ids), \
+    (SELECT json_group_array(json_object('service_id', service_id, 'dep_service_id', dep_service_id, \
+        'tenant_id', tenant_id, 'dep_order', dep_order) ORDER BY dep_order, dep_service_id) \
+        FROM service_dependencies WHERE service_id IN ids), \
+    (SELECT json_group_array(json_object('service_id', service_id, 'user_name', user_name, 'password', password)) \
+        FROM service_source_auth WHERE service_id IN ids)";
 
-    Ok(super::AttachedRows { ports, envs, volumes, config_files, labels, dependencies, auths }.into_graphs(selected))
+/// Loads the selected components with everything copied along with them, in selection order
+/// (one statement, [`ATTACHED_ROWS`]).
+async fn load_graphs(tx: &mut SqliteConnection, selected: &[&Component]) -> Result<Vec<ComponentGraph>, StoreError> {
+    type Arrays = (String, String, String, String, String, String, String);
+    let (ports, envs, volumes, config_files, labels, dependencies, auths): Arrays =
+        sqlx::query_as(ATTACHED_ROWS)
+            .bind(json_ids(selected.iter().map(|c| c.service_id.as_str())))
+            .fetch_one(&mut *tx)
+            .await
+            .context("reading the components' ports, variables, volumes, files, labels, dependencies and credentials")?;
+    Ok(super::AttachedRows {
+        ports: from_json_array(&ports, "reading ports")?,
+        envs: from_json_array(&envs, "reading environment variables")?,
+        volumes: from_json_array(&volumes, "reading volumes")?,
+        config_files: from_json_array(&config_files, "reading configuration files")?,
+        labels: from_json_array(&labels, "reading labels")?,
+        dependencies: from_json_array(&dependencies, "reading dependencies")?,
+        auths: from_json_array(&auths, "reading build-source credentials")?,
+    }
+    .into_graphs(selected))
+}
+
+/// The rows of one JSON array of [`ATTACHED_ROWS`].
+fn from_json_array<T: serde::de::DeserializeOwned>(array: &str, what: &'static str) -> Result<Vec<T>, StoreError> {
+    serde_json::from_str(array).map_err(|error| StoreError { context: what, source: sqlx::Error::Decode(error.into()) })
 }
 
 /// Which of the candidate names are used: component names in the target app, port service names

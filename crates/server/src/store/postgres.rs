@@ -73,13 +73,20 @@ impl PgStore {
         Ok(PgStore { pool, retries: Arc::default(), team_queues: Arc::default() })
     }
 
-    /// The connection settings of the store for `url` (`postgres://…`): the application name and
-    /// the statement timeout; commits keep the server's `synchronous_commit`.
+    /// The connection settings of the store for `url` (`postgres://…`): the application name, the
+    /// statement timeout, and a plan made for each execution of a statement; commits keep the
+    /// server's `synchronous_commit`.
+    ///
+    /// Custom plans, because pooled connections live long and their prepared statements with them:
+    /// a generic plan chosen while the tables were small (a sequential scan) would otherwise be
+    /// kept while the tables grow (PostgreSQL does not replan when autovacuum updates the row
+    /// counts), and every copy would read whole tables.
     pub fn connect_options(url: &str) -> Result<PgConnectOptions, StoreError> {
         let options: PgConnectOptions = url.parse().context("parsing the database URL")?;
-        Ok(options
-            .application_name("rainbond-server")
-            .options([("statement_timeout", format!("{}ms", STATEMENT_TIMEOUT.as_millis()))]))
+        Ok(options.application_name("rainbond-server").options([
+            ("statement_timeout", format!("{}ms", STATEMENT_TIMEOUT.as_millis())),
+            ("plan_cache_mode", "force_custom_plan".to_owned()),
+        ]))
     }
 
     /// Closes every connection.

@@ -344,18 +344,19 @@ impl Repository for PgStore {
 /// Loads the selected components with everything copied along with them, in selection order.
 async fn load_graphs(tx: &mut PgConnection, selected: &[&Component]) -> Result<Vec<ComponentGraph>, StoreError> {
     let ids = ids(selected.iter().map(|c| c.service_id.as_str()));
-    // Looked up through the primary key, one id at a time. A plain `service_id = ANY($1)` lets the
-    // planner pick the GiST index of the port-name exclusion constraint, which also holds
-    // service_id but not first: a scan of the whole index, whose cost grows with every port of the
-    // store. The row comparison (always true: $2 is the smallest BIGINT) is indexable by a btree
-    // only, so the primary key is cheaper in the planner's eyes too.
+    // Looked up through the primary key, one id at a time. An equality on service_id (`= ANY($1)`
+    // or a join) lets the planner pick the GiST index of the port-name exclusion constraint,
+    // which holds service_id but not first: a scan of the whole index, whose cost grows with every
+    // port of the store. The row range below means `service_id = id` (any port), and only a
+    // btree can serve a row comparison, so the primary key is the one index it can use.
     let ports: Vec<Port> = sqlx::query_as(
         "SELECT p.service_id, p.tenant_id, p.container_port, p.protocol, p.port_alias, p.is_inner_service, \
          p.is_outer_service, p.k8s_service_name FROM unnest($1::text[]) AS ids(id) JOIN service_ports p \
-         ON p.service_id = ids.id AND (p.service_id, p.container_port) >= (ids.id, $2) ORDER BY p.container_port",
+         ON (p.service_id, p.container_port) BETWEEN (ids.id, $2) AND (ids.id, $3) ORDER BY p.container_port",
     )
     .bind(&ids)
     .bind(i64::MIN)
+    .bind(i64::MAX)
     .fetch_all(&mut *tx)
     .await
     .context("reading ports")?;

@@ -146,8 +146,10 @@ mod tests {
         assert!(description.contains("PostgreSQL, synchronous_commit="), "{description}");
 
         let mut connection = sqlx::PgConnection::connect(database.location()).await.unwrap();
-        let (tables,): (i64,) =
-            sqlx::query_as("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetch_one(&mut connection).await.unwrap();
+        let (tables,): (i64,) = sqlx::query_as("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+            .fetch_one(&mut connection)
+            .await
+            .unwrap();
         assert_eq!(tables, 0, "neither the earlier run's table nor the ceiling's scratch table is left");
         connection.close().await.unwrap();
     }

@@ -13,9 +13,7 @@ use sqlx::{AssertSqlSafe, Sqlite, SqliteConnection, Transaction};
 use super::{Context, CopyError, CopyRequest, LoadError, Repository, StoreError};
 use crate::copy::{self, Identity, NameCandidates, Randomness, TakenNames, Target, UuidRandomness};
 use crate::fixture::Dataset;
-use crate::model::{
-    App, Component, ComponentGraph, ConfigFile, Dependency, EnvVar, Label, Port, Region, SourceAuth, Team, User, Volume,
-};
+use crate::model::{App, Component, ComponentGraph, ConfigFile, Region, SourceAuth, Team, User};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -302,12 +300,11 @@ const ATTACHED_ROWS: &str = "WITH ids(id) AS (SELECT value FROM json_each(?)) SE
 /// (one statement, [`ATTACHED_ROWS`]).
 async fn load_graphs(tx: &mut SqliteConnection, selected: &[&Component]) -> Result<Vec<ComponentGraph>, StoreError> {
     type Arrays = (String, String, String, String, String, String, String);
-    let (ports, envs, volumes, config_files, labels, dependencies, auths): Arrays =
-        sqlx::query_as(ATTACHED_ROWS)
-            .bind(json_ids(selected.iter().map(|c| c.service_id.as_str())))
-            .fetch_one(&mut *tx)
-            .await
-            .context("reading the components' ports, variables, volumes, files, labels, dependencies and credentials")?;
+    let (ports, envs, volumes, config_files, labels, dependencies, auths): Arrays = sqlx::query_as(ATTACHED_ROWS)
+        .bind(json_ids(selected.iter().map(|c| c.service_id.as_str())))
+        .fetch_one(&mut *tx)
+        .await
+        .context("reading the components' ports, variables, volumes, files, labels, dependencies and credentials")?;
     Ok(super::AttachedRows {
         ports: from_json_array(&ports, "reading ports")?,
         envs: from_json_array(&envs, "reading environment variables")?,

@@ -133,7 +133,7 @@ async fn a_locked_database_gets_503_in_time_and_nothing_is_written() {
 
 async fn table_counts(connection: &mut sqlx::SqliteConnection) -> Vec<i64> {
     let mut counts = Vec::new();
-    for table in std::iter::once("tenant_services").chain(checks::CHILD_TABLES) {
+    for table in std::iter::once("tenant_services").chain(checks::CHILD_TABLES.iter().copied()) {
         let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
             .fetch_one(&mut *connection)
             .await

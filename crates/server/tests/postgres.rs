@@ -20,17 +20,6 @@ const OUTAGE_URL_VAR: &str = "RAINBOND_TEST_POSTGRES_OUTAGE_URL";
 const ROUNDS: usize = 5;
 /// Concurrent copies per round and phase.
 const COPIES: usize = 64;
-/// The tables a copy writes, and the one it never copies.
-const COPIED_TABLES: [&str; 8] = [
-    "service_ports",
-    "service_envs",
-    "service_volumes",
-    "service_config_files",
-    "service_labels",
-    "service_dependencies",
-    "service_source_auth",
-    "service_probes",
-];
 
 /// Copies every component of app 1 (o19p6wen, rainbond) into `target` through `server`.
 async fn copy_app_1(server: &TestServer, target: (&str, i32)) -> Result<AppCopyCRes, (u16, ErrorBody)> {
@@ -75,7 +64,7 @@ async fn rows_of_app(db: &Inspector, table: &str, app_id: i32) -> i64 {
 /// Every table a copy of app 1 writes holds exactly `copies` times app 1's rows in the apps
 /// `targets` (probes: none), so no copy is duplicated, lost or half-written.
 async fn assert_whole_copies(db: &Inspector, targets: &[i32], copies: i64) {
-    for table in std::iter::once("tenant_services").chain(COPIED_TABLES) {
+    for table in std::iter::once("tenant_services").chain(common::ATTACHED_TABLES) {
         let per_copy = if table == "service_probes" { 0 } else { rows_of_app(db, table, 1).await };
         let mut found = 0;
         for app in targets {

@@ -3,14 +3,7 @@
 use sqlx::SqlitePool;
 
 /// The tables a copy writes rows into for each component, besides `tenant_services`.
-pub const CHILD_TABLES: [&str; 6] = [
-    "service_ports",
-    "service_envs",
-    "service_volumes",
-    "service_config_files",
-    "service_labels",
-    "service_dependencies",
-];
+pub const CHILD_TABLES: &[&str] = super::ATTACHED_TABLES.split_at(6).0;
 
 /// Opens the database file read-write (SQLite recovers a crashed WAL on open).
 pub async fn open(database: &std::path::Path) -> SqlitePool {

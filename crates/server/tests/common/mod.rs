@@ -22,6 +22,20 @@ use tokio::task::JoinHandle;
 
 pub mod raw_http;
 
+/// The tables of a component's attached rows: the six copied with every component
+/// ([`checks::CHILD_TABLES`]), then build-source credentials (copied) and health probes (never
+/// copied).
+pub const ATTACHED_TABLES: [&str; 8] = [
+    "service_ports",
+    "service_envs",
+    "service_volumes",
+    "service_config_files",
+    "service_labels",
+    "service_dependencies",
+    "service_source_auth",
+    "service_probes",
+];
+
 pub const ADMIN: &str = "rbd-demo-admin";
 pub const GUEST: &str = "rbd-demo-guest";
 pub const EXPIRED: &str = "rbd-demo-expired";
@@ -118,17 +132,7 @@ impl Inspector {
     /// Row counts of every table that a copy writes.
     pub async fn counts(&self) -> Vec<(&'static str, i64)> {
         let mut counts = Vec::new();
-        for table in [
-            "tenant_services",
-            "service_ports",
-            "service_envs",
-            "service_volumes",
-            "service_config_files",
-            "service_labels",
-            "service_dependencies",
-            "service_source_auth",
-            "service_probes",
-        ] {
+        for table in std::iter::once("tenant_services").chain(ATTACHED_TABLES) {
             counts.push((table, self.count(table).await));
         }
         counts

@@ -359,13 +359,15 @@ fn validate_workflows() -> anyhow::Result<Outcome> {
 /// and the generated server API.
 const DOCUMENTED_CRATES: [&str; 3] = ["rainbond-client", "rainbond-api", "rainbond-check"];
 
-/// `cargo doc --no-deps` of [`DOCUMENTED_CRATES`] with every rustdoc warning an error (broken
-/// links, missing docs, bad code blocks).
+/// `cargo doc --no-deps` of [`DOCUMENTED_CRATES`] (the client with its `mock` feature) with every
+/// rustdoc warning an error (broken links, missing docs, bad code blocks).
 fn doc() -> anyhow::Result<Outcome> {
     let mut args = vec!["doc", "--no-deps"];
     for name in DOCUMENTED_CRATES {
         args.extend(["-p", name]);
     }
+    // The client's optional `mock` module is documented too (docs.rs builds every feature).
+    args.extend(["--features", "rainbond-client/mock"]);
     let mut command = workspace::cargo()?;
     command.args(&args).env("RUSTDOCFLAGS", "-D warnings");
     run_cargo(command, &args)

@@ -75,6 +75,8 @@ mod generated;
 pub mod schemas;
 
 mod access_key;
+#[cfg(feature = "mock")]
+pub mod mock;
 
 pub use access_key::{BuildError, ClientBuilder};
 pub use generated::*;

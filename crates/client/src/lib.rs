@@ -77,10 +77,12 @@ pub mod schemas;
 mod access_key;
 #[cfg(feature = "mock")]
 pub mod mock;
+pub mod retry;
 
 pub use access_key::{BuildError, ClientBuilder};
 pub use generated::*;
 pub use reqwest;
+pub use retry::{InvalidKey, RetryPolicy};
 
 /// Compiles the README's example as a doctest.
 #[cfg(doctest)]

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A console user.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
 pub struct User {
     /// `users.user_id`.
     pub user_id: i32,
@@ -14,7 +14,7 @@ pub struct User {
 }
 
 /// A team (tenant).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
 pub struct Team {
     /// 32-hex-char id.
     pub tenant_id: String,
@@ -27,7 +27,7 @@ pub struct Team {
 }
 
 /// A region (cluster).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
 pub struct Region {
     /// The unique name, e.g. `rainbond`.
     pub region_name: String,
@@ -47,7 +47,7 @@ impl Region {
 }
 
 /// An application: a group of components of one team in one region.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
 pub struct App {
     /// `apps.app_id`.
     pub app_id: i32,
@@ -234,7 +234,7 @@ pub struct SourceAuth {
 }
 
 /// A health probe (never copied).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
 #[allow(missing_docs)]
 pub struct Probe {
     pub service_id: String,

@@ -2,7 +2,6 @@
 //! acknowledged copy survives a crash), a busy timeout, and copies in `BEGIN IMMEDIATE`
 //! transactions so that concurrent copies take turns instead of failing.
 
-use std::collections::HashSet;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,10 +9,10 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, Sqlite, SqliteConnection, Transaction};
 
-use super::{Context, CopyError, CopyRequest, LoadError, Repository, StoreError};
-use crate::copy::{self, Identity, NameCandidates, Randomness, TakenNames, Target, UuidRandomness};
+use super::pipeline::{self, Lookup, Statements, Table, TakenRow};
+use super::{AttachedRows, Context, CopyError, CopyRequest, LoadError, Repository, StoreError};
 use crate::fixture::Dataset;
-use crate::model::{App, Component, ComponentGraph, ConfigFile, Region, SourceAuth, Team, User};
+use crate::model::{App, Component, Region, Team, User};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -94,17 +93,6 @@ impl SqliteStore {
             .await
             .unwrap_or(Err(StoreError { context: what, source: sqlx::Error::PoolTimedOut }))
     }
-}
-
-/// `column IN in_ids!()` matches a list of ids bound as one JSON array.
-macro_rules! in_ids {
-    () => {
-        "(SELECT value FROM json_each(?))"
-    };
-}
-
-fn json_ids<'a>(ids: impl IntoIterator<Item = &'a str>) -> String {
-    serde_json::to_string(&ids.into_iter().collect::<Vec<_>>()).expect("strings serialize")
 }
 
 impl Repository for SqliteStore {
@@ -206,58 +194,16 @@ impl Repository for SqliteStore {
 
     async fn copy_components(&self, request: CopyRequest<'_>) -> Result<Vec<Component>, CopyError> {
         let (mut tx, _turn) = self.begin_write("starting the copy transaction").await?;
-        let app_components: Vec<Component> = sqlx::query_as(concat!(
-            "SELECT ",
-            component_columns!(),
-            " FROM tenant_services WHERE app_id = ? ORDER BY create_time, service_id"
-        ))
-        .bind(request.source_app.app_id)
-        .fetch_all(&mut *tx)
-        .await
-        .context("reading the source app's components")?;
-        let selected = copy::select(&app_components, request.requested)?;
-        let sources = load_graphs(&mut tx, &selected).await?;
-        let mut random = UuidRandomness;
-        let identities = free_identities(&mut tx, sources.len(), &mut random).await?;
-        let candidates = NameCandidates::draw(&sources, &identities, &mut random);
-        let taken = taken_names(&mut tx, &request.target, &candidates).await?;
-        let copies = copy::plan(&sources, &identities, &candidates, &request.target, &taken)?;
-        insert_graphs(&mut tx, &copies).await?;
+        let copies = pipeline::copy(&mut *tx, &request).await?;
         tx.commit().await.context("committing the copy")?;
-        Ok(copies.into_iter().map(|copy| copy.component).collect())
+        Ok(copies)
     }
 
     async fn load_dataset(&self, data: &Dataset, only_into_empty: bool) -> Result<bool, LoadError> {
         let (mut tx, _turn) = self.begin_write("starting the fixture transaction").await?;
-        let applied: Option<(String,)> = sqlx::query_as("SELECT name FROM applied_fixtures WHERE name = ?")
-            .bind(&data.name)
-            .fetch_optional(&mut *tx)
-            .await
-            .context("reading the applied fixtures")?;
-        if applied.is_some() {
-            return Ok(false);
-        }
-        if only_into_empty {
-            let (rows,): (i64,) = sqlx::query_as(
-                "SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM tenants) + (SELECT count(*) FROM regions) \
-                 + (SELECT count(*) FROM apps) + (SELECT count(*) FROM tenant_services)",
-            )
-            .fetch_one(&mut *tx)
-            .await
-            .context("checking that the database is empty")?;
-            if rows > 0 {
-                return Err(LoadError::NotEmpty(data.name.clone()));
-            }
-        }
-        insert_dataset(&mut tx, data).await?;
-        sqlx::query("INSERT INTO applied_fixtures (name, sha256, applied_at) VALUES (?, ?, datetime('now'))")
-            .bind(&data.name)
-            .bind(&data.sha256)
-            .execute(&mut *tx)
-            .await
-            .context("recording the fixture")?;
+        let loaded = pipeline::load_dataset(&mut *tx, data, only_into_empty).await?;
         tx.commit().await.context("committing the fixture")?;
-        Ok(true)
+        Ok(loaded)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -268,7 +214,8 @@ impl Repository for SqliteStore {
 }
 
 /// The rows attached to the components whose ids are bound as one JSON array, in one statement:
-/// one JSON array per table (booleans as JSON booleans), each in the order the copy keeps.
+/// one JSON array per table (booleans as JSON booleans), each in the order the copy keeps
+/// ([`super::JsonArrays`]).
 const ATTACHED_ROWS: &str = "WITH ids(id) AS (SELECT value FROM json_each(?)) SELECT \
     (SELECT json_group_array(json_object('service_id', service_id, 'tenant_id', tenant_id, \
         'container_port', container_port, 'protocol', protocol, 'port_alias', port_alias, \
@@ -296,265 +243,59 @@ const ATTACHED_ROWS: &str = "WITH ids(id) AS (SELECT value FROM json_each(?)) SE
     (SELECT json_group_array(json_object('service_id', service_id, 'user_name', user_name, 'password', password)) \
         FROM service_source_auth WHERE service_id IN ids)";
 
-/// Loads the selected components with everything copied along with them, in selection order
-/// (one statement, [`ATTACHED_ROWS`]).
-async fn load_graphs(tx: &mut SqliteConnection, selected: &[&Component]) -> Result<Vec<ComponentGraph>, StoreError> {
-    type Arrays = (String, String, String, String, String, String, String);
-    let (ports, envs, volumes, config_files, labels, dependencies, auths): Arrays = sqlx::query_as(ATTACHED_ROWS)
-        .bind(json_ids(selected.iter().map(|c| c.service_id.as_str())))
-        .fetch_one(&mut *tx)
-        .await
-        .context("reading the components' ports, variables, volumes, files, labels, dependencies and credentials")?;
-    Ok(super::AttachedRows {
-        ports: from_json_array(&ports, "reading ports")?,
-        envs: from_json_array(&envs, "reading environment variables")?,
-        volumes: from_json_array(&volumes, "reading volumes")?,
-        config_files: from_json_array(&config_files, "reading configuration files")?,
-        labels: from_json_array(&labels, "reading labels")?,
-        dependencies: from_json_array(&dependencies, "reading dependencies")?,
-        auths: from_json_array(&auths, "reading build-source credentials")?,
-    }
-    .into_graphs(selected))
+/// `column in_list!(n)`: the column is in the JSON array bound as parameter `n`.
+macro_rules! in_list {
+    ($n:literal) => {
+        concat!("IN (SELECT value FROM json_each($", $n, "))")
+    };
 }
 
-/// The rows of one JSON array of [`ATTACHED_ROWS`].
-fn from_json_array<T: serde::de::DeserializeOwned>(array: &str, what: &'static str) -> Result<Vec<T>, StoreError> {
-    serde_json::from_str(array).map_err(|error| StoreError { context: what, source: sqlx::Error::Decode(error.into()) })
+/// A list as one parameter: a JSON array.
+fn text_list(strings: &[String]) -> String {
+    serde_json::to_string(strings).expect("strings serialize")
 }
 
-/// Which of the candidate names are used: component names in the target app, port service names
-/// in the target team. Two indexed lookups of the candidates only.
-async fn taken_names(
-    tx: &mut SqliteConnection,
-    target: &Target<'_>,
-    candidates: &NameCandidates,
-) -> Result<TakenNames, StoreError> {
-    let component_names: Vec<(String,)> = sqlx::query_as(concat!(
-        "SELECT k8s_component_name FROM tenant_services WHERE app_id = ? AND k8s_component_name IN ",
-        in_ids!(),
-        ""
-    ))
-    .bind(target.app.app_id)
-    .bind(json_ids(candidates.component_names()))
-    .fetch_all(&mut *tx)
-    .await
-    .context("reading the target app's component names")?;
-    let port_names: Vec<(String, String)> = sqlx::query_as(concat!(
-        "SELECT k8s_service_name, service_id FROM service_ports WHERE tenant_id = ? AND k8s_service_name IN ",
-        in_ids!(),
-        ""
-    ))
-    .bind(&target.team.tenant_id)
-    .bind(json_ids(candidates.port_names()))
-    .fetch_all(&mut *tx)
-    .await
-    .context("reading the target team's port names")?;
-    Ok(super::taken_names_from(component_names, port_names))
-}
+/// The statements of a copy or a fixture load on SQLite, inside a `BEGIN IMMEDIATE` transaction
+/// (which already writes alone: [`Statements::lock_team`] does nothing).
+impl Statements for SqliteConnection {
+    portable_statements!();
 
-/// `count` identities whose aliases no component of the store (nor of the batch) uses.
-async fn free_identities(
-    tx: &mut SqliteConnection,
-    count: usize,
-    random: &mut dyn Randomness,
-) -> Result<Vec<Identity>, CopyError> {
-    let mut identities: Vec<Identity> = (0..count).map(|_| Identity::fresh(random)).collect();
-    for _ in 0..copy::MAX_ATTEMPTS {
-        let aliases = json_ids(identities.iter().map(|i| i.service_alias.as_str()));
-        let taken: Vec<(String,)> =
-            sqlx::query_as(concat!("SELECT service_alias FROM tenant_services WHERE service_alias IN ", in_ids!(), ""))
-                .bind(&aliases)
-                .fetch_all(&mut *tx)
-                .await
-                .context("checking new aliases")?;
-        let taken: HashSet<String> = taken.into_iter().map(|(a,)| a).collect();
-        let clashes = copy::clashing_identities(&identities, &taken);
-        if clashes.is_empty() {
-            return Ok(identities);
-        }
-        for index in clashes {
-            identities[index] = Identity::fresh(random);
-        }
+    async fn lock_team(&mut self, _tenant_id: &str) -> Result<(), StoreError> {
+        Ok(())
     }
-    Err(copy::PlanError::NamesExhausted { what: "component alias", base: "gr".to_owned() }.into())
-}
 
-/// The column list of `table` as it is inserted from JSON rows.
-struct Columns {
-    table: &'static str,
-    columns: &'static str,
-}
+    async fn insert_rows(&mut self, table: &Table, rows: String, what: &'static str) -> Result<(), StoreError> {
+        let fields: Vec<String> = table
+            .column_names()
+            .map(|column| {
+                if table.bytes.contains(&column) {
+                    format!("unhex(substr(value->>'{column}', 3))")
+                } else {
+                    format!("value->>'{column}'")
+                }
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO {} ({}) SELECT {} FROM json_each(?) ORDER BY key",
+            table.name,
+            table.columns,
+            fields.join(", ")
+        );
+        sqlx::query(AssertSqlSafe(sql)).bind(rows).execute(&mut *self).await.context(what)?;
+        Ok(())
+    }
 
-const COMPONENTS: Columns = Columns { table: "tenant_services", columns: component_columns!() };
-const PORTS: Columns = Columns {
-    table: "service_ports",
-    columns: "service_id, tenant_id, container_port, protocol, port_alias, is_inner_service, is_outer_service, \
-              k8s_service_name",
-};
-const ENVS: Columns = Columns {
-    table: "service_envs",
-    columns: "service_id, tenant_id, container_port, name, attr_name, attr_value, is_change, scope",
-};
-const VOLUMES: Columns = Columns {
-    table: "service_volumes",
-    columns: "service_id, volume_name, volume_path, volume_type, volume_capacity, access_mode, host_path",
-};
-const LABELS: Columns =
-    Columns { table: "service_labels", columns: "service_id, tenant_id, region, label_name, label_value" };
-const DEPENDENCIES: Columns =
-    Columns { table: "service_dependencies", columns: "service_id, dep_service_id, tenant_id, dep_order" };
-const SOURCE_AUTHS: Columns = Columns { table: "service_source_auth", columns: "service_id, user_name, password" };
-
-/// Inserts `rows` in one statement: they are bound as one JSON array, and each column takes the
-/// field of the same name. The statement text depends on the table only, so it is prepared once.
-async fn insert_rows<T: serde::Serialize>(
-    tx: &mut SqliteConnection,
-    into: &Columns,
-    rows: &[T],
-    what: &'static str,
-) -> Result<(), StoreError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let fields: Vec<String> =
-        into.columns.split(',').map(|column| format!("value->>'{}'", column.trim().trim_matches('"'))).collect();
-    let sql = format!(
-        "INSERT INTO {} ({}) SELECT {} FROM jsonb_each(?) ORDER BY key",
-        into.table,
-        into.columns,
-        fields.join(", ")
-    );
-    sqlx::query(AssertSqlSafe(sql)).bind(json_rows(rows)).execute(&mut *tx).await.context(what)?;
-    Ok(())
-}
-
-fn json_rows<T: serde::Serialize>(rows: &[T]) -> String {
-    serde_json::to_string(rows).expect("rows serialize")
-}
-
-/// Inserts configuration files, each linked to the volume of its component with its volume name.
-async fn insert_config_files(tx: &mut SqliteConnection, files: &[&ConfigFile]) -> Result<(), StoreError> {
-    if files.is_empty() {
-        return Ok(());
-    }
-    let inserted = sqlx::query(
-        "INSERT INTO service_config_files (service_id, volume_id, volume_name, file_content) \
-         SELECT f.value->>'service_id', v.id, f.value->>'volume_name', f.value->>'file_content' \
-         FROM jsonb_each(?) f JOIN service_volumes v \
-         ON v.service_id = f.value->>'service_id' AND v.volume_name = f.value->>'volume_name' ORDER BY f.key",
-    )
-    .bind(json_rows(files))
-    .execute(&mut *tx)
-    .await
-    .context("inserting configuration files")?;
-    if inserted.rows_affected() != files.len() as u64 {
-        return Err(StoreError {
-            context: "linking a configuration file to its volume",
-            source: sqlx::Error::RowNotFound,
-        });
-    }
-    Ok(())
-}
-
-/// Writes components and everything attached to them, one statement per table whatever the
-/// number of rows. Components go in first, so that dependencies between them satisfy the foreign
-/// keys, and volumes before the configuration files that link to them.
-async fn insert_graphs(tx: &mut SqliteConnection, graphs: &[ComponentGraph]) -> Result<(), StoreError> {
-    fn all<'a, T>(graphs: &'a [ComponentGraph], rows: impl Fn(&'a ComponentGraph) -> &'a [T]) -> Vec<&'a T> {
-        graphs.iter().flat_map(rows).collect()
-    }
-    let components: Vec<&Component> = graphs.iter().map(|g| &g.component).collect();
-    insert_rows(tx, &COMPONENTS, &components, "inserting components").await?;
-    insert_rows(tx, &PORTS, &all(graphs, |g| &g.ports), "inserting ports").await?;
-    insert_rows(tx, &ENVS, &all(graphs, |g| &g.envs), "inserting environment variables").await?;
-    insert_rows(tx, &VOLUMES, &all(graphs, |g| &g.volumes), "inserting volumes").await?;
-    insert_config_files(tx, &all(graphs, |g| &g.config_files)).await?;
-    insert_rows(tx, &LABELS, &all(graphs, |g| &g.labels), "inserting labels").await?;
-    insert_rows(tx, &DEPENDENCIES, &all(graphs, |g| &g.dependencies), "inserting dependencies").await?;
-    let auths: Vec<&SourceAuth> = graphs.iter().filter_map(|g| g.source_auth.as_ref()).collect();
-    insert_rows(tx, &SOURCE_AUTHS, &auths, "inserting build-source credentials").await?;
-    Ok(())
-}
-
-async fn insert_dataset(tx: &mut SqliteConnection, data: &Dataset) -> Result<(), StoreError> {
-    for u in &data.users {
-        sqlx::query("INSERT INTO users (user_id, nick_name, enterprise_id) VALUES (?, ?, ?)")
-            .bind(u.user_id)
-            .bind(&u.nick_name)
-            .bind(&u.enterprise_id)
-            .execute(&mut *tx)
-            .await
-            .context("inserting a user")?;
-    }
-    for k in &data.access_keys {
-        sqlx::query("INSERT INTO user_access_keys (user_id, key_sha256, expire_time) VALUES (?, ?, ?)")
-            .bind(k.user_id)
-            .bind(&k.key_sha256[..])
-            .bind(k.expire_time)
-            .execute(&mut *tx)
-            .await
-            .context("inserting an access key")?;
-    }
-    for r in &data.regions {
-        sqlx::query("INSERT INTO regions (region_name, region_alias, enterprise_id, status) VALUES (?, ?, ?, ?)")
-            .bind(&r.region_name)
-            .bind(&r.region_alias)
-            .bind(&r.enterprise_id)
-            .bind(&r.status)
-            .execute(&mut *tx)
-            .await
-            .context("inserting a region")?;
-    }
-    for t in &data.teams {
-        sqlx::query("INSERT INTO tenants (tenant_id, tenant_name, tenant_alias, enterprise_id) VALUES (?, ?, ?, ?)")
-            .bind(&t.tenant_id)
-            .bind(&t.tenant_name)
-            .bind(&t.tenant_alias)
-            .bind(&t.enterprise_id)
-            .execute(&mut *tx)
-            .await
-            .context("inserting a team")?;
-    }
-    for (tenant_id, user_id) in &data.members {
-        sqlx::query("INSERT INTO tenant_members (tenant_id, user_id) VALUES (?, ?)")
-            .bind(tenant_id)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await
-            .context("inserting a team member")?;
-    }
-    for (tenant_id, region_name) in &data.team_regions {
-        sqlx::query("INSERT INTO tenant_regions (tenant_id, region_name, is_init) VALUES (?, ?, 1)")
-            .bind(tenant_id)
-            .bind(region_name)
-            .execute(&mut *tx)
-            .await
-            .context("inserting a team's region")?;
-    }
-    for a in &data.apps {
-        sqlx::query(
-            "INSERT INTO apps (app_id, tenant_id, region_name, app_name, governance_mode) VALUES (?, ?, ?, ?, ?)",
+    async fn insert_config_files(&mut self, rows: String) -> Result<u64, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO service_config_files (service_id, volume_id, volume_name, file_content) \
+             SELECT f.value->>'service_id', v.id, f.value->>'volume_name', f.value->>'file_content' \
+             FROM json_each(?) f JOIN service_volumes v \
+             ON v.service_id = f.value->>'service_id' AND v.volume_name = f.value->>'volume_name' ORDER BY f.key",
         )
-        .bind(a.app_id)
-        .bind(&a.tenant_id)
-        .bind(&a.region_name)
-        .bind(&a.app_name)
-        .bind(&a.governance_mode)
-        .execute(&mut *tx)
+        .bind(rows)
+        .execute(&mut *self)
         .await
-        .context("inserting an app")?;
+        .context("inserting configuration files")?;
+        Ok(inserted.rows_affected())
     }
-    insert_graphs(tx, &data.components).await?;
-    for p in &data.probes {
-        sqlx::query("INSERT INTO service_probes (service_id, mode, scheme, port, path) VALUES (?, ?, ?, ?, ?)")
-            .bind(&p.service_id)
-            .bind(&p.mode)
-            .bind(&p.scheme)
-            .bind(p.port)
-            .bind(&p.path)
-            .execute(&mut *tx)
-            .await
-            .context("inserting a probe")?;
-    }
-    Ok(())
 }

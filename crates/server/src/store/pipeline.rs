@@ -28,11 +28,17 @@ pub(crate) struct Table {
     pub columns: &'static str,
     /// Binary columns, sent as `\x`-prefixed hex strings (PostgreSQL's `bytea` text form).
     pub bytes: &'static [&'static str],
+    /// The rows name a volume of their component (`service_id`, `volume_name`) instead of its id:
+    /// each is linked to the volume, which must be in [`VOLUMES`] (written before, or in the same
+    /// batch).
+    pub links_volume: bool,
+    /// What an error says was being done.
+    pub what: &'static str,
 }
 
 impl Table {
-    const fn new(name: &'static str, columns: &'static str) -> Table {
-        Table { name, columns, bytes: &[] }
+    const fn new(name: &'static str, columns: &'static str, what: &'static str) -> Table {
+        Table { name, columns, bytes: &[], links_volume: false, what }
     }
 
     /// The column names, unquoted.
@@ -41,30 +47,138 @@ impl Table {
     }
 }
 
-pub(crate) const COMPONENTS: Table = Table::new("tenant_services", component_columns!());
-pub(crate) const PORTS: Table = Table::new(
+static COMPONENTS: Table = Table::new("tenant_services", component_columns!(), "inserting components");
+static PORTS: Table = Table::new(
     "service_ports",
     "service_id, tenant_id, container_port, protocol, port_alias, is_inner_service, is_outer_service, k8s_service_name",
+    "inserting ports",
 );
-pub(crate) const ENVS: Table =
-    Table::new("service_envs", "service_id, tenant_id, container_port, name, attr_name, attr_value, is_change, scope");
-pub(crate) const VOLUMES: Table = Table::new(
+static ENVS: Table = Table::new(
+    "service_envs",
+    "service_id, tenant_id, container_port, name, attr_name, attr_value, is_change, scope",
+    "inserting environment variables",
+);
+pub(crate) static VOLUMES: Table = Table::new(
     "service_volumes",
     "service_id, volume_name, volume_path, volume_type, volume_capacity, access_mode, host_path",
+    "inserting volumes",
 );
-pub(crate) const LABELS: Table = Table::new("service_labels", "service_id, tenant_id, region, label_name, label_value");
-pub(crate) const DEPENDENCIES: Table =
-    Table::new("service_dependencies", "service_id, dep_service_id, tenant_id, dep_order");
-pub(crate) const SOURCE_AUTHS: Table = Table::new("service_source_auth", "service_id, user_name, password");
-const USERS: Table = Table::new("users", "user_id, nick_name, enterprise_id");
-const ACCESS_KEYS: Table =
-    Table { name: "user_access_keys", columns: "user_id, key_sha256, expire_time", bytes: &["key_sha256"] };
-const REGIONS: Table = Table::new("regions", "region_name, region_alias, enterprise_id, status");
-const TEAMS: Table = Table::new("tenants", "tenant_id, tenant_name, tenant_alias, enterprise_id");
-const MEMBERS: Table = Table::new("tenant_members", "tenant_id, user_id");
-const TEAM_REGIONS: Table = Table::new("tenant_regions", "tenant_id, region_name, is_init");
-const APPS: Table = Table::new("apps", "app_id, tenant_id, region_name, app_name, governance_mode");
-const PROBES: Table = Table::new("service_probes", "service_id, mode, scheme, port, path");
+static CONFIG_FILES: Table = Table {
+    name: "service_config_files",
+    columns: "service_id, volume_id, volume_name, file_content",
+    bytes: &[],
+    links_volume: true,
+    what: "inserting configuration files",
+};
+static LABELS: Table =
+    Table::new("service_labels", "service_id, tenant_id, region, label_name, label_value", "inserting labels");
+static DEPENDENCIES: Table =
+    Table::new("service_dependencies", "service_id, dep_service_id, tenant_id, dep_order", "inserting dependencies");
+static SOURCE_AUTHS: Table =
+    Table::new("service_source_auth", "service_id, user_name, password", "inserting build-source credentials");
+static USERS: Table = Table::new("users", "user_id, nick_name, enterprise_id", "inserting users");
+static ACCESS_KEYS: Table = Table {
+    name: "user_access_keys",
+    columns: "user_id, key_sha256, expire_time",
+    bytes: &["key_sha256"],
+    links_volume: false,
+    what: "inserting access keys",
+};
+static REGIONS: Table = Table::new("regions", "region_name, region_alias, enterprise_id, status", "inserting regions");
+static TEAMS: Table = Table::new("tenants", "tenant_id, tenant_name, tenant_alias, enterprise_id", "inserting teams");
+static MEMBERS: Table = Table::new("tenant_members", "tenant_id, user_id", "inserting team members");
+static TEAM_REGIONS: Table =
+    Table::new("tenant_regions", "tenant_id, region_name, is_init", "inserting teams' regions");
+static APPS: Table = Table::new("apps", "app_id, tenant_id, region_name, app_name, governance_mode", "inserting apps");
+static PROBES: Table = Table::new("service_probes", "service_id, mode, scheme, port, path", "inserting probes");
+
+/// The rows for one table, as one JSON array.
+#[derive(Debug)]
+pub(crate) struct TableRows {
+    pub table: &'static Table,
+    pub rows: String,
+}
+
+/// Everything a copy or a fixture writes: the tables that get rows, in the order they are
+/// written (a row's table comes after the tables its foreign keys name).
+#[derive(Debug, Default)]
+pub(crate) struct Writes {
+    pub tables: Vec<TableRows>,
+    /// How many rows link to a volume.
+    linked: usize,
+}
+
+impl Writes {
+    /// Adds `rows` for `table` (nothing when there are none).
+    fn add<T: Serialize>(&mut self, table: &'static Table, rows: &[T]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let json = serde_json::to_string(rows)
+            .map_err(|error| StoreError { context: table.what, source: sqlx::Error::Encode(error.into()) })?;
+        if table.links_volume {
+            self.linked += rows.len();
+        }
+        self.tables.push(TableRows { table, rows: json });
+        Ok(())
+    }
+
+    /// Components and everything attached to them. Components go first, so that dependencies
+    /// between them satisfy the foreign keys, and volumes before the files that link to them.
+    fn add_graphs(&mut self, graphs: &[ComponentGraph]) -> Result<(), StoreError> {
+        fn all<'a, T>(graphs: &'a [ComponentGraph], rows: impl Fn(&'a ComponentGraph) -> &'a [T]) -> Vec<&'a T> {
+            graphs.iter().flat_map(rows).collect()
+        }
+        let components: Vec<&Component> = graphs.iter().map(|g| &g.component).collect();
+        self.add(&COMPONENTS, &components)?;
+        self.add(&PORTS, &all(graphs, |g| &g.ports))?;
+        self.add(&ENVS, &all(graphs, |g| &g.envs))?;
+        self.add(&VOLUMES, &all(graphs, |g| &g.volumes))?;
+        self.add(&CONFIG_FILES, &all(graphs, |g| &g.config_files))?;
+        self.add(&LABELS, &all(graphs, |g| &g.labels))?;
+        self.add(&DEPENDENCIES, &all(graphs, |g| &g.dependencies))?;
+        let auths: Vec<_> = graphs.iter().filter_map(|g| g.source_auth.as_ref()).collect();
+        self.add(&SOURCE_AUTHS, &auths)
+    }
+
+    /// Every row of a fixture.
+    fn of_dataset(data: &Dataset) -> Result<Writes, StoreError> {
+        let mut writes = Writes::default();
+        writes.add(&USERS, &data.users)?;
+        let keys: Vec<_> = data
+            .access_keys
+            .iter()
+            .map(
+                |k| json!({"user_id": k.user_id, "key_sha256": bytea_hex(&k.key_sha256), "expire_time": k.expire_time}),
+            )
+            .collect();
+        writes.add(&ACCESS_KEYS, &keys)?;
+        writes.add(&REGIONS, &data.regions)?;
+        writes.add(&TEAMS, &data.teams)?;
+        let members: Vec<_> = data.members.iter().map(|(t, u)| json!({"tenant_id": t, "user_id": u})).collect();
+        writes.add(&MEMBERS, &members)?;
+        let team_regions: Vec<_> =
+            data.team_regions.iter().map(|(t, r)| json!({"tenant_id": t, "region_name": r, "is_init": 1})).collect();
+        writes.add(&TEAM_REGIONS, &team_regions)?;
+        writes.add(&APPS, &data.apps)?;
+        writes.add_graphs(&data.components)?;
+        writes.add(&PROBES, &data.probes)?;
+        Ok(writes)
+    }
+}
+
+/// Writes `writes` with the backend's [`Statements::write`], and checks that every row that names
+/// a volume found it.
+async fn write<S: Statements>(db: &mut S, writes: Writes) -> Result<(), StoreError> {
+    let linked = db.write(&writes.tables).await?;
+    if linked != writes.linked as u64 {
+        return Err(StoreError {
+            context: "linking a configuration file to its volume",
+            source: sqlx::Error::RowNotFound,
+        });
+    }
+    Ok(())
+}
 
 /// The [`Statements`] whose SQL both dialects share (`$n` parameters, which SQLite also takes),
 /// written once: each backend's `impl Statements` invokes it, with its own `in_list!(n)` (the SQL
@@ -211,18 +325,9 @@ pub(crate) trait Statements: Send {
     /// The rows of the [`Lookup`], in one statement.
     fn taken(&mut self, lookup: &Lookup) -> impl Future<Output = Result<Vec<TakenRow>, StoreError>> + Send;
 
-    /// Inserts the rows of a JSON array into `table`, in array order, in one statement; `what` is
-    /// the context of an error.
-    fn insert_rows(
-        &mut self,
-        table: &Table,
-        rows: String,
-        what: &'static str,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// Inserts configuration files from a JSON array of [`crate::model::ConfigFile`]s, each
-    /// linked to the volume of its component with its volume name; returns how many were linked.
-    fn insert_config_files(&mut self, rows: String) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// Inserts every table's rows, in order; each table's rows in their order. Returns how many
+    /// rows of [`Table::links_volume`] tables were linked to their volume.
+    fn write(&mut self, writes: &[TableRows]) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
     /// Whether the fixture named `name` was loaded, and how many users, teams, regions, apps and
     /// components the database holds.
@@ -261,7 +366,9 @@ pub(crate) async fn copy<S: Statements>(db: &mut S, request: &CopyRequest<'_>) -
         let clashes = copy::clashing_identities(&identities, &aliases);
         if clashes.is_empty() {
             let copies = copy::plan(&sources, &identities, &candidates, &request.target, &names)?;
-            insert_graphs(db, &copies).await?;
+            let mut writes = Writes::default();
+            writes.add_graphs(&copies)?;
+            write(db, writes).await?;
             return Ok(copies.into_iter().map(|copy| copy.component).collect());
         }
         for index in clashes {
@@ -284,73 +391,9 @@ pub(crate) async fn load_dataset<S: Statements>(
     if only_into_empty && stored_rows > 0 {
         return Err(LoadError::NotEmpty(data.name.clone()));
     }
-    insert_dataset(db, data).await?;
+    write(db, Writes::of_dataset(data)?).await?;
     db.record_fixture(&data.name, &data.sha256, crate::clock::now_text()).await?;
     Ok(true)
-}
-
-/// Inserts `rows` into `table` (nothing when there are none).
-async fn insert<S: Statements, T: Serialize>(
-    db: &mut S,
-    table: &Table,
-    rows: &[T],
-    what: &'static str,
-) -> Result<(), StoreError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    db.insert_rows(table, json_rows(rows, what)?, what).await
-}
-
-fn json_rows<T: Serialize>(rows: &[T], what: &'static str) -> Result<String, StoreError> {
-    serde_json::to_string(rows).map_err(|error| StoreError { context: what, source: sqlx::Error::Encode(error.into()) })
-}
-
-/// Writes components and everything attached to them, one statement per table whatever the
-/// number of rows. Components go in first, so that dependencies between them satisfy the foreign
-/// keys, and volumes before the configuration files that link to them.
-async fn insert_graphs<S: Statements>(db: &mut S, graphs: &[ComponentGraph]) -> Result<(), StoreError> {
-    fn all<'a, T>(graphs: &'a [ComponentGraph], rows: impl Fn(&'a ComponentGraph) -> &'a [T]) -> Vec<&'a T> {
-        graphs.iter().flat_map(rows).collect()
-    }
-    let components: Vec<&Component> = graphs.iter().map(|g| &g.component).collect();
-    insert(db, &COMPONENTS, &components, "inserting components").await?;
-    insert(db, &PORTS, &all(graphs, |g| &g.ports), "inserting ports").await?;
-    insert(db, &ENVS, &all(graphs, |g| &g.envs), "inserting environment variables").await?;
-    insert(db, &VOLUMES, &all(graphs, |g| &g.volumes), "inserting volumes").await?;
-    let files = all(graphs, |g| &g.config_files);
-    if !files.is_empty() {
-        let linked = db.insert_config_files(json_rows(&files, "inserting configuration files")?).await?;
-        if linked != files.len() as u64 {
-            let source = sqlx::Error::RowNotFound;
-            return Err(StoreError { context: "linking a configuration file to its volume", source });
-        }
-    }
-    insert(db, &LABELS, &all(graphs, |g| &g.labels), "inserting labels").await?;
-    insert(db, &DEPENDENCIES, &all(graphs, |g| &g.dependencies), "inserting dependencies").await?;
-    let auths: Vec<_> = graphs.iter().filter_map(|g| g.source_auth.as_ref()).collect();
-    insert(db, &SOURCE_AUTHS, &auths, "inserting build-source credentials").await
-}
-
-/// Writes every row of a fixture, one statement per table.
-async fn insert_dataset<S: Statements>(db: &mut S, data: &Dataset) -> Result<(), StoreError> {
-    insert(db, &USERS, &data.users, "inserting users").await?;
-    let keys: Vec<_> = data
-        .access_keys
-        .iter()
-        .map(|k| json!({"user_id": k.user_id, "key_sha256": bytea_hex(&k.key_sha256), "expire_time": k.expire_time}))
-        .collect();
-    insert(db, &ACCESS_KEYS, &keys, "inserting access keys").await?;
-    insert(db, &REGIONS, &data.regions, "inserting regions").await?;
-    insert(db, &TEAMS, &data.teams, "inserting teams").await?;
-    let members: Vec<_> = data.members.iter().map(|(t, u)| json!({"tenant_id": t, "user_id": u})).collect();
-    insert(db, &MEMBERS, &members, "inserting team members").await?;
-    let team_regions: Vec<_> =
-        data.team_regions.iter().map(|(t, r)| json!({"tenant_id": t, "region_name": r, "is_init": 1})).collect();
-    insert(db, &TEAM_REGIONS, &team_regions, "inserting teams' regions").await?;
-    insert(db, &APPS, &data.apps, "inserting apps").await?;
-    insert_graphs(db, &data.components).await?;
-    insert(db, &PROBES, &data.probes, "inserting probes").await
 }
 
 /// Bytes as PostgreSQL's `bytea` hex text: `\x` and two hex digits per byte.

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgConnection, Postgres, Transaction};
 
-use super::pipeline::{self, Lookup, Statements, Table, TakenRow};
+use super::pipeline::{self, Lookup, Statements, TableRows, TakenRow};
 use super::{AttachedRows, Context, CopyError, CopyRequest, LoadError, Repository, StoreError};
 use crate::fixture::Dataset;
 use crate::model::{App, Component, Region, Team, User};
@@ -320,6 +320,43 @@ const ATTACHED_ROWS: &str = "SELECT \
         FROM service_dependencies d WHERE d.service_id = ANY($1)), \
     (SELECT coalesce(json_agg(a), '[]')::text FROM service_source_auth a WHERE a.service_id = ANY($1))";
 
+/// One statement that writes every table of `writes`, the rows of table `n` bound as parameter
+/// `n` (a JSON array): one data-modifying `WITH` query per table (foreign keys are checked at the
+/// end of the statement, so the order within it does not matter), each table's own row type
+/// converting the fields (a `bytea` column takes its hex text form), in array order. Rows that link
+/// a volume join the volumes written by the same statement. It returns how many rows were linked.
+fn write_statement(writes: &[TableRows]) -> String {
+    const NEW_VOLUMES: &str = "new_volumes";
+    let mut queries = Vec::with_capacity(writes.len());
+    let mut linked = "0::bigint".to_owned();
+    for (index, TableRows { table, .. }) in writes.iter().enumerate() {
+        let (name, columns, n) = (table.name, table.columns, index + 1);
+        let rows = format!("json_populate_recordset(NULL::{name}, ${n}::json) WITH ORDINALITY AS r");
+        let (alias, query) = if table.links_volume {
+            linked = format!("(SELECT count(*) FROM w{n})");
+            let query = format!(
+                "INSERT INTO {name} ({columns}) SELECT r.service_id, v.id, r.volume_name, r.file_content FROM {rows} \
+                 JOIN {NEW_VOLUMES} v ON v.service_id = r.service_id AND v.volume_name = r.volume_name \
+                 ORDER BY r.ordinality RETURNING 1"
+            );
+            (format!("w{n}"), query)
+        } else if name == pipeline::VOLUMES.name {
+            let query = format!(
+                "INSERT INTO {name} ({columns}) SELECT {columns} FROM {rows} ORDER BY r.ordinality \
+                 RETURNING id, service_id, volume_name"
+            );
+            (NEW_VOLUMES.to_owned(), query)
+        } else {
+            (
+                format!("w{n}"),
+                format!("INSERT INTO {name} ({columns}) SELECT {columns} FROM {rows} ORDER BY r.ordinality"),
+            )
+        };
+        queries.push(format!("{alias} AS ({query})"));
+    }
+    format!("WITH {} SELECT {linked}", queries.join(", "))
+}
+
 /// `column in_list!(n)`: the column is in the array bound as parameter `n`.
 macro_rules! in_list {
     ($n:literal) => {
@@ -346,30 +383,16 @@ impl Statements for PgConnection {
         Ok(())
     }
 
-    async fn insert_rows(&mut self, table: &Table, rows: String, what: &'static str) -> Result<(), StoreError> {
-        // The table's own row type converts each field (a `bytea` column takes its hex text form).
-        let sql = format!(
-            "INSERT INTO {name} ({columns}) SELECT {columns} FROM json_populate_recordset(NULL::{name}, $1::json) \
-             WITH ORDINALITY AS r ORDER BY r.ordinality",
-            name = table.name,
-            columns = table.columns,
-        );
-        sqlx::query(AssertSqlSafe(sql)).bind(rows).execute(&mut *self).await.context(what)?;
-        Ok(())
-    }
-
-    async fn insert_config_files(&mut self, rows: String) -> Result<u64, StoreError> {
-        let inserted = sqlx::query(
-            "INSERT INTO service_config_files (service_id, volume_id, volume_name, file_content) \
-             SELECT f.service_id, v.id, f.volume_name, f.file_content \
-             FROM json_populate_recordset(NULL::service_config_files, $1::json) WITH ORDINALITY AS f \
-             JOIN service_volumes v ON v.service_id = f.service_id AND v.volume_name = f.volume_name \
-             ORDER BY f.ordinality",
-        )
-        .bind(rows)
-        .execute(&mut *self)
-        .await
-        .context("inserting configuration files")?;
-        Ok(inserted.rows_affected())
+    async fn write(&mut self, writes: &[TableRows]) -> Result<u64, StoreError> {
+        if writes.is_empty() {
+            return Ok(0);
+        }
+        let mut query = sqlx::query_scalar(AssertSqlSafe(write_statement(writes)));
+        for TableRows { rows, .. } in writes {
+            query = query.bind(rows);
+        }
+        let what = "inserting components, ports, variables, volumes, files, labels, dependencies and credentials";
+        let linked: i64 = query.fetch_one(&mut *self).await.context(what)?;
+        Ok(linked as u64)
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, Sqlite, SqliteConnection, Transaction};
 
-use super::pipeline::{self, Lookup, Statements, Table, TakenRow};
+use super::pipeline::{self, Lookup, Statements, Table, TableRows, TakenRow};
 use super::{AttachedRows, Context, CopyError, CopyRequest, LoadError, Repository, StoreError};
 use crate::fixture::Dataset;
 use crate::model::{App, Component, Region, Team, User};
@@ -255,6 +255,39 @@ fn text_list(strings: &[String]) -> String {
     serde_json::to_string(strings).expect("strings serialize")
 }
 
+/// The statement that inserts the rows of a JSON array (bound as its one parameter) into `table`,
+/// in array order: each column takes the field of its name; binary columns are decoded from
+/// their `\x` hex text; a row that links a volume takes the id of its component's volume of that
+/// name.
+fn insert_statement(table: &Table) -> String {
+    if table.links_volume {
+        return format!(
+            "INSERT INTO {} ({}) SELECT f.value->>'service_id', v.id, f.value->>'volume_name', \
+             f.value->>'file_content' FROM json_each(?) f JOIN {} v \
+             ON v.service_id = f.value->>'service_id' AND v.volume_name = f.value->>'volume_name' ORDER BY f.key",
+            table.name,
+            table.columns,
+            pipeline::VOLUMES.name
+        );
+    }
+    let fields: Vec<String> = table
+        .column_names()
+        .map(|column| {
+            if table.bytes.contains(&column) {
+                format!("unhex(substr(value->>'{column}', 3))")
+            } else {
+                format!("value->>'{column}'")
+            }
+        })
+        .collect();
+    format!(
+        "INSERT INTO {} ({}) SELECT {} FROM json_each(?) ORDER BY key",
+        table.name,
+        table.columns,
+        fields.join(", ")
+    )
+}
+
 /// The statements of a copy or a fixture load on SQLite, inside a `BEGIN IMMEDIATE` transaction
 /// (which already writes alone: [`Statements::lock_team`] does nothing).
 impl Statements for SqliteConnection {
@@ -264,38 +297,18 @@ impl Statements for SqliteConnection {
         Ok(())
     }
 
-    async fn insert_rows(&mut self, table: &Table, rows: String, what: &'static str) -> Result<(), StoreError> {
-        let fields: Vec<String> = table
-            .column_names()
-            .map(|column| {
-                if table.bytes.contains(&column) {
-                    format!("unhex(substr(value->>'{column}', 3))")
-                } else {
-                    format!("value->>'{column}'")
-                }
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO {} ({}) SELECT {} FROM json_each(?) ORDER BY key",
-            table.name,
-            table.columns,
-            fields.join(", ")
-        );
-        sqlx::query(AssertSqlSafe(sql)).bind(rows).execute(&mut *self).await.context(what)?;
-        Ok(())
-    }
-
-    async fn insert_config_files(&mut self, rows: String) -> Result<u64, StoreError> {
-        let inserted = sqlx::query(
-            "INSERT INTO service_config_files (service_id, volume_id, volume_name, file_content) \
-             SELECT f.value->>'service_id', v.id, f.value->>'volume_name', f.value->>'file_content' \
-             FROM json_each(?) f JOIN service_volumes v \
-             ON v.service_id = f.value->>'service_id' AND v.volume_name = f.value->>'volume_name' ORDER BY f.key",
-        )
-        .bind(rows)
-        .execute(&mut *self)
-        .await
-        .context("inserting configuration files")?;
-        Ok(inserted.rows_affected())
+    async fn write(&mut self, writes: &[TableRows]) -> Result<u64, StoreError> {
+        let mut linked = 0;
+        for TableRows { table, rows } in writes {
+            let inserted = sqlx::query(AssertSqlSafe(insert_statement(table)))
+                .bind(rows)
+                .execute(&mut *self)
+                .await
+                .context(table.what)?;
+            if table.links_volume {
+                linked += inserted.rows_affected();
+            }
+        }
+        Ok(linked)
     }
 }

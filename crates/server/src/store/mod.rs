@@ -16,10 +16,10 @@ macro_rules! component_columns {
 }
 
 mod any;
-#[macro_use]
 mod pipeline;
 mod postgres;
 mod sqlite;
+mod sqlite_writer;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -76,7 +76,9 @@ impl StoreError {
 /// shutting down, starting up or refusing connections (classes 08 and 57P).
 fn is_unavailable_database_error(error: &dyn sqlx::error::DatabaseError) -> bool {
     let Some(code) = error.code() else { return false };
-    if error.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+    if error.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
+        || error.try_downcast_ref::<sqlite_writer::WriterError>().is_some()
+    {
         code.parse::<i32>().is_ok_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED))
     } else {
         code.starts_with("08") || code.starts_with("57P")

@@ -180,81 +180,20 @@ async fn write<S: Statements>(db: &mut S, writes: Writes) -> Result<(), StoreErr
     Ok(())
 }
 
-/// The [`Statements`] whose SQL both dialects share (`$n` parameters, which SQLite also takes),
-/// written once: each backend's `impl Statements` invokes it, with its own `in_list!(n)` (the SQL
-/// of "is in the list bound as parameter n"), `text_list` (a list as that parameter) and
-/// `ATTACHED_ROWS` (the rows attached to the components whose ids are parameter 1, as one JSON
-/// array per table, in the order of [`super::JsonArrays`]).
-macro_rules! portable_statements {
-    () => {
-        async fn source_components(&mut self, app_id: i32) -> Result<Vec<Component>, StoreError> {
-            sqlx::query_as(concat!(
-                "SELECT ",
-                component_columns!(),
-                " FROM tenant_services WHERE app_id = $1 ORDER BY create_time, service_id"
-            ))
-            .bind(app_id)
-            .fetch_all(&mut *self)
-            .await
-            .context("reading the source app's components")
-        }
-
-        async fn attached_rows(&mut self, service_ids: Vec<String>) -> Result<AttachedRows, StoreError> {
-            let arrays = sqlx::query_as(ATTACHED_ROWS).bind(text_list(&service_ids)).fetch_one(&mut *self).await.context(
-                "reading the components' ports, variables, volumes, files, labels, dependencies and credentials",
-            )?;
-            AttachedRows::from_json(arrays)
-        }
-
-        async fn taken(&mut self, lookup: &Lookup) -> Result<Vec<TakenRow>, StoreError> {
-            sqlx::query_as(concat!(
-                "SELECT $1, service_alias, '' FROM tenant_services WHERE service_alias ",
-                in_list!(2),
-                " UNION ALL SELECT $3, k8s_component_name, '' FROM tenant_services WHERE app_id = $4 \
-                 AND k8s_component_name ",
-                in_list!(5),
-                " UNION ALL SELECT $6, k8s_service_name, service_id FROM service_ports WHERE tenant_id = $7 \
-                 AND k8s_service_name ",
-                in_list!(8)
-            ))
-            .bind(pipeline::TAKEN_ALIAS)
-            .bind(text_list(&lookup.aliases))
-            .bind(pipeline::TAKEN_COMPONENT_NAME)
-            .bind(lookup.app_id)
-            .bind(text_list(&lookup.component_names))
-            .bind(pipeline::TAKEN_PORT_NAME)
-            .bind(&lookup.tenant_id)
-            .bind(text_list(&lookup.port_names))
-            .fetch_all(&mut *self)
-            .await
-            .context("looking up the new aliases and names")
-        }
-
-        async fn fixture_state(&mut self, name: &str) -> Result<(bool, i64), StoreError> {
-            let (applied, stored): (i64, i64) = sqlx::query_as(
-                "SELECT (SELECT count(*) FROM applied_fixtures WHERE name = $1), \
-                 (SELECT count(*) FROM users) + (SELECT count(*) FROM tenants) + (SELECT count(*) FROM regions) \
-                 + (SELECT count(*) FROM apps) + (SELECT count(*) FROM tenant_services)",
-            )
-            .bind(name)
-            .fetch_one(&mut *self)
-            .await
-            .context("reading the applied fixtures")?;
-            Ok((applied > 0, stored))
-        }
-
-        async fn record_fixture(&mut self, name: &str, sha256: &str, now: String) -> Result<(), StoreError> {
-            sqlx::query("INSERT INTO applied_fixtures (name, sha256, applied_at) VALUES ($1, $2, $3)")
-                .bind(name)
-                .bind(sha256)
-                .bind(now)
-                .execute(&mut *self)
-                .await
-                .context("recording the fixture")?;
-            Ok(())
-        }
-    };
-}
+/// The source app's components, oldest first (`$1`: the app id). This SQL and the two below are
+/// the same in both dialects (SQLite also takes `$n` parameters).
+pub(crate) const SOURCE_COMPONENTS: &str = concat!(
+    "SELECT ",
+    component_columns!(),
+    " FROM tenant_services WHERE app_id = $1 ORDER BY create_time, service_id"
+);
+/// Whether the fixture named `$1` was loaded (a count), and how many users, teams, regions, apps
+/// and components the database holds.
+pub(crate) const FIXTURE_STATE: &str = "SELECT (SELECT count(*) FROM applied_fixtures WHERE name = $1), \
+    (SELECT count(*) FROM users) + (SELECT count(*) FROM tenants) + (SELECT count(*) FROM regions) \
+    + (SELECT count(*) FROM apps) + (SELECT count(*) FROM tenant_services)";
+/// Records a loaded fixture: name, digest, when.
+pub(crate) const RECORD_FIXTURE: &str = "INSERT INTO applied_fixtures (name, sha256, applied_at) VALUES ($1, $2, $3)";
 
 /// The names a copy looks up where it goes, all in one statement: its new aliases across the
 /// store, its component-name candidates in the target app, its port-name candidates in the target

@@ -357,21 +357,63 @@ fn write_statement(writes: &[TableRows]) -> String {
     format!("WITH {} SELECT {linked}", queries.join(", "))
 }
 
-/// `column in_list!(n)`: the column is in the array bound as parameter `n`.
-macro_rules! in_list {
-    ($n:literal) => {
-        concat!("= ANY($", $n, ")")
-    };
-}
-
-/// A list as one parameter: a `text[]`.
-fn text_list(strings: &[String]) -> &[String] {
-    strings
-}
-
 /// The statements of a copy or a fixture load on PostgreSQL, inside a READ COMMITTED transaction.
 impl Statements for PgConnection {
-    portable_statements!();
+    async fn source_components(&mut self, app_id: i32) -> Result<Vec<Component>, StoreError> {
+        sqlx::query_as(pipeline::SOURCE_COMPONENTS)
+            .bind(app_id)
+            .fetch_all(&mut *self)
+            .await
+            .context("reading the source app's components")
+    }
+
+    async fn attached_rows(&mut self, service_ids: Vec<String>) -> Result<AttachedRows, StoreError> {
+        let arrays = sqlx::query_as(ATTACHED_ROWS).bind(service_ids).fetch_one(&mut *self).await.context(
+            "reading the components' ports, variables, volumes, files, labels, dependencies and credentials",
+        )?;
+        AttachedRows::from_json(arrays)
+    }
+
+    async fn taken(&mut self, lookup: &Lookup) -> Result<Vec<TakenRow>, StoreError> {
+        sqlx::query_as(
+            "SELECT $1, service_alias, '' FROM tenant_services WHERE service_alias = ANY($2) \
+             UNION ALL SELECT $3, k8s_component_name, '' FROM tenant_services \
+             WHERE app_id = $4 AND k8s_component_name = ANY($5) \
+             UNION ALL SELECT $6, k8s_service_name, service_id FROM service_ports \
+             WHERE tenant_id = $7 AND k8s_service_name = ANY($8)",
+        )
+        .bind(pipeline::TAKEN_ALIAS)
+        .bind(&lookup.aliases)
+        .bind(pipeline::TAKEN_COMPONENT_NAME)
+        .bind(lookup.app_id)
+        .bind(&lookup.component_names)
+        .bind(pipeline::TAKEN_PORT_NAME)
+        .bind(&lookup.tenant_id)
+        .bind(&lookup.port_names)
+        .fetch_all(&mut *self)
+        .await
+        .context("looking up the new aliases and names")
+    }
+
+    async fn fixture_state(&mut self, name: &str) -> Result<(bool, i64), StoreError> {
+        let (applied, stored): (i64, i64) = sqlx::query_as(pipeline::FIXTURE_STATE)
+            .bind(name)
+            .fetch_one(&mut *self)
+            .await
+            .context("reading the applied fixtures")?;
+        Ok((applied > 0, stored))
+    }
+
+    async fn record_fixture(&mut self, name: &str, sha256: &str, now: String) -> Result<(), StoreError> {
+        sqlx::query(pipeline::RECORD_FIXTURE)
+            .bind(name)
+            .bind(sha256)
+            .bind(now)
+            .execute(&mut *self)
+            .await
+            .context("recording the fixture")?;
+        Ok(())
+    }
 
     async fn lock_team(&mut self, tenant_id: &str) -> Result<(), StoreError> {
         sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")

@@ -1,16 +1,18 @@
 //! The embedded SQLite backend: WAL journal, foreign keys on, full synchronous commits (an
 //! acknowledged copy survives a crash), a busy timeout, and copies in `BEGIN IMMEDIATE`
-//! transactions so that concurrent copies take turns instead of failing.
+//! transactions so that concurrent copies take turns instead of failing. Reads go through sqlx's
+//! pool; copies and fixture loads run on the [`Writer`] connection, each as one blocking call.
 
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{AssertSqlSafe, Sqlite, SqliteConnection, Transaction};
+use sqlx::{Sqlite, Transaction};
 
-use super::pipeline::{self, Lookup, Statements, Table, TableRows, TakenRow};
-use super::{AttachedRows, Context, CopyError, CopyRequest, LoadError, Repository, StoreError};
+use super::pipeline::{self, Table};
+use super::sqlite_writer::Writer;
+use super::{Context, CopyError, CopyRequest, LoadError, Repository, StoreError};
 use crate::fixture::Dataset;
 use crate::model::{App, Component, Region, Team, User};
 
@@ -30,7 +32,9 @@ pub struct SqliteStore {
     /// Write transactions of this process take turns here, in arrival order. SQLite runs one
     /// writer at a time anyway; queueing in a fair lock instead of in SQLite's busy handler (which
     /// sleeps and polls) keeps the latency of concurrent copies close to their service time.
-    writer: Arc<tokio::sync::Mutex<()>>,
+    turn: Arc<tokio::sync::Mutex<()>>,
+    /// The connection copies and fixture loads run on.
+    writer: Writer,
     /// The longest wait for the writer turn and the write lock together.
     busy_timeout: Duration,
 }
@@ -52,11 +56,12 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(busy_timeout)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .context("opening the SQLite database")?;
         MIGRATOR.run(&pool).await.map_err(sqlx::Error::from).context("migrating the database schema")?;
-        Ok(SqliteStore { pool, writer: Arc::default(), busy_timeout })
+        let writer = Writer::open(options.get_filename(), busy_timeout)?;
+        Ok(SqliteStore { pool, turn: Arc::default(), writer, busy_timeout })
     }
 
     /// The connection settings of the store for `location` (a `sqlite:` URL or a file path): WAL,
@@ -80,15 +85,22 @@ impl SqliteStore {
         self.pool.close().await;
     }
 
-    /// Waits for this process's writer turn and the database's write lock, at most the busy
-    /// timeout for both; past it, the error is [`StoreError::is_unavailable`].
+    /// Waits for this process's writer turn, at most the busy timeout; past it, the error is
+    /// [`StoreError::is_unavailable`] (like a lock held elsewhere).
+    async fn writer_turn(&self, what: &'static str) -> Result<tokio::sync::OwnedMutexGuard<()>, StoreError> {
+        tokio::time::timeout(self.busy_timeout, self.turn.clone().lock_owned())
+            .await
+            .map_err(|_| StoreError { context: what, source: sqlx::Error::PoolTimedOut })
+    }
+
+    /// Waits for this process's writer turn and the database's write lock (on a pooled
+    /// connection), at most the busy timeout for both.
     async fn begin_write(&self, what: &'static str) -> Result<WriteTransaction, StoreError> {
         let begin = async {
-            let turn = self.writer.clone().lock_owned().await;
+            let turn = self.writer_turn(what).await?;
             let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.context(what)?;
             Ok((tx, turn))
         };
-        // A turn not reached in time counts as a busy database, like a lock held elsewhere.
         tokio::time::timeout(self.busy_timeout, begin)
             .await
             .unwrap_or(Err(StoreError { context: what, source: sqlx::Error::PoolTimedOut }))
@@ -193,17 +205,13 @@ impl Repository for SqliteStore {
     }
 
     async fn copy_components(&self, request: CopyRequest<'_>) -> Result<Vec<Component>, CopyError> {
-        let (mut tx, _turn) = self.begin_write("starting the copy transaction").await?;
-        let copies = pipeline::copy(&mut *tx, &request).await?;
-        tx.commit().await.context("committing the copy")?;
-        Ok(copies)
+        let _turn = self.writer_turn("waiting for the turn to write").await?;
+        self.writer.transaction(async |db| pipeline::copy(db, &request).await)
     }
 
     async fn load_dataset(&self, data: &Dataset, only_into_empty: bool) -> Result<bool, LoadError> {
-        let (mut tx, _turn) = self.begin_write("starting the fixture transaction").await?;
-        let loaded = pipeline::load_dataset(&mut *tx, data, only_into_empty).await?;
-        tx.commit().await.context("committing the fixture")?;
-        Ok(loaded)
+        let _turn = self.writer_turn("waiting for the turn to write").await?;
+        self.writer.transaction(async |db| pipeline::load_dataset(db, data, only_into_empty).await)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -216,7 +224,7 @@ impl Repository for SqliteStore {
 /// The rows attached to the components whose ids are bound as one JSON array, in one statement:
 /// one JSON array per table (booleans as JSON booleans), each in the order the copy keeps
 /// ([`super::JsonArrays`]).
-const ATTACHED_ROWS: &str = "WITH ids(id) AS (SELECT value FROM json_each(?)) SELECT \
+pub(super) const ATTACHED_ROWS: &str = "WITH ids(id) AS (SELECT value FROM json_each(?)) SELECT \
     (SELECT json_group_array(json_object('service_id', service_id, 'tenant_id', tenant_id, \
         'container_port', container_port, 'protocol', protocol, 'port_alias', port_alias, \
         'is_inner_service', json(iif(is_inner_service, 'true', 'false')), \
@@ -243,23 +251,11 @@ const ATTACHED_ROWS: &str = "WITH ids(id) AS (SELECT value FROM json_each(?)) SE
     (SELECT json_group_array(json_object('service_id', service_id, 'user_name', user_name, 'password', password)) \
         FROM service_source_auth WHERE service_id IN ids)";
 
-/// `column in_list!(n)`: the column is in the JSON array bound as parameter `n`.
-macro_rules! in_list {
-    ($n:literal) => {
-        concat!("IN (SELECT value FROM json_each($", $n, "))")
-    };
-}
-
-/// A list as one parameter: a JSON array.
-fn text_list(strings: &[String]) -> String {
-    serde_json::to_string(strings).expect("strings serialize")
-}
-
 /// The statement that inserts the rows of a JSON array (bound as its one parameter) into `table`,
 /// in array order: each column takes the field of its name; binary columns are decoded from
 /// their `\x` hex text; a row that links a volume takes the id of its component's volume of that
 /// name.
-fn insert_statement(table: &Table) -> String {
+pub(super) fn insert_statement(table: &Table) -> String {
     if table.links_volume {
         return format!(
             "INSERT INTO {} ({}) SELECT f.value->>'service_id', v.id, f.value->>'volume_name', \
@@ -286,29 +282,4 @@ fn insert_statement(table: &Table) -> String {
         table.columns,
         fields.join(", ")
     )
-}
-
-/// The statements of a copy or a fixture load on SQLite, inside a `BEGIN IMMEDIATE` transaction
-/// (which already writes alone: [`Statements::lock_team`] does nothing).
-impl Statements for SqliteConnection {
-    portable_statements!();
-
-    async fn lock_team(&mut self, _tenant_id: &str) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    async fn write(&mut self, writes: &[TableRows]) -> Result<u64, StoreError> {
-        let mut linked = 0;
-        for TableRows { table, rows } in writes {
-            let inserted = sqlx::query(AssertSqlSafe(insert_statement(table)))
-                .bind(rows)
-                .execute(&mut *self)
-                .await
-                .context(table.what)?;
-            if table.links_volume {
-                linked += inserted.rows_affected();
-            }
-        }
-        Ok(linked)
-    }
 }

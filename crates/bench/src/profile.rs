@@ -52,7 +52,7 @@ impl Profiler {
         let by_process = self.report(&["--sort", "comm", "--percent-limit", "0.5"])?;
         let pid = server_pid.to_string();
         let server = ["--pid", &pid, "--percentage", "relative"];
-        let by_thread = self.report(&[&server[..], &["--sort", "comm"]].concat())?;
+        let by_thread = self.report(&[&server[..], &["--sort", "pid"]].concat())?;
         let by_symbol =
             self.report(&[&server[..], &["--sort", "comm,dso,sym", "--percent-limit", SYMBOL_PERCENT_LIMIT]].concat())?;
         let text = format!(

@@ -49,6 +49,10 @@ impl Profiler {
             self.child.kill().context("stopping perf")?;
         }
         self.child.wait().context("waiting for perf")?;
+        if !self.data.exists() {
+            println!("(no CPU profile: perf recorded nothing; is perf_event_paranoid too strict?)");
+            return Ok(());
+        }
         let by_process = self.report(&["--sort", "comm", "--percent-limit", "0.5"])?;
         let pid = server_pid.to_string();
         let server = ["--pid", &pid, "--percentage", "relative"];

@@ -80,9 +80,10 @@ impl SqliteStore {
             .busy_timeout(DEFAULT_BUSY_TIMEOUT))
     }
 
-    /// Closes every connection (the WAL is checkpointed by the last one).
+    /// Closes every connection, the writer's too (the WAL is checkpointed by the last one).
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close();
     }
 
     /// Waits for this process's writer turn, at most the busy timeout; past it, the error is

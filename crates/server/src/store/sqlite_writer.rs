@@ -31,10 +31,10 @@ const TAKEN: &str = "SELECT ?1, service_alias, '' FROM tenant_services \
     UNION ALL SELECT ?6, k8s_service_name, service_id FROM service_ports \
     WHERE tenant_id = ?7 AND k8s_service_name IN (SELECT value FROM json_each(?8))";
 
-/// The writer connection.
+/// The writer connection (none once the store is closed).
 #[derive(Debug, Clone)]
 pub(crate) struct Writer {
-    connection: Arc<Mutex<Connection>>,
+    connection: Arc<Mutex<Option<Connection>>>,
 }
 
 impl Writer {
@@ -49,7 +49,15 @@ impl Writer {
             .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
             .map_err(store_error(what))?;
         connection.set_prepared_statement_cache_capacity(64);
-        Ok(Writer { connection: Arc::new(Mutex::new(connection)) })
+        Ok(Writer { connection: Arc::new(Mutex::new(Some(connection))) })
+    }
+
+    /// Closes the connection; later work fails as on a closed pool.
+    pub fn close(&self) {
+        let connection = self.connection.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(Err((_, error))) = connection.map(Connection::close) {
+            tracing::warn!(%error, "closing the SQLite writer connection");
+        }
     }
 
     /// Runs `work` on the writer in one `BEGIN IMMEDIATE` transaction, committed when it succeeds
@@ -60,9 +68,12 @@ impl Writer {
         E: From<StoreError>,
     {
         let run = || {
-            let mut connection = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut guard = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(connection) = guard.as_mut() else {
+                return Err(StoreError { context: "writing", source: sqlx::Error::PoolClosed }.into());
+            };
             connection.execute_batch("BEGIN IMMEDIATE").map_err(store_error("starting the write transaction"))?;
-            let result = complete(work(&mut WriterTransaction(&mut connection)));
+            let result = complete(work(&mut WriterTransaction(connection)));
             let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
             match connection.execute_batch(end).map_err(store_error("ending the write transaction")) {
                 Ok(()) => result,

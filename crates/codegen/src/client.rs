@@ -2,7 +2,7 @@
 
 use progenitor_impl::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
 
-use crate::{CodegenError, spec::Spec};
+use crate::{CodegenError, progenitor_limits, spec::Spec};
 
 /// Derives added to every generated client type, beyond progenitor's own
 /// (`Serialize`, `Deserialize`, `Debug`, `Clone`).
@@ -23,13 +23,23 @@ pub fn settings() -> GenerationSettings {
 
 /// Generates the client's Rust source (unformatted tokens) for `spec`.
 ///
-/// progenitor reports some unsupported constructs by panicking; those panics become
-/// [`CodegenError::Generator`] with progenitor's message.
+/// progenitor reports some unsupported constructs by panicking. Those that
+/// [`crate::progenitor_limits::check`] does not refuse first are caught without printing
+/// anything and traced back to the operation that causes them: an
+/// [`CodegenError::Unsupported`] at its location, else [`CodegenError::Generator`].
 pub fn generate_tokens(spec: &Spec) -> Result<proc_macro2::TokenStream, CodegenError> {
     let settings = settings();
-    let result = crate::catch_generator_panic(|| {
-        let mut generator = Generator::new(&settings);
-        generator.generate_tokens(&spec.openapi)
+    let generate = |openapi: &openapiv3::OpenAPI| Generator::new(&settings).generate_tokens(openapi);
+    let result = progenitor_limits::catch_panic(|| generate(&spec.openapi)).map_err(|message| {
+        match progenitor_limits::find_panicking_operation(spec, generate) {
+            Some((location, reason)) => CodegenError::Unsupported {
+                location,
+                message: format!("progenitor cannot generate this operation: {reason}"),
+            },
+            None => {
+                CodegenError::Generator { generator: "progenitor", message: progenitor_limits::panic_reason(&message) }
+            }
+        }
     })?;
     result.map_err(|err| CodegenError::Generator { generator: "progenitor", message: err.to_string() })
 }

@@ -8,6 +8,7 @@
 
 pub mod client;
 pub mod dependencies;
+pub mod progenitor_limits;
 pub mod server;
 pub mod spec;
 
@@ -80,9 +81,12 @@ pub struct GeneratedFile {
 /// Every file generated from `spec`: the client module and the api crate's generated folder.
 pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, CodegenError> {
     let spec_name = spec_display_name(spec);
-    // The server generator checks the spec's shape first: its errors point at the offending
-    // line, where progenitor would panic on some of the same problems.
-    let server_files = server::generate(spec)?;
+    // What progenitor would panic on is refused first, with its line; then the server generator
+    // checks the spec's shape, with its own refusals.
+    progenitor_limits::check(spec)?;
+    let server_files = progenitor_limits::catch_panic(|| server::generate(spec)).map_err(|message| {
+        CodegenError::Generator { generator: "rainbond-codegen", message: progenitor_limits::panic_reason(&message) }
+    })??;
     let mut files = vec![GeneratedFile {
         path: CLIENT_OUTPUT.to_owned(),
         contents: render("progenitor", &spec_name, client::generate_tokens(spec)?)?,
@@ -165,28 +169,6 @@ pub fn header(spec_name: &str) -> String {
          // edit {spec_name} and run `cargo xtask codegen`. `cargo xtask codegen --check` fails when\n\
          // this file is stale.\n\n"
     )
-}
-
-/// Runs a generator, turning a panic into [`CodegenError::Generator`] with the panic's message.
-///
-/// The panic hook is process-wide, so it is left alone: swapping it here would also silence (or
-/// misreport) panics of other threads, such as tests running in parallel. The hook still prints
-/// the panic on stderr; the error that follows says what to change in the spec.
-pub(crate) fn catch_generator_panic<T>(run: impl FnOnce() -> T) -> Result<T, CodegenError> {
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run));
-    result.map_err(|payload| {
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "the generator panicked".to_owned());
-        CodegenError::Generator {
-            generator: "progenitor",
-            message: format!(
-                "{message} (progenitor panicked; see `cargo xtask codegen --help` for the spec rules it needs)"
-            ),
-        }
-    })
 }
 
 /// How a file on disk differs from what the generator produces.

@@ -377,13 +377,6 @@ fn server_generator_cases() -> Vec<Case> {
             advice: "add it to `parameters` with `in: path`",
         },
         Case {
-            what: "a default response",
-            spec: BASE.replacen("        '400':\n", "        default:\n          description: Anything else.\n        '400':\n", 1),
-            line_text: "        default:",
-            pointer: "/paths/~1ports~1{port}/put/responses/default",
-            advice: "list each status code",
-        },
-        Case {
             what: "a response with two media types",
             spec: BASE.replacen(
                 "                $ref: '#/components/schemas/PortReq'\n        '400':",
@@ -413,6 +406,54 @@ fn server_generator_cases() -> Vec<Case> {
             advice: "references one shared error schema",
         },
     ]
+}
+
+/// What progenitor would panic on, refused before it runs.
+fn progenitor_limit_cases() -> Vec<Case> {
+    let problem_body = "          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/Problem'\n";
+    vec![
+        Case {
+            what: "a JSON response without a schema",
+            spec: BASE.replacen(&format!("          description: Bad request.\n{problem_body}"), "          description: Bad request.\n          content:\n            application/json: {}\n", 1),
+            line_text: "            application/json: {}",
+            pointer: "/paths/~1ports~1{port}/put/responses/400/content/application~1json",
+            advice: "a JSON response needs a `schema`",
+        },
+        Case {
+            what: "a default response of another type than the success response",
+            spec: BASE.replacen("        '400':\n", &format!("        default:\n          description: Anything else.\n{problem_body}        '400':\n"), 1),
+            line_text: "        default:",
+            pointer: "/paths/~1ports~1{port}/put/responses/default",
+            advice: "`default` counts on both sides",
+        },
+        Case {
+            what: "a path parameter the path does not name",
+            spec: in_put("      parameters:\n        - name: slot\n          in: path\n          required: true\n          schema:\n            type: string\n"),
+            line_text: "        - name: slot",
+            pointer: "/paths/~1ports~1{port}/put/parameters/0",
+            advice: "add `{slot}` to the path or remove the parameter",
+        },
+        Case {
+            what: "an encoding on a JSON request body",
+            spec: BASE.replacen("              $ref: '#/components/schemas/PortReq'\n      responses:", "              $ref: '#/components/schemas/PortReq'\n            encoding:\n              action:\n                contentType: text/plain\n      responses:", 1),
+            line_text: "            encoding:",
+            pointer: "/paths/~1ports~1{port}/put/requestBody/content/application~1json/encoding",
+            advice: "remove it",
+        },
+    ]
+}
+
+#[test]
+fn what_progenitor_would_panic_on_is_refused_with_line_and_pointer() {
+    for case in progenitor_limit_cases() {
+        assert_ne!(case.spec, BASE, "{}: the edit applies", case.what);
+        let message = refusal(&case.spec);
+        let location = format!("refusals.yaml:{} (at {}): ", line_of_block(&case.spec, case.line_text), case.pointer);
+        assert!(message.starts_with(&location), "{}: expected `{location}…`, got: {message}", case.what);
+        assert!(message.contains("progenitor cannot generate this operation"), "{}: {message}", case.what);
+        assert!(message.contains(case.advice), "{}: expected `{}` in: {message}", case.what, case.advice);
+        assert_eq!(message.lines().count(), 1, "{}: one line: {message}", case.what);
+    }
 }
 
 /// The 1-based line where `text` (which may span lines) starts in `spec`.

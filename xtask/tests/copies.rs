@@ -4,7 +4,9 @@
 //! verdict.
 //!
 //! The copies build in `target/xtask-copies` (their own dependency build is slow once, then
-//! cached; the copies of both tests share it).
+//! cached; the copies of every test share it). xtask builds the binaries it runs in a folder of
+//! each copy's own below it (`checkouts/`), so the copies that run `check` sit at fixed paths
+//! (`trees/`) whose builds stay cached.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -76,6 +78,18 @@ fn fresh_copy() -> tempfile::TempDir {
     dir
 }
 
+/// A fresh copy of the workspace at a fixed place, `target/xtask-copies/trees/NAME`, for tests
+/// that build in it: xtask builds each copy in a target folder of its own, derived from the
+/// copy's path, so a fixed path keeps that build cached from one run to the next.
+fn fixed_copy(name: &str) -> PathBuf {
+    let dir = shared_target().join("trees").join(name);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    copy_workspace(&workspace_root(), &dir);
+    dir
+}
+
 /// `cargo ARGS` in `dir`, with the shared target directory.
 fn cargo(dir: &Path, args: &[&str]) -> Output {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
@@ -115,9 +129,35 @@ fn each_copy_is_checked_by_the_xtask_run_in_it() {
 }
 
 #[test]
+fn each_copy_gets_its_own_check_verdict_when_they_differ_only_in_generated_code() {
+    let (clean, drifted) = (fixed_copy("check-clean"), fixed_copy("check-drifted"));
+    let models = drifted.join("crates/api/src/generated/models.rs");
+    let code = std::fs::read_to_string(&models).unwrap();
+    // The server's `ServiceBaseInfo` loses `service_cname`: the spec still has it.
+    let field = "    #[schemars(title = \"Service cname\")]\n    pub service_cname: Option<String>,\n";
+    let start = code.find(field).expect("the field is generated");
+    let attributes = code[..start].rfind("    /// ").expect("the field has a doc line");
+    std::fs::write(&models, format!("{}{}", &code[..attributes], &code[start + field.len()..])).unwrap();
+
+    let finding = "ServiceBaseInfo.service_cname";
+    let check = |root: &Path| cargo(root, &["xtask", "check"]);
+    let first = check(&clean);
+    assert_exit(&first, 0, "the clean copy has no drift");
+    let drift = check(&drifted);
+    assert_exit(&drift, 1, "the drifted copy has drift");
+    assert!(text(&drift).contains(finding), "{}", text(&drift));
+    // The clean copy's files are older than the drifted copy's build: cargo alone would reuse it.
+    let again = check(&clean);
+    assert_exit(&again, 0, "the clean copy is judged on its own code");
+    assert!(!text(&again).contains(finding), "{}", text(&again));
+    let drift = check(&drifted);
+    assert_exit(&drift, 1, "the drifted copy still has its drift");
+}
+
+#[test]
 fn in_the_middle_of_a_spec_edit_only_the_server_fails_to_build() {
-    let copy = fresh_copy();
-    let root = copy.path();
+    let copy = fixed_copy("spec-edit");
+    let root = copy.as_path();
     let git = |args: &[&str]| {
         let output = Command::new("git")
             .args(["-c", "user.name=test", "-c", "user.email=test@localhost", "-c", "commit.gpgsign=false"])

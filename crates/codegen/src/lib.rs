@@ -104,6 +104,13 @@ pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, CodegenError> {
     Ok(files)
 }
 
+/// The operations whose rejections the generated router answers with a status they do not
+/// document (one entry per operation, in spec order): generation goes on, and `codegen` and
+/// `rainbond-check check` report them as warnings.
+pub fn undocumented_statuses(spec: &Spec) -> Result<Vec<server::ir::Undocumented>, CodegenError> {
+    Ok(server::ir::read(spec)?.operations.into_iter().filter_map(|op| op.undocumented).collect())
+}
+
 /// The names under `components/schemas`, in spec order.
 pub(crate) fn spec_schema_names(spec: &Spec) -> Vec<String> {
     spec.document

@@ -86,6 +86,20 @@ pub fn json<T: serde::Serialize>(status: StatusCode, media_type: &'static str, b
     }
 }
 
+/// The runtime's error body, `{"message": "..."}`, for a rejection whose status the operation does
+/// not document (so the spec has no error body for it): `codegen` warns about such operations and
+/// `rainbond-check check` reports them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UndocumentedError {
+    /// What was wrong, for the caller.
+    pub message: String,
+}
+
+/// `rejection` answered with its status and the runtime's error body ([`UndocumentedError`]).
+pub fn undocumented_rejection(rejection: Rejection) -> Response {
+    json(rejection.status, "application/json", &UndocumentedError { message: rejection.message })
+}
+
 /// The value of header `name`, when it is present once and visible ASCII. A header sent twice is
 /// ambiguous (which `Authorization`, which `Content-Type`?), so neither value is used.
 pub fn header_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -299,6 +313,13 @@ mod tests {
     fn a_json_response_carries_the_status_and_media_type() {
         let response = json(StatusCode::CREATED, "application/json", &serde_json::json!({"id": 1}));
         assert_eq!(response.status(), StatusCode::CREATED);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+    }
+
+    #[test]
+    fn an_undocumented_rejection_keeps_its_status_and_says_why_in_the_runtime_body() {
+        let response = undocumented_rejection(Rejection::bad_request(RejectionKind::Query, "`limit` is not a number"));
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
         assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
     }
 

@@ -7,15 +7,32 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::emit_models::{rust_type, validating_models};
-use super::ir::{Api, ModelKind, Operation, Param, Response, SecurityScheme, TypeRef};
+use super::ir::{Api, ModelKind, Operation, Param, Response, SecurityScheme, Status, TypeRef};
 use super::{doc_lines, ident};
 
 fn models_prefix() -> TokenStream {
     quote!(models::)
 }
 
-/// The variant name of a status: its reason phrase in UpperCamelCase (`404` → `NotFound`).
-fn variant_name(status: u16) -> proc_macro2::Ident {
+/// The variant name of a response: the reason phrase of its status in UpperCamelCase
+/// (`404` → `NotFound`), the class of a range (`4XX` → `ClientError`), or `Default`.
+fn variant_name(status: Status) -> proc_macro2::Ident {
+    match status {
+        Status::Code(code) => code_variant_name(code),
+        Status::Range(digit) => {
+            let class = ["Informational", "Success", "Redirection", "ClientError", "ServerError"];
+            format_ident!("{}", class[usize::from(digit) - 1])
+        }
+        Status::Default => format_ident!("Default"),
+    }
+}
+
+/// Whether the variant of `status` carries the status it answers with (a range or `default`).
+fn carries_status(status: Status) -> bool {
+    !matches!(status, Status::Code(_))
+}
+
+fn code_variant_name(status: u16) -> proc_macro2::Ident {
     let reason = http::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason());
     match reason {
         Some(reason) => {
@@ -101,15 +118,21 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
         }
     });
 
+    // A rejection with a status the operation documents is answered in the spec's error body;
+    // one it does not document (a finding `codegen` and `check` report) in the runtime's.
     let reject_fn = match &error_ty {
         Some(_) => quote! {
-            fn reject<A: Api>(api: &A, rejection: Rejection) -> Response {
-                crate::runtime::json(rejection.status, "application/json", &api.rejection_body(&rejection))
+            fn reject<A: Api>(api: &A, rejection: Rejection, documents: fn(StatusCode) -> bool) -> Response {
+                if documents(rejection.status) {
+                    crate::runtime::json(rejection.status, "application/json", &api.rejection_body(&rejection))
+                } else {
+                    crate::runtime::undocumented_rejection(rejection)
+                }
             }
         },
         None => quote! {
-            fn reject<A: Api>(_api: &A, rejection: Rejection) -> Response {
-                (rejection.status, rejection.message).into_response()
+            fn reject<A: Api>(_api: &A, rejection: Rejection, _documents: fn(StatusCode) -> bool) -> Response {
+                crate::runtime::undocumented_rejection(rejection)
             }
         },
     };
@@ -213,28 +236,45 @@ fn emit_operation_types(op: &Operation, inline_models: &BTreeSet<String>) -> Tok
     let doc = doc_lines(&format!("What [`Api::{fn_name}`] answers: one variant per status the spec documents."));
     let variants = op.responses.iter().map(|r| {
         let variant = variant_name(r.status);
-        let doc = doc_lines(&format!("{}: {}", r.status, r.description));
+        let carried = if carries_status(r.status) { quote!(StatusCode,) } else { TokenStream::new() };
+        let doc = doc_lines(&format!("{}: {}", r.status.key(), r.description));
         match &r.body {
             Some((ty, _)) => {
                 let ty = rust_type(ty, &models_prefix());
-                quote!(#doc #variant(#ty),)
+                quote!(#doc #variant(#carried #ty),)
             }
+            None if carries_status(r.status) => quote!(#doc #variant(StatusCode),),
             None => quote!(#doc #variant,),
         }
     });
     let status_arms = op.responses.iter().map(|r| {
         let variant = variant_name(r.status);
-        let status = status_const(r.status);
-        match &r.body {
-            Some(_) => quote!(Self::#variant(_) => #status,),
-            None => quote!(Self::#variant => #status,),
+        match (r.status, &r.body) {
+            (Status::Code(code), Some(_)) => {
+                let status = status_const(code);
+                quote!(Self::#variant(_) => #status,)
+            }
+            (Status::Code(code), None) => {
+                let status = status_const(code);
+                quote!(Self::#variant => #status,)
+            }
+            (_, Some(_)) => quote!(Self::#variant(status, _) => *status,),
+            (_, None) => quote!(Self::#variant(status) => *status,),
         }
     });
     let response_arms = op.responses.iter().map(|r| {
         let variant = variant_name(r.status);
+        let fields = match (carries_status(r.status), &r.body) {
+            (false, Some(_)) => quote!((body)),
+            (false, None) => TokenStream::new(),
+            (true, Some(_)) => quote!((_, body)),
+            (true, None) => quote!((_)),
+        };
         match &r.body {
-            Some((_, media_type)) => quote!(Self::#variant(body) => crate::runtime::json(status, #media_type, &body),),
-            None => quote!(Self::#variant => status.into_response(),),
+            Some((_, media_type)) => {
+                quote!(Self::#variant #fields => crate::runtime::json(status, #media_type, &body),)
+            }
+            None => quote!(Self::#variant #fields => status.into_response(),),
         }
     });
     // `error(status, body)`: the documented error variant for a status, when every error
@@ -249,16 +289,34 @@ fn emit_operation_types(op: &Operation, inline_models: &BTreeSet<String>) -> Tok
             let error_ty = rust_type(first, &models_prefix());
             let arms = op.responses.iter().filter(|r| r.is_error()).map(|r| {
                 let variant = variant_name(r.status);
-                let status = proc_macro2::Literal::u16_unsuffixed(r.status);
-                quote!(#status => Ok(Self::#variant(body)),)
+                match r.status {
+                    Status::Code(code) => {
+                        let code = proc_macro2::Literal::u16_unsuffixed(code);
+                        quote!(#code => Ok(Self::#variant(body)),)
+                    }
+                    Status::Range(digit) => {
+                        let (low, high) = (
+                            proc_macro2::Literal::u16_unsuffixed(digit * 100),
+                            proc_macro2::Literal::u16_unsuffixed(digit * 100 + 99),
+                        );
+                        quote!(#low..=#high => Ok(Self::#variant(status, body)),)
+                    }
+                    Status::Default => quote!(_ => Ok(Self::#variant(status, body)),),
+                }
             });
+            let otherwise = if op.responses.iter().any(|r| r.status == Status::Default) {
+                TokenStream::new()
+            } else {
+                quote!(_ => Err(body),)
+            };
             quote! {
-                /// The variant for an error `status`, or the body back when the spec does not
-                /// document that status for this operation.
+                /// The variant for an error `status`: its own, else its range's, else
+                /// `default`'s; or the body back when the spec does not document that status
+                /// for this operation.
                 pub fn error(status: StatusCode, body: #error_ty) -> Result<Self, #error_ty> {
                     match status.as_u16() {
                         #(#arms)*
-                        _ => Err(body),
+                        #otherwise
                     }
                 }
             }
@@ -353,7 +411,45 @@ fn emit_trait_method(op: &Operation) -> TokenStream {
 }
 
 fn documented(op: &Operation, status: u16) -> bool {
-    op.responses.iter().any(|r| r.status == status)
+    op.documents(status)
+}
+
+/// `fn documents(status) -> bool` in a handler: whether the operation documents an error status,
+/// so that a rejection with it is answered in the spec's error body.
+fn documents_fn(op: &Operation) -> TokenStream {
+    let mut patterns = Vec::new();
+    for response in op.responses.iter().filter(|r| r.is_error()) {
+        match response.status {
+            Status::Code(code) => {
+                let code = proc_macro2::Literal::u16_unsuffixed(code);
+                patterns.push(quote!(#code));
+            }
+            Status::Range(digit) => {
+                let low = proc_macro2::Literal::u16_unsuffixed(digit * 100);
+                let high = proc_macro2::Literal::u16_unsuffixed(digit * 100 + 99);
+                patterns.push(quote!(#low..=#high));
+            }
+            Status::Default => {
+                return quote!(
+                    fn documents(_status: StatusCode) -> bool {
+                        true
+                    }
+                );
+            }
+        }
+    }
+    if patterns.is_empty() {
+        return quote!(
+            fn documents(_status: StatusCode) -> bool {
+                false
+            }
+        );
+    }
+    quote!(
+        fn documents(status: StatusCode) -> bool {
+            matches!(status.as_u16(), #(#patterns)|*)
+        }
+    )
 }
 
 fn emit_handler(
@@ -397,7 +493,16 @@ fn emit_handler(
         path_attr.push(quote!(request_body(content = #ty, content_type = #content_type #description)));
     }
     let responses = op.responses.iter().map(|r: &Response| {
-        let status = proc_macro2::Literal::u16_unsuffixed(r.status);
+        let status = match r.status {
+            Status::Code(code) => {
+                let code = proc_macro2::Literal::u16_unsuffixed(code);
+                quote!(#code)
+            }
+            other => {
+                let key = other.key();
+                quote!(#key)
+            }
+        };
         let description = &r.description;
         match &r.body {
             Some((ty, media_type)) => {
@@ -470,7 +575,7 @@ fn emit_handler(
         steps.push(quote! {
             let path = match path {
                 Ok(Path(path)) => path,
-                Err(rejection) => return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::Path, message: rejection.body_text() }),
+                Err(rejection) => return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::Path, message: rejection.body_text() }, documents),
             };
         });
         call_args.push(quote!(path));
@@ -481,7 +586,7 @@ fn emit_handler(
         steps.push(quote! {
             let query = match query {
                 Ok(Query(query)) => query,
-                Err(rejection) => return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::Query, message: rejection.body_text() }),
+                Err(rejection) => return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::Query, message: rejection.body_text() }, documents),
             };
         });
         call_args.push(quote!(query));
@@ -503,14 +608,14 @@ fn emit_handler(
         let parsed = quote! {
             let body = match crate::runtime::json_body::<#ty>(&headers, body, #too_large, #bad_media, #object) {
                 Ok(body) => body,
-                Err(rejection) => return reject(&*api, rejection),
+                Err(rejection) => return reject(&*api, rejection, documents),
             };
         };
         steps.push(parsed);
         if body.required {
             steps.push(quote! {
                 let Some(body) = body else {
-                    return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::MissingBody, message: "a request body is required".to_owned() });
+                    return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::MissingBody, message: "a request body is required".to_owned() }, documents);
                 };
             });
         } else {
@@ -520,7 +625,7 @@ fn emit_handler(
                     Some(body) => body,
                     None => match serde_json::from_slice::<#ty>(b"{}") {
                         Ok(body) => body,
-                        Err(err) => return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::InvalidBody, message: format!("invalid (empty) request body: {err}") }),
+                        Err(err) => return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::InvalidBody, message: format!("invalid (empty) request body: {err}") }, documents),
                     },
                 };
             });
@@ -545,7 +650,7 @@ fn emit_handler(
                     let mut errors = Vec::new();
                     #validate
                     if !errors.is_empty() {
-                        return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::InvalidBody, message: format!("invalid request body: {}", errors.join("; ")) });
+                        return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::InvalidBody, message: format!("invalid request body: {}", errors.join("; ")) }, documents);
                     }
                 }
             });
@@ -553,9 +658,12 @@ fn emit_handler(
         call_args.push(quote!(body));
     }
 
+    let can_reject = !op.path_params.is_empty() || !op.query_params.is_empty() || op.body.is_some();
+    let documents = if can_reject { documents_fn(op) } else { TokenStream::new() };
     quote! {
         #[utoipa::path(#(#path_attr),*)]
         async fn #name<A: Api>(#(#extractors),*) -> Response {
+            #documents
             #(#steps)*
             api.#name(#(#call_args),*).await.into_response()
         }
@@ -587,10 +695,10 @@ fn emit_router(api: &Api) -> TokenStream {
     let fallbacks = if api.error_model.is_some() {
         quote! {
             .fallback(|State(api): State<Arc<A>>| async move {
-                reject(&*api, Rejection { status: StatusCode::NOT_FOUND, kind: RejectionKind::NotFound, message: "no operation has this path".to_owned() })
+                reject(&*api, Rejection { status: StatusCode::NOT_FOUND, kind: RejectionKind::NotFound, message: "no operation has this path".to_owned() }, |_| true)
             })
             .method_not_allowed_fallback(|State(api): State<Arc<A>>| async move {
-                reject(&*api, Rejection { status: StatusCode::METHOD_NOT_ALLOWED, kind: RejectionKind::MethodNotAllowed, message: "the path does not support this method".to_owned() })
+                reject(&*api, Rejection { status: StatusCode::METHOD_NOT_ALLOWED, kind: RejectionKind::MethodNotAllowed, message: "the path does not support this method".to_owned() }, |_| true)
             })
         }
     } else {

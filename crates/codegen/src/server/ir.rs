@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use serde_json::{Map, Value};
 
-use crate::CodegenError;
 use crate::spec::{Spec, escape_token};
+use crate::{CodegenError, Location};
 
 /// The models and operations of one spec.
 #[derive(Debug, Clone)]
@@ -231,6 +231,22 @@ pub struct Operation {
     pub responses: Vec<Response>,
     /// The security schemes that can authenticate the call (any one of them); empty when the call is open.
     pub security: Vec<String>,
+    /// The statuses the router answers this operation with that no response documents.
+    pub undocumented: Option<Undocumented>,
+}
+
+impl Operation {
+    /// The first response that documents `code`: its own, else its range, else `default`.
+    pub fn response_for(&self, code: u16) -> Option<&Response> {
+        [Status::Code(code), Status::Range(code / 100), Status::Default]
+            .into_iter()
+            .find_map(|status| self.responses.iter().find(|r| r.status == status))
+    }
+
+    /// Whether some response documents `code`.
+    pub fn documents(&self, code: u16) -> bool {
+        self.response_for(code).is_some()
+    }
 }
 
 /// A path or query parameter.
@@ -262,11 +278,65 @@ pub struct Body {
     pub ty: TypeRef,
 }
 
+/// The key of a documented response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    /// One status code, such as `404`.
+    Code(u16),
+    /// A range, such as `4XX` (the hundreds digit: 4).
+    Range(u16),
+    /// `default`: every status no other response documents.
+    Default,
+}
+
+impl Status {
+    /// Reads a key of `responses`: a code, a range (`1XX` to `5XX`) or `default`.
+    pub fn parse(key: &str) -> Option<Status> {
+        if key == "default" {
+            return Some(Status::Default);
+        }
+        if let Ok(code) = key.parse::<u16>() {
+            return (100..600).contains(&code).then_some(Status::Code(code));
+        }
+        match key.to_ascii_uppercase().as_bytes() {
+            [digit @ b'1'..=b'5', b'X', b'X'] => Some(Status::Range(u16::from(digit - b'0'))),
+            _ => None,
+        }
+    }
+
+    /// The key as the spec writes it (`404`, `4XX`, `default`).
+    pub fn key(self) -> String {
+        match self {
+            Status::Code(code) => code.to_string(),
+            Status::Range(digit) => format!("{digit}XX"),
+            Status::Default => "default".to_owned(),
+        }
+    }
+
+    /// Whether a response with this key answers `code` (`default` answers every code).
+    pub fn covers(self, code: u16) -> bool {
+        match self {
+            Status::Code(own) => own == code,
+            Status::Range(digit) => code / 100 == digit,
+            Status::Default => true,
+        }
+    }
+
+    /// The order responses are listed in: codes, then ranges, then `default`.
+    fn rank(self) -> (u16, u16) {
+        match self {
+            Status::Code(code) => (code, 0),
+            Status::Range(digit) => (digit * 100 + 99, 1),
+            Status::Default => (1000, 2),
+        }
+    }
+}
+
 /// A documented response.
 #[derive(Debug, Clone)]
 pub struct Response {
-    /// The status code.
-    pub status: u16,
+    /// The status code, range or `default`.
+    pub status: Status,
     /// `description`.
     pub description: String,
     /// The JSON body's type, if any, and its media type.
@@ -274,10 +344,24 @@ pub struct Response {
 }
 
 impl Response {
-    /// Whether the status is 4xx or 5xx.
+    /// Whether the response answers errors: 4xx, 5xx, `4XX`, `5XX` or `default`.
     pub fn is_error(&self) -> bool {
-        self.status >= 400
+        match self.status {
+            Status::Code(code) => code >= 400,
+            Status::Range(digit) => digit >= 4,
+            Status::Default => true,
+        }
     }
+}
+
+/// A status the router answers with that an operation does not document: generation goes on,
+/// and `codegen` and `check` report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undocumented {
+    /// The operation's `responses`.
+    pub location: Location,
+    /// The status and when it is answered.
+    pub message: String,
 }
 
 /// A security scheme the generated router can check.
@@ -913,8 +997,11 @@ impl<'a> Reader<'a> {
         let response_map = op.get("responses").and_then(Value::as_object).cloned().unwrap_or_default();
         for (status, response) in &response_map {
             let response_pointer = format!("{pointer}/responses/{}", escape_token(status));
-            let Ok(code) = status.parse::<u16>() else {
-                return Err(self.unsupported(&response_pointer, format!("response `{status}`: list each status code (`default` and ranges such as 4XX are not supported)")));
+            let Some(code) = Status::parse(status) else {
+                return Err(self.unsupported(
+                    &response_pointer,
+                    format!("response `{status}` is not a status: write a code (100 to 599), a range (1XX to 5XX) or `default`"),
+                ));
             };
             let (response, resolved_pointer) = self.deref(response, &response_pointer)?;
             let response = response.clone();
@@ -950,9 +1037,12 @@ impl<'a> Reader<'a> {
                 body,
             });
         }
-        responses.sort_by_key(|r| r.status);
-        if !responses.iter().any(|r| (200..300).contains(&r.status)) {
-            return Err(self.unsupported(&format!("{pointer}/responses"), "an operation needs a 2xx response"));
+        responses.sort_by_key(|r| r.status.rank());
+        let success = |r: &Response| matches!(r.status, Status::Code(200..=299) | Status::Range(2));
+        if !responses.iter().any(success) {
+            return Err(
+                self.unsupported(&format!("{pointer}/responses"), "an operation needs a 2xx response (or `2XX`)")
+            );
         }
 
         let requirements = op.get("security").or_else(|| self.spec.document.get("security"));
@@ -977,16 +1067,21 @@ impl<'a> Reader<'a> {
                 }
             }
         }
-        if !security.is_empty() && !responses.iter().any(|r| r.status == 401) {
-            return Err(self.unsupported(
-                &format!("{pointer}/responses"),
-                "a secured operation must document 401 (the router answers a failed authentication with it)",
-            ));
+        let documents = |code: u16| responses.iter().any(|r| r.status.covers(code));
+        let mut missing = Vec::new();
+        if !security.is_empty() && !documents(401) {
+            missing.push("no 401, which the router answers a failed authentication with (in the error schema)");
         }
         let can_reject = body.is_some() || !path_params.is_empty() || !query_params.is_empty();
-        if can_reject && !responses.iter().any(|r| r.status == 400) {
-            return Err(self.unsupported(&format!("{pointer}/responses"), "an operation with parameters or a body must document 400 (the router answers malformed requests with it)"));
+        if can_reject && !documents(400) {
+            missing.push(
+                "no 400 (nor 4XX or default), which the router answers a malformed request with (in the runtime's error body)",
+            );
         }
+        let undocumented = (!missing.is_empty()).then(|| Undocumented {
+            location: self.spec.location(&format!("{pointer}/responses")),
+            message: format!("`{operation_id}` documents {}", missing.join("; and ")),
+        });
 
         Ok(Operation {
             operation_id,
@@ -1006,6 +1101,7 @@ impl<'a> Reader<'a> {
             body,
             responses,
             security,
+            undocumented,
         })
     }
 
@@ -1027,8 +1123,12 @@ impl<'a> Reader<'a> {
         let mut found: Option<(String, String)> = None;
         for op in operations {
             for response in op.responses.iter().filter(|r| r.is_error()) {
-                let pointer =
-                    format!("/paths/{}/{}/responses/{}", escape_token(&op.path), op.method.as_str(), response.status);
+                let pointer = format!(
+                    "/paths/{}/{}/responses/{}",
+                    escape_token(&op.path),
+                    op.method.as_str(),
+                    escape_token(&response.status.key())
+                );
                 let name = match &response.body {
                     Some((TypeRef::Named(name), _)) => name.clone(),
                     _ => {

@@ -363,13 +363,6 @@ fn server_generator_cases() -> Vec<Case> {
             advice: "send structured values in a JSON body",
         },
         Case {
-            what: "a header parameter",
-            spec: in_put("      parameters:\n        - name: x-trace\n          in: header\n          schema:\n            type: string\n"),
-            line_text: "- name: x-trace",
-            pointer: "/paths/~1ports~1{port}/put/parameters/0",
-            advice: "use a path or query parameter",
-        },
-        Case {
             what: "an undeclared path parameter",
             spec: BASE.replacen("  /ports/{port}:", "  /ports/{port}/{slot}:", 1),
             line_text: "    put:",

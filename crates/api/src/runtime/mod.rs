@@ -43,6 +43,8 @@ pub enum RejectionKind {
     Path,
     /// The query string is malformed or a query parameter is missing or of the wrong type.
     Query,
+    /// A header parameter is missing, sent twice or of the wrong type.
+    Header,
     /// A required body is empty.
     MissingBody,
     /// The body is not JSON (by its `Content-Type`).
@@ -109,6 +111,31 @@ pub fn header_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
         return None;
     }
     value.to_str().ok()
+}
+
+/// The header parameter `name` as a `T`, `None` when it is absent: a string as sent, a number or
+/// boolean as written in JSON, an enum by its value. A header sent twice is refused.
+pub fn optional_header<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    name: &str,
+) -> Result<Option<T>, Rejection> {
+    if headers.get_all(name).iter().count() > 1 {
+        return Err(Rejection::bad_request(RejectionKind::Header, format!("header `{name}` is sent more than once")));
+    }
+    let Some(value) = headers.get(name) else { return Ok(None) };
+    let text = value
+        .to_str()
+        .map_err(|_| Rejection::bad_request(RejectionKind::Header, format!("header `{name}` is not visible ASCII")))?;
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .or_else(|_| serde_json::from_str(text))
+        .map(Some)
+        .map_err(|err| Rejection::bad_request(RejectionKind::Header, format!("header `{name}`: {err}")))
+}
+
+/// The header parameter `name` as a `T`; refused when it is absent.
+pub fn required_header<T: serde::de::DeserializeOwned>(headers: &HeaderMap, name: &str) -> Result<T, Rejection> {
+    optional_header(headers, name)?
+        .ok_or_else(|| Rejection::bad_request(RejectionKind::Header, format!("header `{name}` is required")))
 }
 
 /// The token of an `Authorization: Bearer <token>` header (the scheme in any case).
@@ -321,6 +348,25 @@ mod tests {
         let response = undocumented_rejection(Rejection::bad_request(RejectionKind::Query, "`limit` is not a number"));
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
         assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+    }
+
+    #[test]
+    fn header_parameters_are_read_as_their_type_and_refused_when_missing_twice_or_wrong() {
+        let sent = headers(&[("x-count", "12"), ("x-name", "12"), ("x-flag", "true")]);
+        assert_eq!(optional_header::<i32>(&sent, "x-count"), Ok(Some(12)));
+        assert_eq!(optional_header::<String>(&sent, "x-name"), Ok(Some("12".to_owned())));
+        assert_eq!(required_header::<bool>(&sent, "x-flag"), Ok(true));
+        assert_eq!(optional_header::<i32>(&sent, "x-missing"), Ok(None));
+        let missing = required_header::<i32>(&sent, "x-missing").unwrap_err();
+        assert_eq!((missing.kind, missing.message.as_str()), (RejectionKind::Header, "header `x-missing` is required"));
+        let wrong = optional_header::<i32>(&headers(&[("x-count", "many")]), "x-count").unwrap_err();
+        assert!(wrong.message.starts_with("header `x-count`: "), "{}", wrong.message);
+        let mut twice = headers(&[("x-count", "1")]);
+        twice.append("x-count", HeaderValue::from_static("2"));
+        assert_eq!(
+            optional_header::<i32>(&twice, "x-count").unwrap_err().message,
+            "header `x-count` is sent more than once"
+        );
     }
 
     #[test]

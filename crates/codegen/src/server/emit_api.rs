@@ -140,7 +140,7 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
     let has_path = api.operations.iter().any(|op| !op.path_params.is_empty());
     let has_query = api.operations.iter().any(|op| !op.query_params.is_empty());
     let has_body = api.operations.iter().any(|op| op.body.is_some());
-    let reads_headers = api.operations.iter().any(|op| !op.security.is_empty() || op.body.is_some());
+    let reads_headers = api.operations.iter().any(reads_headers);
     let mut imports = TokenStream::new();
     if has_body {
         imports.extend(quote!(
@@ -213,9 +213,11 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
 fn emit_operation_types(op: &Operation, inline_models: &BTreeSet<String>) -> TokenStream {
     let fn_name = &op.fn_name;
     let mut out = TokenStream::new();
-    for (params, suffix, location) in
-        [(&op.path_params, "Path", quote!(Path)), (&op.query_params, "Query", quote!(Query))]
-    {
+    for (params, suffix, location) in [
+        (&op.path_params, "Path", quote!(Path)),
+        (&op.query_params, "Query", quote!(Query)),
+        (&op.header_params, "Header", quote!(Header)),
+    ] {
         if params.is_empty() {
             continue;
         }
@@ -400,6 +402,10 @@ fn emit_trait_method(op: &Operation) -> TokenStream {
         let ty = format_ident!("{}Query", op.type_stem);
         args.push(quote!(query: #ty));
     }
+    if !op.header_params.is_empty() {
+        let ty = format_ident!("{}Header", op.type_stem);
+        args.push(quote!(header: #ty));
+    }
     if let Some(body) = &op.body {
         let ty = rust_type(&body.ty, &models_prefix());
         args.push(quote!(body: #ty));
@@ -407,6 +413,29 @@ fn emit_trait_method(op: &Operation) -> TokenStream {
     quote! {
         #doc
         fn #name(&self, #(#args),*) -> impl Future<Output = #response> + Send;
+    }
+}
+
+/// Whether the handler of `op` reads the request's headers (credentials, header parameters, the
+/// body's media type).
+fn reads_headers(op: &Operation) -> bool {
+    !op.security.is_empty() || op.body.is_some() || !op.header_params.is_empty()
+}
+
+/// The step that reads the header parameters of `op` into its `…Header` struct.
+fn header_step(op: &Operation) -> TokenStream {
+    let ty = format_ident!("{}Header", op.type_stem);
+    let fields = op.header_params.iter().map(|param| {
+        let ident = ident(&param.ident);
+        let name = &param.name;
+        let read = if param.required { quote!(required_header) } else { quote!(optional_header) };
+        quote!(#ident: crate::runtime::#read(&headers, #name)?,)
+    });
+    quote! {
+        let header = match (|| -> Result<#ty, Rejection> { Ok(#ty { #(#fields)* }) })() {
+            Ok(header) => header,
+            Err(rejection) => return reject(&*api, rejection, documents),
+        };
     }
 }
 
@@ -482,6 +511,10 @@ fn emit_handler(
         let ty = format_ident!("{}Query", op.type_stem);
         params.push(quote!(#ty));
     }
+    if !op.header_params.is_empty() {
+        let ty = format_ident!("{}Header", op.type_stem);
+        params.push(quote!(#ty));
+    }
     if !params.is_empty() {
         path_attr.push(quote!(params(#(#params),*)));
     }
@@ -520,7 +553,7 @@ fn emit_handler(
 
     // Extractors: all fallible ones as `Result`, so that every rejection gets the error body.
     let mut extractors = vec![quote!(State(api): State<Arc<A>>)];
-    if !op.security.is_empty() || op.body.is_some() {
+    if reads_headers(op) {
         extractors.push(quote!(headers: HeaderMap));
     }
     let mut steps = Vec::new();
@@ -591,6 +624,10 @@ fn emit_handler(
         });
         call_args.push(quote!(query));
     }
+    if !op.header_params.is_empty() {
+        steps.push(header_step(op));
+        call_args.push(quote!(header));
+    }
     if let Some(body) = &op.body {
         let ty = rust_type(&body.ty, &models_prefix());
         let too_large =
@@ -658,8 +695,7 @@ fn emit_handler(
         call_args.push(quote!(body));
     }
 
-    let can_reject = !op.path_params.is_empty() || !op.query_params.is_empty() || op.body.is_some();
-    let documents = if can_reject { documents_fn(op) } else { TokenStream::new() };
+    let documents = if op.can_reject() { documents_fn(op) } else { TokenStream::new() };
     quote! {
         #[utoipa::path(#(#path_attr),*)]
         async fn #name<A: Api>(#(#extractors),*) -> Response {

@@ -225,6 +225,8 @@ pub struct Operation {
     pub path_params: Vec<Param>,
     /// Query parameters.
     pub query_params: Vec<Param>,
+    /// Header parameters.
+    pub header_params: Vec<Param>,
     /// The JSON request body.
     pub body: Option<Body>,
     /// Documented responses, by ascending status.
@@ -241,6 +243,15 @@ impl Operation {
         [Status::Code(code), Status::Range(code / 100), Status::Default]
             .into_iter()
             .find_map(|status| self.responses.iter().find(|r| r.status == status))
+    }
+
+    /// Whether the router can refuse a request of this operation before its handler runs (a
+    /// parameter or the body cannot be read).
+    pub fn can_reject(&self) -> bool {
+        self.body.is_some()
+            || !self.path_params.is_empty()
+            || !self.query_params.is_empty()
+            || !self.header_params.is_empty()
     }
 
     /// Whether some response documents `code`.
@@ -912,6 +923,7 @@ impl<'a> Reader<'a> {
         }
         let mut path_params = Vec::new();
         let mut query_params = Vec::new();
+        let mut header_params = Vec::new();
         for (param, param_pointer) in &params {
             let name = string_at(param, "name").unwrap_or_default();
             let schema = param.get("schema").cloned().unwrap_or(Value::Null);
@@ -935,11 +947,12 @@ impl<'a> Reader<'a> {
             match str_at(param, "in") {
                 Some("path") => path_params.push(parsed),
                 Some("query") => query_params.push(parsed),
+                Some("header") => header_params.push(parsed),
                 Some(other) => {
                     return Err(self.unsupported(
                         param_pointer,
                         format!(
-                            "`in: {other}` parameters are not supported by the server generator: use a path or query parameter"
+                            "`in: {other}` parameters are not supported by the server generator: use a path, query or header parameter"
                         ),
                     ));
                 }
@@ -1072,7 +1085,8 @@ impl<'a> Reader<'a> {
         if !security.is_empty() && !documents(401) {
             missing.push("no 401, which the router answers a failed authentication with (in the error schema)");
         }
-        let can_reject = body.is_some() || !path_params.is_empty() || !query_params.is_empty();
+        let can_reject =
+            body.is_some() || !path_params.is_empty() || !query_params.is_empty() || !header_params.is_empty();
         if can_reject && !documents(400) {
             missing.push(
                 "no 400 (nor 4XX or default), which the router answers a malformed request with (in the runtime's error body)",
@@ -1098,6 +1112,7 @@ impl<'a> Reader<'a> {
                 .unwrap_or_default(),
             path_params,
             query_params,
+            header_params,
             body,
             responses,
             security,

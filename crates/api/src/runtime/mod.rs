@@ -102,6 +102,13 @@ pub fn undocumented_rejection(rejection: Rejection) -> Response {
     json(rejection.status, "application/json", &UndocumentedError { message: rejection.message })
 }
 
+/// `body` as sent with `status` and `media_type`; a media type with a wildcard (`*/*`,
+/// `image/*`) is sent as `application/octet-stream`.
+pub fn bytes(status: StatusCode, media_type: &'static str, body: Bytes) -> Response {
+    let media_type = if media_type.contains('*') { "application/octet-stream" } else { media_type };
+    (status, [(header::CONTENT_TYPE, media_type)], body).into_response()
+}
+
 /// The value of header `name`, when it is present once and visible ASCII. A header sent twice is
 /// ambiguous (which `Authorization`, which `Content-Type`?), so neither value is used.
 pub fn header_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -164,22 +171,12 @@ pub fn json_body<T: serde::de::DeserializeOwned + schemars::JsonSchema + 'static
     bad_media_type: StatusCode,
     object: bool,
 ) -> Result<Option<T>, Rejection> {
-    let bytes = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Rejection { status: too_large, kind: RejectionKind::BodyTooLarge, message: rejection.body_text() }
-        } else {
-            Rejection::bad_request(RejectionKind::InvalidBody, rejection.body_text())
-        }
-    })?;
+    let bytes = body_bytes(body, too_large)?;
     if bytes.is_empty() {
         return Ok(None);
     }
     if !is_json_content_type(headers) {
-        return Err(Rejection {
-            status: bad_media_type,
-            kind: RejectionKind::UnsupportedMediaType,
-            message: "expected a request body of type application/json".to_owned(),
-        });
+        return Err(wrong_media_type(bad_media_type, "application/json"));
     }
     if object && bytes.iter().find(|byte| !byte.is_ascii_whitespace()) != Some(&b'{') {
         return Err(Rejection::bad_request(RejectionKind::InvalidBody, "invalid request body: expected a JSON object"));
@@ -200,6 +197,97 @@ pub fn json_body<T: serde::de::DeserializeOwned + schemars::JsonSchema + 'static
     refuse_arrays_in_place_of_objects::<T>(&bytes)?;
     Ok(Some(value))
 }
+
+/// The body's bytes; a body over the router's limit is refused with `too_large`.
+fn body_bytes(body: Result<Bytes, BytesRejection>, too_large: StatusCode) -> Result<Bytes, Rejection> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Rejection { status: too_large, kind: RejectionKind::BodyTooLarge, message: rejection.body_text() }
+        } else {
+            Rejection::bad_request(RejectionKind::InvalidBody, rejection.body_text())
+        }
+    })
+}
+
+fn wrong_media_type(status: StatusCode, expected: &str) -> Rejection {
+    Rejection {
+        status,
+        kind: RejectionKind::UnsupportedMediaType,
+        message: format!("expected a request body of type {expected}"),
+    }
+}
+
+/// Whether the `Content-Type` is `expected` (by its type and subtype, in any case).
+fn has_media_type(headers: &HeaderMap, expected: &str) -> bool {
+    let Some(value) = header_value(headers, header::CONTENT_TYPE.as_str()) else { return false };
+    let essence = |media_type: &str| media_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence(value) == essence(expected)
+}
+
+/// Reads a raw body (`application/octet-stream`): the bytes as sent. A body that is not empty must
+/// come with `media_type`, else it is refused with `bad_media_type`.
+pub fn raw_body(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    media_type: &str,
+    too_large: StatusCode,
+    bad_media_type: StatusCode,
+) -> Result<Bytes, Rejection> {
+    let bytes = body_bytes(body, too_large)?;
+    if !bytes.is_empty() && !has_media_type(headers, media_type) {
+        return Err(wrong_media_type(bad_media_type, media_type));
+    }
+    Ok(bytes)
+}
+
+/// Reads a text body (`text/*`): [`raw_body`], which must be UTF-8.
+pub fn text_body(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    media_type: &str,
+    too_large: StatusCode,
+    bad_media_type: StatusCode,
+) -> Result<String, Rejection> {
+    let bytes = raw_body(headers, body, media_type, too_large, bad_media_type)?;
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| Rejection::bad_request(RejectionKind::InvalidBody, "invalid request body: not UTF-8 text"))
+}
+
+/// Reads an `application/x-www-form-urlencoded` body into `T`: `Ok(None)` when it is empty.
+pub fn form_body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    too_large: StatusCode,
+    bad_media_type: StatusCode,
+) -> Result<Option<T>, Rejection> {
+    const FORM: &str = "application/x-www-form-urlencoded";
+    let bytes = body_bytes(body, too_large)?;
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    if !has_media_type(headers, FORM) {
+        return Err(wrong_media_type(bad_media_type, FORM));
+    }
+    serde_urlencoded::from_bytes(&bytes)
+        .map(Some)
+        .map_err(|err| Rejection::bad_request(RejectionKind::InvalidBody, format!("invalid request body: {err}")))
+}
+
+/// A raw request body as the generated `ApiDoc` describes it: `{type: string, format: binary}`
+/// (written by hand: a derive would add this comment as the schema's description).
+pub struct BinaryBody;
+
+impl utoipa::PartialSchema for BinaryBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for BinaryBody {}
 
 /// [`shape::array_in_place_of_object`] on a body that serde accepted (so it is valid JSON). Only
 /// a body with an array in it is looked at.
@@ -367,6 +455,55 @@ mod tests {
             optional_header::<i32>(&twice, "x-count").unwrap_err().message,
             "header `x-count` is sent more than once"
         );
+    }
+
+    #[test]
+    fn raw_text_and_form_bodies_are_read_by_their_media_type() {
+        let raw = |content_type: &'static str, body: &'static [u8]| {
+            raw_body(
+                &headers(&[("content-type", content_type)]),
+                Ok(Bytes::from_static(body)),
+                "application/octet-stream",
+                StatusCode::PAYLOAD_TOO_LARGE,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            )
+        };
+        assert_eq!(raw("application/octet-stream", b"\xff\x00"), Ok(Bytes::from_static(b"\xff\x00")));
+        assert_eq!(raw("text/plain", b"x").unwrap_err().status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let text = |body: &'static [u8]| {
+            text_body(
+                &headers(&[("content-type", "text/plain; charset=utf-8")]),
+                Ok(Bytes::from_static(body)),
+                "text/plain",
+                StatusCode::PAYLOAD_TOO_LARGE,
+                StatusCode::BAD_REQUEST,
+            )
+        };
+        assert_eq!(text("héllo".as_bytes()), Ok("héllo".to_owned()));
+        assert_eq!(text(b"\xff").unwrap_err().message, "invalid request body: not UTF-8 text");
+        let form = |content_type: &'static str, body: &'static str| {
+            form_body::<Pet>(
+                &headers(&[("content-type", content_type)]),
+                Ok(Bytes::from_static(body.as_bytes())),
+                StatusCode::PAYLOAD_TOO_LARGE,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            )
+        };
+        assert_eq!(
+            form("application/x-www-form-urlencoded", "name=R%C3%A9x"),
+            Ok(Some(Pet { name: "Réx".to_owned() }))
+        );
+        assert_eq!(form("application/x-www-form-urlencoded", ""), Ok(None));
+        assert_eq!(form("application/json", "name=Rex").unwrap_err().kind, RejectionKind::UnsupportedMediaType);
+        assert_eq!(form("application/x-www-form-urlencoded", "nom=Rex").unwrap_err().kind, RejectionKind::InvalidBody);
+    }
+
+    #[test]
+    fn a_raw_response_names_its_media_type_or_octet_stream_for_a_wildcard() {
+        let response = bytes(StatusCode::OK, "text/csv", Bytes::from_static(b"a,b"));
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "text/csv");
+        let response = bytes(StatusCode::OK, "*/*", Bytes::from_static(b"a,b"));
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/octet-stream");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::emit_models::{rust_type, validating_models};
-use super::ir::{Api, ModelKind, Operation, Param, Response, SecurityScheme, Status, TypeRef};
+use super::ir::{Api, Body, BodyEncoding, ModelKind, Operation, Param, Response, SecurityScheme, Status, TypeRef};
 use super::{doc_lines, ident};
 
 fn models_prefix() -> TokenStream {
@@ -273,6 +273,9 @@ fn emit_operation_types(op: &Operation, inline_models: &BTreeSet<String>) -> Tok
             (true, None) => quote!((_)),
         };
         match &r.body {
+            Some((TypeRef::Bytes, media_type)) => {
+                quote!(Self::#variant #fields => crate::runtime::bytes(status, #media_type, body),)
+            }
             Some((_, media_type)) => {
                 quote!(Self::#variant #fields => crate::runtime::json(status, #media_type, &body),)
             }
@@ -407,12 +410,21 @@ fn emit_trait_method(op: &Operation) -> TokenStream {
         args.push(quote!(header: #ty));
     }
     if let Some(body) = &op.body {
-        let ty = rust_type(&body.ty, &models_prefix());
+        let ty = body_type(body);
         args.push(quote!(body: #ty));
     }
     quote! {
         #doc
         fn #name(&self, #(#args),*) -> impl Future<Output = #response> + Send;
+    }
+}
+
+/// The Rust type a handler receives a request body as.
+fn body_type(body: &Body) -> TokenStream {
+    match body.encoding {
+        BodyEncoding::Json | BodyEncoding::Form => rust_type(&body.ty, &models_prefix()),
+        BodyEncoding::Bytes => quote!(Bytes),
+        BodyEncoding::Text => quote!(String),
     }
 }
 
@@ -519,7 +531,10 @@ fn emit_handler(
         path_attr.push(quote!(params(#(#params),*)));
     }
     if let Some(body) = &op.body {
-        let ty = rust_type(&body.ty, &models_prefix());
+        let ty = match body.encoding {
+            BodyEncoding::Bytes => quote!(inline(crate::runtime::BinaryBody)),
+            _ => body_type(body),
+        };
         let content_type = &body.media_type;
         let ty = if body.required { ty } else { quote!(Option<#ty>) };
         let description = body.description.as_deref().map(|d| quote!(, description = #d)).unwrap_or_default();
@@ -538,6 +553,7 @@ fn emit_handler(
         };
         let description = &r.description;
         match &r.body {
+            Some((TypeRef::Bytes, media_type)) => quote!((status = #status, description = #description, body = inline(crate::runtime::BinaryBody), content_type = #media_type)),
             Some((ty, media_type)) => {
                 let ty = rust_type(ty, &models_prefix());
                 quote!((status = #status, description = #description, body = #ty, content_type = #media_type))
@@ -629,68 +645,25 @@ fn emit_handler(
         call_args.push(quote!(header));
     }
     if let Some(body) = &op.body {
-        let ty = rust_type(&body.ty, &models_prefix());
-        let too_large =
-            if documented(op, 413) { quote!(StatusCode::PAYLOAD_TOO_LARGE) } else { quote!(StatusCode::BAD_REQUEST) };
-        let bad_media = if documented(op, 415) {
-            quote!(StatusCode::UNSUPPORTED_MEDIA_TYPE)
-        } else {
-            quote!(StatusCode::BAD_REQUEST)
-        };
-        // serde builds a struct from an array of its field values too; the runtime refuses that.
-        let object = matches!(&body.ty, TypeRef::Map(_))
-            || matches!(&body.ty, TypeRef::Named(name)
-                if api.models.iter().any(|m| &m.name == name && matches!(m.kind, ModelKind::Struct { .. })));
+        let (too_large, bad_media) = body_statuses(op);
         extractors.push(quote!(body: Result<Bytes, BytesRejection>));
-        let parsed = quote! {
-            let body = match crate::runtime::json_body::<#ty>(&headers, body, #too_large, #bad_media, #object) {
-                Ok(body) => body,
-                Err(rejection) => return reject(&*api, rejection, documents),
-            };
-        };
-        steps.push(parsed);
-        if body.required {
-            steps.push(quote! {
-                let Some(body) = body else {
-                    return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::MissingBody, message: "a request body is required".to_owned() }, documents);
+        let media_type = &body.media_type;
+        let read = |reader: TokenStream| {
+            quote! {
+                let body = match #reader {
+                    Ok(body) => body,
+                    Err(rejection) => return reject(&*api, rejection, documents),
                 };
-            });
-        } else {
-            // The reader refused optional bodies that `{}` does not satisfy.
-            steps.push(quote! {
-                let body = match body {
-                    Some(body) => body,
-                    None => match serde_json::from_slice::<#ty>(b"{}") {
-                        Ok(body) => body,
-                        Err(err) => return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::InvalidBody, message: format!("invalid (empty) request body: {err}") }, documents),
-                    },
-                };
-            });
-        }
-        let validated = match &body.ty {
-            TypeRef::Named(name) if validating.contains(name) => {
-                Some(quote!(crate::runtime::Validate::validate(body, "", &mut errors);))
             }
-            TypeRef::Array(item) if matches!(item.as_ref(), TypeRef::Named(name) if validating.contains(name)) => {
-                Some(quote! {
-                    for (index, item) in body.iter().enumerate() {
-                        crate::runtime::Validate::validate(item, &format!("[{index}]"), &mut errors);
-                    }
-                })
-            }
-            _ => None,
         };
-        if let Some(validate) = validated {
-            steps.push(quote! {
-                {
-                    let body = &body;
-                    let mut errors = Vec::new();
-                    #validate
-                    if !errors.is_empty() {
-                        return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::InvalidBody, message: format!("invalid request body: {}", errors.join("; ")) }, documents);
-                    }
-                }
-            });
+        match body.encoding {
+            BodyEncoding::Bytes | BodyEncoding::Text => {
+                let reader = if body.encoding == BodyEncoding::Bytes { quote!(raw_body) } else { quote!(text_body) };
+                steps.push(read(quote!(crate::runtime::#reader(&headers, body, #media_type, #too_large, #bad_media))));
+            }
+            BodyEncoding::Json | BodyEncoding::Form => {
+                steps.extend(typed_body_steps(api, op, body, validating, read));
+            }
         }
         call_args.push(quote!(body));
     }
@@ -704,6 +677,83 @@ fn emit_handler(
             api.#name(#(#call_args),*).await.into_response()
         }
     }
+}
+
+/// The steps that read a JSON or form body into its type: parse, require or default, validate.
+fn typed_body_steps(
+    api: &Api,
+    op: &Operation,
+    body: &Body,
+    validating: &BTreeSet<String>,
+    read: impl Fn(TokenStream) -> TokenStream,
+) -> Vec<TokenStream> {
+    let ty = rust_type(&body.ty, &models_prefix());
+    let (too_large, bad_media) = body_statuses(op);
+    // serde builds a struct from an array of its field values too; the runtime refuses that.
+    let object = matches!(&body.ty, TypeRef::Map(_))
+        || matches!(&body.ty, TypeRef::Named(name)
+            if api.models.iter().any(|m| &m.name == name && matches!(m.kind, ModelKind::Struct { .. })));
+    let mut steps = Vec::new();
+    let parsed = if body.encoding == BodyEncoding::Form {
+        read(quote!(crate::runtime::form_body::<#ty>(&headers, body, #too_large, #bad_media)))
+    } else {
+        read(quote!(crate::runtime::json_body::<#ty>(&headers, body, #too_large, #bad_media, #object)))
+    };
+    steps.push(parsed);
+    if body.required {
+        steps.push(quote! {
+            let Some(body) = body else {
+                return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::MissingBody, message: "a request body is required".to_owned() }, documents);
+            };
+        });
+    } else {
+        // The reader refused optional bodies that `{}` does not satisfy.
+        steps.push(quote! {
+            let body = match body {
+                Some(body) => body,
+                None => match serde_json::from_slice::<#ty>(b"{}") {
+                    Ok(body) => body,
+                    Err(err) => return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::InvalidBody, message: format!("invalid (empty) request body: {err}") }, documents),
+                },
+            };
+        });
+    }
+    let validated = match &body.ty {
+        TypeRef::Named(name) if validating.contains(name) => {
+            Some(quote!(crate::runtime::Validate::validate(body, "", &mut errors);))
+        }
+        TypeRef::Array(item) if matches!(item.as_ref(), TypeRef::Named(name) if validating.contains(name)) => {
+            Some(quote! {
+                for (index, item) in body.iter().enumerate() {
+                    crate::runtime::Validate::validate(item, &format!("[{index}]"), &mut errors);
+                }
+            })
+        }
+        _ => None,
+    };
+    if let Some(validate) = validated {
+        steps.push(quote! {
+            {
+                let body = &body;
+                let mut errors = Vec::new();
+                #validate
+                if !errors.is_empty() {
+                    return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::InvalidBody, message: format!("invalid request body: {}", errors.join("; ")) }, documents);
+                }
+            }
+        });
+    }
+    steps
+}
+
+/// The statuses a too large body and a body of the wrong media type are refused with: 413 and
+/// 415 where the operation documents them, else 400.
+fn body_statuses(op: &Operation) -> (TokenStream, TokenStream) {
+    let too_large =
+        if documented(op, 413) { quote!(StatusCode::PAYLOAD_TOO_LARGE) } else { quote!(StatusCode::BAD_REQUEST) };
+    let bad_media =
+        if documented(op, 415) { quote!(StatusCode::UNSUPPORTED_MEDIA_TYPE) } else { quote!(StatusCode::BAD_REQUEST) };
+    (too_large, bad_media)
 }
 
 fn emit_router(api: &Api) -> TokenStream {

@@ -69,6 +69,9 @@ pub enum TypeRef {
     Map(Box<TypeRef>),
     /// A free-form value (`{}` or `type: object` with nothing else).
     Any,
+    /// A response body that is not JSON (`*/*`, `text/plain`, `application/octet-stream`, ...):
+    /// the bytes as sent, as progenitor's client receives them.
+    Bytes,
 }
 
 /// Integer formats and the Rust type each maps to.
@@ -275,7 +278,20 @@ pub struct Param {
     pub ty: TypeRef,
 }
 
-/// A JSON request body.
+/// How a request body is read, by its media type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyEncoding {
+    /// JSON (`application/json`, `application/*+json`) into the body's type.
+    Json,
+    /// `application/x-www-form-urlencoded` into the body's (object) type.
+    Form,
+    /// `application/octet-stream` (`type: string, format: binary`): the bytes as sent.
+    Bytes,
+    /// `text/*` (`type: string`): the text as sent, UTF-8.
+    Text,
+}
+
+/// A request body.
 #[derive(Debug, Clone)]
 pub struct Body {
     /// `required`. An optional body is an object without required properties, and an absent
@@ -283,9 +299,11 @@ pub struct Body {
     pub required: bool,
     /// `description`.
     pub description: Option<String>,
-    /// The media type (a JSON one).
+    /// The media type.
     pub media_type: String,
-    /// The body's type.
+    /// How the body is read.
+    pub encoding: BodyEncoding,
+    /// The body's type (`String` for bytes and text).
     pub ty: TypeRef,
 }
 
@@ -981,20 +999,26 @@ impl<'a> Reader<'a> {
                     ));
                 }
                 let (media_type, media) = content.into_iter().next().expect("one entry");
-                if !is_json(&media_type) {
+                let media_pointer = format!("{body_pointer}/content/{}", escape_token(&media_type));
+                let encoding = self.body_encoding(&media_type, &media, &media_pointer)?;
+                let schema = media.get("schema").cloned().unwrap_or(Value::Null);
+                let (ty, _, _) = match encoding {
+                    BodyEncoding::Json | BodyEncoding::Form => self.property_type(
+                        &schema,
+                        &format!("{media_pointer}/schema"),
+                        &format!("{operation_id}-body"),
+                    )?,
+                    BodyEncoding::Bytes | BodyEncoding::Text => (TypeRef::String, false, &schema),
+                };
+                if encoding == BodyEncoding::Form && !self.is_struct(&ty) {
                     return Err(self.unsupported(
-                        &format!("{body_pointer}/content"),
-                        format!("request media type `{media_type}` is not supported (JSON only)"),
+                        &format!("{media_pointer}/schema"),
+                        "a form body needs an object schema (a `$ref` to one, or one with properties): its fields are the form's",
                     ));
                 }
-                let schema = media.get("schema").cloned().unwrap_or(Value::Null);
-                let (ty, _, _) = self.property_type(
-                    &schema,
-                    &format!("{body_pointer}/content/{}/schema", escape_token(&media_type)),
-                    &format!("{operation_id}-body"),
-                )?;
                 let required = bool_at(&body, "required");
-                if !required && !self.accepts_empty_object(&ty) {
+                let raw = matches!(encoding, BodyEncoding::Bytes | BodyEncoding::Text);
+                if !required && !raw && !self.accepts_empty_object(&ty) {
                     return Err(self.unsupported(
                         &format!("{body_pointer}/required"),
                         "an optional request body must accept `{}`: progenitor's client always sends a body \
@@ -1002,7 +1026,7 @@ impl<'a> Reader<'a> {
                          `required: true`, or make the body an object whose properties are all optional",
                     ));
                 }
-                Some(Body { required, description: string_at(&body, "description"), media_type, ty })
+                Some(Body { required, description: string_at(&body, "description"), media_type, encoding, ty })
             }
         };
 
@@ -1024,10 +1048,12 @@ impl<'a> Reader<'a> {
                 Some(content) if content.len() == 1 => {
                     let (media_type, media) = content.iter().next().expect("one entry");
                     if !is_json(media_type) {
-                        return Err(self.unsupported(
-                            &format!("{resolved_pointer}/content"),
-                            format!("response media type `{media_type}` is not supported (JSON only)"),
-                        ));
+                        responses.push(Response {
+                            status: code,
+                            description: string_at(&response, "description").unwrap_or_default(),
+                            body: Some((TypeRef::Bytes, media_type.clone())),
+                        });
+                        continue;
                     }
                     let schema = media.get("schema").cloned().unwrap_or(Value::Null);
                     let (ty, _, _) = self.property_type(
@@ -1118,6 +1144,53 @@ impl<'a> Reader<'a> {
             security,
             undocumented,
         })
+    }
+
+    /// How a request body of `media_type` is read; refuses, at `pointer`, a media type or schema
+    /// that neither progenitor nor the router can take.
+    fn body_encoding(&self, media_type: &str, media: &Value, pointer: &str) -> Result<BodyEncoding, CodegenError> {
+        let essence = media_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let schema = media.get("schema").unwrap_or(&Value::Null);
+        let (schema, _) = self.deref(schema, &format!("{pointer}/schema"))?;
+        let string_only = str_at(schema, "type") == Some("string")
+            && ["pattern", "minLength", "maxLength", "enum", "nullable", "default"]
+                .iter()
+                .all(|k| schema.get(*k).is_none());
+        if is_json(media_type) {
+            Ok(BodyEncoding::Json)
+        } else if essence == "application/x-www-form-urlencoded" {
+            Ok(BodyEncoding::Form)
+        } else if essence == "application/octet-stream" {
+            if string_only && str_at(schema, "format") == Some("binary") {
+                return Ok(BodyEncoding::Bytes);
+            }
+            Err(self.unsupported(
+                &format!("{pointer}/schema"),
+                "an application/octet-stream body needs the schema `{type: string, format: binary}` (progenitor takes no other)",
+            ))
+        } else if essence.starts_with("text/") {
+            if string_only && schema.get("format").is_none() {
+                return Ok(BodyEncoding::Text);
+            }
+            Err(self.unsupported(
+                &format!("{pointer}/schema"),
+                format!("a `{essence}` body needs the schema `{{type: string}}` without format or constraints (progenitor takes no other)"),
+            ))
+        } else {
+            Err(self.unsupported(
+                pointer,
+                format!(
+                    "request media type `{media_type}` is not supported: use JSON, application/x-www-form-urlencoded, \
+                     application/octet-stream or text/plain"
+                ),
+            ))
+        }
+    }
+
+    /// Whether `ty` is an object model.
+    fn is_struct(&self, ty: &TypeRef) -> bool {
+        let TypeRef::Named(name) = ty else { return false };
+        self.models.iter().any(|m| m.name == *name && matches!(m.kind, ModelKind::Struct { .. }))
     }
 
     /// Whether `{}` is a valid value of `ty`: an object model without required properties.

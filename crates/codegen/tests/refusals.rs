@@ -99,26 +99,27 @@ fn address_formats_are_refused() {
 }
 
 #[test]
-fn integers_that_progenitor_would_make_unsigned_are_refused() {
-    let spec =
-        with_property("        count:\n          type: integer\n          format: int32\n          minimum: 1\n");
-    assert_refusal(
-        &refusal(&spec),
-        line_of(&spec, "minimum: 1"),
-        "/components/schemas/PortReq/properties/count/minimum",
-        "use `minimum: 0` (and refuse 0 in the handler) or drop the minimum",
-    );
-    let spec = with_property("        count:\n          type: integer\n          minimum: 0\n");
-    assert_refusal(
-        &refusal(&spec),
-        line_of(&spec, "        count:"),
-        "/components/schemas/PortReq/properties/count",
-        "needs `format: int32` or `format: int64`",
-    );
-    let spec =
-        with_property("        count:\n          type: integer\n          format: int64\n          minimum: 0\n");
-    generate(&Spec::parse("refusals.yaml", &spec).unwrap())
-        .expect("a formatted integer with minimum 0 is i64 on both sides");
+fn integers_take_the_type_typify_gives_them() {
+    use rainbond_codegen::server::ir::{IntegerFormat, ModelKind, TypeRef, read};
+    let cases = [
+        ("          type: integer\n          format: uint8\n", IntegerFormat::U8),
+        ("          type: integer\n          format: uint\n", IntegerFormat::U32),
+        ("          type: integer\n          format: int32\n          minimum: 1\n", IntegerFormat::U32),
+        ("          type: integer\n          minimum: 0\n", IntegerFormat::U64),
+        ("          type: integer\n          format: int64\n          minimum: 0\n", IntegerFormat::I64),
+        ("          type: integer\n", IntegerFormat::I64),
+        ("          type: integer\n          format: uint8\n          maximum: 300\n", IntegerFormat::I64),
+    ];
+    for (schema, expected) in cases {
+        let text = with_property(&format!("        count:\n{schema}"));
+        let spec = Spec::parse("refusals.yaml", &text).unwrap();
+        generate(&spec).unwrap_or_else(|err| panic!("{schema}: {err}"));
+        let api = read(&spec).unwrap();
+        let model = api.models.iter().find(|m| m.name == "PortReq").unwrap();
+        let ModelKind::Struct { fields, .. } = &model.kind else { panic!("PortReq is a struct") };
+        let count = fields.iter().find(|f| f.json_name == "count").unwrap();
+        assert_eq!(count.ty, TypeRef::Integer(expected), "{schema}");
+    }
 }
 
 #[test]

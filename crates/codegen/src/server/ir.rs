@@ -74,13 +74,77 @@ pub enum TypeRef {
     Bytes,
 }
 
-/// Integer formats and the Rust type each maps to.
+/// The Rust integer type of an integer schema: the one typify picks (see [`typify_integer`]),
+/// except that typify's `NonZeroU*` for `minimum: 1` is the unsigned type of the same width here,
+/// whose minimum the server validates (so 0 is refused on both sides).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IntegerFormat {
-    /// `int32` → `i32`.
-    Int32,
-    /// `int64` or no format → `i64`.
-    Int64,
+    /// `i8`.
+    I8,
+    /// `u8`.
+    U8,
+    /// `i16`.
+    I16,
+    /// `u16`.
+    U16,
+    /// `i32`.
+    I32,
+    /// `u32`.
+    U32,
+    /// `i64`.
+    I64,
+    /// `u64`.
+    U64,
+}
+
+/// typify 0.8's integer types, most to least restrictive: the JSON Schema format, the type, the
+/// type's bounds (typify's `convert_integer`).
+const TYPIFY_INTEGERS: [(&str, IntegerFormat, f64, f64); 10] = [
+    ("int8", IntegerFormat::I8, i8::MIN as f64, i8::MAX as f64),
+    ("uint8", IntegerFormat::U8, u8::MIN as f64, u8::MAX as f64),
+    ("int16", IntegerFormat::I16, i16::MIN as f64, i16::MAX as f64),
+    ("uint16", IntegerFormat::U16, u16::MIN as f64, u16::MAX as f64),
+    ("int", IntegerFormat::I32, i32::MIN as f64, i32::MAX as f64),
+    ("int32", IntegerFormat::I32, i32::MIN as f64, i32::MAX as f64),
+    ("uint", IntegerFormat::U32, u32::MIN as f64, u32::MAX as f64),
+    ("uint32", IntegerFormat::U32, u32::MIN as f64, u32::MAX as f64),
+    ("int64", IntegerFormat::I64, i64::MIN as f64, i64::MAX as f64),
+    ("uint64", IntegerFormat::U64, u64::MIN as f64, u64::MAX as f64),
+];
+
+/// The integer type typify picks for `format` and the inclusive bounds `min`/`max`, as typify
+/// 0.8 picks it: a known format whose range holds the bounds decides; else bounds that equal a
+/// type's range (or `min` 1, typify's `NonZero*`, here the unsigned type of the same width) pick
+/// that type; else `i64`.
+pub fn typify_integer(format: Option<&str>, min: Option<f64>, max: Option<f64>, multiple: bool) -> IntegerFormat {
+    let (mut min, mut max) = (min, max);
+    if let Some((_, ty, low, high)) = TYPIFY_INTEGERS.iter().find(|(name, ..)| Some(*name) == format) {
+        let fits = min.is_none_or(|m| m >= *low) && max.is_none_or(|m| m <= *high);
+        if !multiple && fits {
+            return if min == Some(1.0) { non_zero_width(*ty) } else { *ty };
+        }
+        min = min.or(Some(*low));
+        max = max.or(Some(*high));
+    }
+    let same = |a: f64, b: f64| (a - b).abs() <= f64::EPSILON;
+    let found = TYPIFY_INTEGERS.iter().rev().find_map(|(_, ty, low, high)| match (min, max) {
+        (Some(1.0), _) => Some(non_zero_width(*ty)),
+        (None, Some(max)) if same(*high, max) => Some(*ty),
+        (Some(min), None) if same(*low, min) => Some(*ty),
+        (Some(min), Some(max)) if same(*low, min) && same(*high, max) => Some(*ty),
+        _ => None,
+    });
+    found.unwrap_or(IntegerFormat::I64)
+}
+
+/// The unsigned type of `ty`'s width: typify's `NonZeroU*` of that width.
+fn non_zero_width(ty: IntegerFormat) -> IntegerFormat {
+    match ty {
+        IntegerFormat::I8 | IntegerFormat::U8 => IntegerFormat::U8,
+        IntegerFormat::I16 | IntegerFormat::U16 => IntegerFormat::U16,
+        IntegerFormat::I32 | IntegerFormat::U32 => IntegerFormat::U32,
+        IntegerFormat::I64 | IntegerFormat::U64 => IntegerFormat::U64,
+    }
 }
 
 /// Number formats and the Rust type each maps to.
@@ -797,38 +861,15 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// The Rust type of a `type: integer` schema, by its format. typify picks other types from
-    /// the bounds (`NonZeroU32` for `minimum: 1`; `u64`, `NonZeroU64` or `i64` when there is no
-    /// format): those bounds are refused, so that both sides use `i32` or `i64`.
+    /// The Rust type of a `type: integer` schema: typify's, by its format and bounds.
     fn integer_type(&self, schema: &Value, pointer: &str) -> Result<TypeRef, CodegenError> {
-        let format = match str_at(schema, "format") {
-            Some("int32") => IntegerFormat::Int32,
-            None | Some("int64") => IntegerFormat::Int64,
-            Some(other) => {
-                return Err(self.unsupported(
-                    &format!("{pointer}/format"),
-                    format!("integer format `{other}` is not supported (use int32 or int64)"),
-                ));
-            }
-        };
-        let bounded = schema.get("minimum").is_some() || schema.get("maximum").is_some();
-        if bounded && schema.get("format").is_none() {
-            return Err(self.unsupported(
-                pointer,
-                "a bounded integer needs `format: int32` or `format: int64`: without one, progenitor picks \
-                 its Rust type from the bounds (u64, NonZeroU64 or i64), which the server does not mirror",
-            ));
-        }
+        let format = typify_integer(
+            str_at(schema, "format"),
+            schema.get("minimum").and_then(Value::as_f64),
+            schema.get("maximum").and_then(Value::as_f64),
+            schema.get("multipleOf").is_some(),
+        );
         let exclusive = bool_at(schema, "exclusiveMinimum");
-        let minimum = schema.get("minimum").and_then(Value::as_f64);
-        if minimum.map(|m| if exclusive { m + 1.0 } else { m }) == Some(1.0) {
-            return Err(self.unsupported(
-                &format!("{pointer}/minimum"),
-                "an integer with minimum 1 becomes `std::num::NonZeroU32`/`NonZeroU64` in progenitor's client, \
-                 which the server's OpenAPI document (utoipa) cannot describe: use `minimum: 0` (and refuse 0 \
-                 in the handler) or drop the minimum",
-            ));
-        }
         if exclusive || bool_at(schema, "exclusiveMaximum") {
             let keyword = if exclusive { "exclusiveMinimum" } else { "exclusiveMaximum" };
             return Err(self.unsupported(

@@ -364,6 +364,13 @@ fn server_generator_cases() -> Vec<Case> {
             advice: "send structured values in a JSON body",
         },
         Case {
+            what: "a websocket upgrade",
+            spec: in_put("      x-dropshot-websocket: {}\n"),
+            line_text: "      x-dropshot-websocket: {}",
+            pointer: "/paths/~1ports~1{port}/put/x-dropshot-websocket",
+            advice: "serve the upgrade from a route of your own",
+        },
+        Case {
             what: "an undeclared path parameter",
             spec: BASE.replacen("  /ports/{port}:", "  /ports/{port}/{slot}:", 1),
             line_text: "    put:",

@@ -1,5 +1,6 @@
-//! A spec of 200 operations and 401 schemas (`RESOURCES` paths of a list and a create), in the shapes real specs use (ranges, header and
-//! query parameters, unsigned formats, inline enums): it generates, and the API crate built from
+//! A spec of 200 operations and 401 schemas (`RESOURCES` paths of a list and a create), in the
+//! shapes real specs use (ranges, header and query parameters, unsigned formats, inline enums,
+//! dropshot's paginated lists): it generates, and the API crate built from
 //! it compiles. The generate and build times are printed (`--nocapture`), never asserted.
 
 mod common;
@@ -77,6 +78,8 @@ fn path_pair(out: &mut String, index: usize) {
         "  /items{index}:
     get:
       operationId: list_items{index}
+      x-dropshot-pagination:
+        required: []
       parameters:
         - name: limit
           in: query
@@ -144,6 +147,8 @@ fn a_spec_of_200_operations_generates_and_its_api_crate_compiles() {
     let schemas = spec.openapi.components.as_ref().map_or(0, |c| c.schemas.len());
     assert_eq!((operations, schemas), (2 * RESOURCES, 1 + 4 * RESOURCES));
     println!("scale: {operations} operations, {schemas} schemas generated in {:.2} s", generated.as_secs_f64());
+    let client = &files.iter().find(|file| file.path == rainbond_codegen::CLIENT_OUTPUT).unwrap().contents;
+    assert!(client.contains("pub fn stream("), "paginated lists get progenitor's stream method");
 
     let dir = tempfile::tempdir().unwrap();
     common::write_workspace(dir.path(), &["crates/api"]);

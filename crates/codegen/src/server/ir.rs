@@ -963,6 +963,13 @@ impl<'a> Reader<'a> {
         let Some(operation_id) = string_at(op, "operationId") else {
             return Err(self.unsupported(pointer, "every operation needs an `operationId` (it names the trait method)"));
         };
+        if op.get("x-dropshot-websocket").is_some() {
+            return Err(self.unsupported(
+                &format!("{pointer}/x-dropshot-websocket"),
+                "websocket upgrades (`x-dropshot-websocket`) are not supported by the server generator: serve the \
+                 upgrade from a route of your own beside the generated router, and leave it out of the spec",
+            ));
+        }
         let fn_name = operation_id.to_snake_case();
         let type_stem = operation_id.to_upper_camel_case();
 

@@ -303,6 +303,9 @@ const CLIENT_READ_ONLY: &str = "typify ignores readOnly and writeOnly (one type 
 const OPENAPI_TITLES: &str = "utoipa 6 writes no titles for properties";
 const CLIENT_TITLES: &str = "typify keeps no titles";
 const CLIENT_ITEM_COUNTS: &str = "typify generates a plain `Vec` for an array, without minItems or maxItems";
+const CLIENT_STRING_LENGTHS: &str =
+    "typify checks string lengths in a newtype's `FromStr`, which the newtype's schemars derive does not describe";
+const CLIENT_BOUNDS: &str = "typify turns integer bounds into the choice of Rust type and keeps no bounds on numbers";
 
 /// Context of a schema comparison that only the parent knows.
 #[derive(Clone, Copy, Default)]
@@ -686,13 +689,19 @@ impl<'c> Comparer<'c> {
         let keys: BTreeSet<&str> = spec.constraints.keys().chain(code.constraints.keys()).copied().collect();
         for key in keys {
             let (s, c) = (spec.constraints.get(key), code.constraints.get(key));
-            let item_count = match key {
-                "minItems" => Some("minItems"),
-                "maxItems" => Some("maxItems"),
+            let client_cannot_say = match key {
+                "minItems" => Some(("minItems", CLIENT_ITEM_COUNTS)),
+                "maxItems" => Some(("maxItems", CLIENT_ITEM_COUNTS)),
+                "minLength" => Some(("minLength", CLIENT_STRING_LENGTHS)),
+                "maxLength" => Some(("maxLength", CLIENT_STRING_LENGTHS)),
+                "minimum" => Some(("minimum", CLIENT_BOUNDS)),
+                "maximum" => Some(("maximum", CLIENT_BOUNDS)),
                 _ => None,
             };
-            if let Some(facet) = item_count.filter(|_| self.source == Source::ClientSchemars && c.is_none()) {
-                self.unverified(facet, CLIENT_ITEM_COUNTS, &pointer);
+            if let Some((facet, reason)) =
+                client_cannot_say.filter(|_| self.source == Source::ClientSchemars && c.is_none())
+            {
+                self.unverified(facet, reason, &pointer);
                 continue;
             }
             if s != c {

@@ -155,8 +155,13 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 /// Whether the `Content-Type` is `application/json` or an `application/*+json` type.
 pub fn is_json_content_type(headers: &HeaderMap) -> bool {
     let Some(value) = header_value(headers, header::CONTENT_TYPE.as_str()) else { return false };
-    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = essence(value);
     essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// The type and subtype of a media type, lower-case, without parameters.
+fn essence(media_type: &str) -> String {
+    media_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
 }
 
 /// Reads a JSON body: `Ok(None)` when it is empty, a [`Rejection`] when it cannot be used. A body
@@ -220,7 +225,6 @@ fn wrong_media_type(status: StatusCode, expected: &str) -> Rejection {
 /// Whether the `Content-Type` is `expected` (by its type and subtype, in any case).
 fn has_media_type(headers: &HeaderMap, expected: &str) -> bool {
     let Some(value) = header_value(headers, header::CONTENT_TYPE.as_str()) else { return false };
-    let essence = |media_type: &str| media_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     essence(value) == essence(expected)
 }
 

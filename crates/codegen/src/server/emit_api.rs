@@ -369,11 +369,19 @@ fn emit_param_field(param: &Param, inline_models: &BTreeSet<String>) -> TokenStr
     let rename = if param.ident != param.name { quote!(#[serde(rename = #name)]) } else { TokenStream::new() };
     let doc = param.description.as_deref().map(doc_lines).unwrap_or_default();
     let ty = rust_type(&param.ty, &models_prefix());
-    let ty = if param.required { ty } else { quote!(Option<#ty>) };
+    // utoipa marks an optional parameter nullable; the spec's optional parameters are not.
+    let (ty, nullable) = if param.required {
+        (ty, TokenStream::new())
+    } else {
+        (quote!(Option<#ty>), quote!(#[param(nullable = false)]))
+    };
+    let format = param.documented_format.as_deref().map(|f| quote!(#[param(format = #f)])).unwrap_or_default();
     quote! {
         #doc
         #rename
         #inline
+        #nullable
+        #format
         pub #ident: #ty,
     }
 }

@@ -304,11 +304,13 @@ fn emit_field(field: &Field, inline_models: &BTreeSet<String>, support: &mut Sup
     };
     let inline =
         if mentions_inline_model(&field.ty, inline_models) { quote!(#[schema(inline)]) } else { TokenStream::new() };
+    let format = field.documented_format.as_deref().map(|f| quote!(#[schema(format = #f)])).unwrap_or_default();
     quote! {
         #doc
         #rename
         #attrs
         #constraints
+        #format
         #title
         #description
         #inline

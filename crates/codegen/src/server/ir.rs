@@ -239,6 +239,8 @@ pub struct Field {
     pub ty: TypeRef,
     /// Constraints on the value.
     pub constraints: Constraints,
+    /// The spec's integer `format` where utoipa would write another one for the Rust type.
+    pub documented_format: Option<String>,
 }
 
 /// HTTP methods the generator routes.
@@ -340,6 +342,8 @@ pub struct Param {
     pub description: Option<String>,
     /// The value's type (scalars only).
     pub ty: TypeRef,
+    /// The spec's integer `format` where utoipa would write another one for the Rust type.
+    pub documented_format: Option<String>,
 }
 
 /// How a request body is read, by its media type.
@@ -627,6 +631,7 @@ impl<'a> Reader<'a> {
                     write_only: bool_at(property, "writeOnly"),
                     title: string_at(property, "title"),
                     description: string_at(property, "description"),
+                    documented_format: documented_format(&ty, resolved),
                     ty,
                     constraints: constraints(resolved),
                 });
@@ -1008,6 +1013,7 @@ impl<'a> Reader<'a> {
                 name,
                 required: bool_at(param, "required"),
                 description: string_at(param, "description"),
+                documented_format: documented_format(&ty, &schema),
                 ty,
             };
             match str_at(param, "in") {
@@ -1299,6 +1305,17 @@ fn list_of_pairs(value: Option<&Value>, key: &str) -> Vec<(String, Option<String
 fn is_object_with_properties(schema: &Value) -> bool {
     matches!(str_at(schema, "type"), Some("object") | None)
         && schema.get("properties").and_then(Value::as_object).is_some_and(|p| !p.is_empty())
+}
+
+/// The `format` of an integer `schema` when utoipa would document its Rust type with another
+/// (utoipa 6 writes `int32` for `i8`…`u32` and `int64` for `i64`/`u64`).
+fn documented_format(ty: &TypeRef, schema: &Value) -> Option<String> {
+    let TypeRef::Integer(integer) = ty else { return None };
+    let utoipa = match integer {
+        IntegerFormat::I64 | IntegerFormat::U64 => "int64",
+        _ => "int32",
+    };
+    str_at(schema, "format").filter(|format| *format != utoipa).map(str::to_owned)
 }
 
 fn constraints(schema: &Value) -> Constraints {

@@ -155,6 +155,29 @@ fn each_copy_gets_its_own_check_verdict_when_they_differ_only_in_generated_code(
 }
 
 #[test]
+fn another_spec_in_place_of_openapi_yaml_generates_and_checks_clean_with_a_warning() {
+    let copy = fixed_copy("fixture-spec");
+    let fixture = workspace_root().join("crates/codegen/tests/fixtures/shelter.yaml");
+    std::fs::copy(fixture, copy.join("openapi.yaml")).unwrap();
+
+    let codegen = cargo(&copy, &["xtask", "codegen"]);
+    assert_exit(&codegen, 0, "codegen takes the fixture spec");
+    let warning = "warning: ";
+    let stderr = String::from_utf8_lossy(&codegen.stderr);
+    let warnings: Vec<&str> = stderr.lines().filter(|line| line.starts_with(warning)).collect();
+    assert_eq!(warnings.len(), 1, "one warning, for the operation that documents no 400:\n{stderr}");
+    assert!(
+        warnings[0].contains("openapi.yaml:") && warnings[0].contains("`get_pet_name` documents no 400"),
+        "{stderr}"
+    );
+
+    let check = cargo(&copy, &["xtask", "check"]);
+    assert_exit(&check, 0, "the generated code says what the fixture spec says");
+    assert!(text(&check).contains("matches the code") && text(&check).contains("get_pet_name"), "{}", text(&check));
+    assert_exit(&cargo(&copy, &["xtask", "check", "--", "--strict"]), 1, "--strict fails on the warning");
+}
+
+#[test]
 fn in_the_middle_of_a_spec_edit_only_the_server_fails_to_build() {
     let copy = fixed_copy("spec-edit");
     let root = copy.as_path();

@@ -22,9 +22,11 @@ pub const SPEC_PATH: &str = "openapi.yaml";
 pub const CLIENT_OUTPUT: &str = "crates/client/src/generated.rs";
 /// The client crate's generated schema registry, relative to the workspace root.
 pub const CLIENT_SCHEMAS_OUTPUT: &str = "crates/client/src/schemas.rs";
+/// The client crate's manifest, relative to the workspace root.
+pub const CLIENT_MANIFEST: &str = "crates/client/Cargo.toml";
 /// The manifests of the crates that compile generated code, relative to the workspace root:
 /// [`dependencies::check`] makes sure they depend on what the spec's formats need.
-pub const GENERATED_CODE_MANIFESTS: &[&str] = &["crates/client/Cargo.toml", "crates/api/Cargo.toml"];
+pub const GENERATED_CODE_MANIFESTS: &[&str] = &[CLIENT_MANIFEST, "crates/api/Cargo.toml"];
 /// The `rainbond-api` crate's generated folder, relative to the workspace root. The generator owns
 /// every file in it; the rest of the crate (its `runtime` module) is written by hand.
 pub const API_OUTPUT_DIR: &str = "crates/api/src/generated";

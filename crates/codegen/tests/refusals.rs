@@ -255,6 +255,23 @@ fn a_format_whose_crate_the_manifest_lacks_is_refused() {
 }
 
 #[test]
+fn a_paginated_operation_needs_futures_in_the_client() {
+    let text = in_put("      x-dropshot-pagination:\n        required: []\n");
+    let spec = Spec::parse("refusals.yaml", &text).unwrap();
+    let manifest = Path::new("crates/client/Cargo.toml");
+    let message = dependencies::check_pagination(&spec, manifest, "[dependencies]\nserde = \"1\"\n")
+        .expect_err("the client lacks futures")
+        .to_string();
+    assert_refusal(
+        &message,
+        line_of(&text, "x-dropshot-pagination"),
+        "/paths/~1ports~1{port}/put/x-dropshot-pagination",
+        "add `futures = \"0.3\"` to its [dependencies]",
+    );
+    dependencies::check_pagination(&spec, manifest, "[dependencies]\nfutures = \"0.3\"\n").expect("futures is there");
+}
+
+#[test]
 fn the_workspace_crates_carry_what_formats_need() {
     // The fixture spec uses date, date-time and uuid.
     let spec = Spec::parse("rainbond.yaml", include_str!("fixtures/rainbond.yaml")).unwrap();

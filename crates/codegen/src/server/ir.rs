@@ -1259,8 +1259,8 @@ impl<'a> Reader<'a> {
         self.models.iter().any(|m| m.name == name && matches!(m.kind, ModelKind::StringEnum { .. }))
     }
 
-    /// The one model every error response uses (progenitor requires one, and the router answers
-    /// rejections with it).
+    /// The one model every error response with a body uses (progenitor requires one per
+    /// operation, and the router answers rejections with it).
     fn error_model(&self, operations: &[Operation]) -> Result<Option<String>, CodegenError> {
         let mut found: Option<(String, String)> = None;
         for op in operations {
@@ -1273,10 +1273,13 @@ impl<'a> Reader<'a> {
                 );
                 let name = match &response.body {
                     Some((TypeRef::Named(name), _)) => name.clone(),
-                    _ => {
+                    // progenitor takes an operation whose error responses all lack a body.
+                    None => continue,
+                    Some(_) => {
                         return Err(self.unsupported(
                             &pointer,
-                            "every error response needs a JSON body that references one shared error schema",
+                            "an error response with a body needs one that references the shared error schema \
+                             (`$ref: '#/components/schemas/…'`)",
                         ));
                     }
                 };

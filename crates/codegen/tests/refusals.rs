@@ -428,7 +428,8 @@ fn progenitor_limit_cases() -> Vec<Case> {
         },
         Case {
             what: "a default response of another type than the success response",
-            spec: BASE.replacen("        '400':\n", &format!("        default:\n          description: Anything else.\n{problem_body}        '400':\n"), 1),
+            spec: BASE.replacen("        '400':\n", "        default:\n          $ref: '#/components/responses/Problem'\n        '400':\n", 1)
+                .replacen("components:\n", &format!("components:\n  responses:\n    Problem:\n      description: Anything else.\n{}", problem_body.replace("          ", "      ")), 1),
             line_text: "        default:",
             pointer: "/paths/~1ports~1{port}/put/responses/default",
             advice: "`default` counts on both sides",

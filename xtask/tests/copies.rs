@@ -6,7 +6,7 @@
 //! The copies build in `target/xtask-copies` (their own dependency build is slow once, then
 //! cached; the copies of every test share it). xtask builds the binaries it runs in a folder of
 //! each copy's own below it (`checkouts/`), so the copies that run `check` sit at fixed paths
-//! (`trees/`) whose builds stay cached.
+//! (`target/xtask-copy-trees/`) whose builds stay cached.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -78,11 +78,14 @@ fn fresh_copy() -> tempfile::TempDir {
     dir
 }
 
-/// A fresh copy of the workspace at a fixed place, `target/xtask-copies/trees/NAME`, for tests
+/// A fresh copy of the workspace at a fixed place, `target/xtask-copy-trees/NAME`, for tests
 /// that build in it: xtask builds each copy in a target folder of its own, derived from the
-/// copy's path, so a fixed path keeps that build cached from one run to the next.
+/// copy's path, so a fixed path keeps that build cached from one run to the next. The copies sit
+/// outside the shared target directory: cargo records the sources of a package inside the target
+/// directory relative to it, so every copy there would be judged by the files of the copy that
+/// built last.
 fn fixed_copy(name: &str) -> PathBuf {
-    let dir = shared_target().join("trees").join(name);
+    let dir = shared_target().with_file_name("xtask-copy-trees").join(name);
     if dir.exists() {
         std::fs::remove_dir_all(&dir).unwrap();
     }

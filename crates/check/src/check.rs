@@ -305,6 +305,8 @@ const CLIENT_TITLES: &str = "typify keeps no titles";
 const CLIENT_ITEM_COUNTS: &str = "typify generates a plain `Vec` for an array, without minItems or maxItems";
 const CLIENT_STRING_LENGTHS: &str =
     "typify checks string lengths in a newtype's `FromStr`, which the newtype's schemars derive does not describe";
+const SCHEMARS_FLATTENED_MAPS: &str = "schemars 0.8 describes the values of a map flattened beside \
+     properties (typify's and the server's `extra`) as any";
 const CLIENT_BOUNDS: &str = "typify turns integer bounds into the choice of Rust type and keeps no bounds on numbers";
 
 /// Context of a schema comparison that only the parent knows.
@@ -871,6 +873,11 @@ impl<'c> Comparer<'c> {
         match (&spec.additional, &code.additional) {
             (Additional::Any, Additional::Any) | (Additional::Forbidden, Additional::Forbidden) => {}
             (Additional::Schema(s), Additional::Schema(c)) => self.schema(s, c, Place::default()),
+            (Additional::Schema(_), Additional::Any)
+                if self.source != Source::ServerOpenapi && !spec.properties.is_empty() =>
+            {
+                self.unverified("additionalProperties", SCHEMARS_FLATTENED_MAPS, &spec.pointer);
+            }
             (s, c) => self.finding(
                 FindingKind::AdditionalPropertiesMismatch,
                 &spec.pointer,

@@ -187,7 +187,9 @@ fn response_problem(spec: &Spec, op: &OperationRef<'_>) -> Option<(String, Strin
     for (status, response) in responses {
         let response_pointer = format!("{}/responses/{}", op.pointer, escape_token(status));
         let (response, target) = resolved(spec, response)?;
-        let pointer = target.unwrap_or(response_pointer);
+        // Problems inside a shared response are reported where it is written; a clash of body
+        // types where the operation uses it.
+        let pointer = target.unwrap_or_else(|| response_pointer.clone());
         let content = response.get("content").and_then(Value::as_object);
         let json = content.and_then(|c| c.iter().find(|(media_type, _)| progenitor_json(media_type)));
         let upgrade = status == "101" || (websocket && status == "default");
@@ -216,7 +218,7 @@ fn response_problem(spec: &Spec, op: &OperationRef<'_>) -> Option<(String, Strin
             None => Kind::None,
         };
         let status = if upgrade { "101".to_owned() } else { status.clone() };
-        kinds.insert(status_rank(&status), (status, pointer, kind));
+        kinds.insert(status_rank(&status), (status, response_pointer, kind));
     }
     for (side, filter) in [("success", is_success_side as fn(&str) -> bool), ("error", is_error_side)] {
         let mut items: Vec<&(String, String, Kind)> = kinds.values().filter(|(status, _, _)| filter(status)).collect();

@@ -132,6 +132,8 @@ fn the_fixture_spec_maps_to_the_expected_rust_api() {
     assert!(models.contains("deserialize_with = \"support::ignore_input\""), "{models}");
     assert!(models.contains("use crate::runtime::support;"), "{models}");
     assert!(models.contains("deny_unknown_fields"), "{models}");
+    // The whole generated API, as reviewed.
+    insta::assert_snapshot!("shelter_api_rs", api);
     // Ranges and `default` carry their status.
     assert!(api.contains("ClientError(StatusCode, models::Problem),"), "{api}");
     assert!(api.contains("ServerError(StatusCode, models::Problem),"), "{api}");

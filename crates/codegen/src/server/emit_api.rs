@@ -463,11 +463,12 @@ fn documented(op: &Operation, status: u16) -> bool {
     op.documents(status)
 }
 
-/// `fn documents(status) -> bool` in a handler: whether the operation documents an error status,
-/// so that a rejection with it is answered in the spec's error body.
+/// `fn documents(status) -> bool` in a handler: whether the operation documents an error status
+/// with a body, so that a rejection with it is answered in the spec's error body.
 fn documents_fn(op: &Operation) -> TokenStream {
     let mut patterns = Vec::new();
-    for response in op.responses.iter().filter(|r| r.is_error()) {
+    // A documented error response without a body has no error schema to answer in.
+    for response in op.responses.iter().filter(|r| r.is_error() && r.body.is_some()) {
         match response.status {
             Status::Code(code) => {
                 let code = proc_macro2::Literal::u16_unsuffixed(code);

@@ -152,9 +152,17 @@ fn emit_model(
         TokenStream::new()
     };
     match &model.kind {
-        ModelKind::Struct { fields, deny_unknown_fields } => {
+        ModelKind::Struct { fields, deny_unknown_fields, extra } => {
             let deny = if *deny_unknown_fields { quote!(#[serde(deny_unknown_fields)]) } else { TokenStream::new() };
             let fields_tokens = fields.iter().map(|f| emit_field(f, inline_models, support));
+            let extra = extra.as_ref().map(|ty| {
+                let ty = rust_type(ty, &TokenStream::new());
+                quote! {
+                    /// The members other than the properties above (`additionalProperties`).
+                    #[serde(flatten)]
+                    pub extra: std::collections::BTreeMap<String, #ty>,
+                }
+            });
             let validate = if validating.contains(&model.name) {
                 emit_validate(&name, fields, validating)
             } else {
@@ -168,6 +176,7 @@ fn emit_model(
                 #rename
                 pub struct #name {
                     #(#fields_tokens)*
+                    #extra
                 }
                 #validate
             }

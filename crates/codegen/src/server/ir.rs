@@ -206,6 +206,9 @@ pub enum ModelKind {
         fields: Vec<Field>,
         /// `additionalProperties: false`.
         deny_unknown_fields: bool,
+        /// `additionalProperties: {schema}` beside the properties (`{}` included, `true` not): the
+        /// other members' type, kept in a flattened `extra` map, as typify does.
+        extra: Option<TypeRef>,
     },
     /// A string with an `enum`.
     StringEnum {
@@ -645,7 +648,24 @@ impl<'a> Reader<'a> {
                 }
             }
             let deny_unknown_fields = schema.get("additionalProperties") == Some(&Value::Bool(false));
-            ModelKind::Struct { fields, deny_unknown_fields }
+            let extra = match schema.get("additionalProperties") {
+                Some(additional @ Value::Object(_)) => {
+                    if properties.contains_key("extra") {
+                        return Err(self.unsupported(
+                            &format!("{pointer}/additionalProperties"),
+                            "additional properties beside a property named `extra`: typify keeps them in a field named `extra` too; rename the property",
+                        ));
+                    }
+                    let (ty, _, _) = self.property_type(
+                        additional,
+                        &format!("{pointer}/additionalProperties"),
+                        &format!("{rust_name}_extra"),
+                    )?;
+                    Some(ty)
+                }
+                _ => None,
+            };
+            ModelKind::Struct { fields, deny_unknown_fields, extra }
         } else if let Some(values) = self.enum_values(schema, pointer)? {
             ModelKind::StringEnum { values }
         } else {
@@ -1259,8 +1279,8 @@ impl<'a> Reader<'a> {
         self.models.iter().any(|m| m.name == name && matches!(m.kind, ModelKind::StringEnum { .. }))
     }
 
-    /// The one model every error response uses (progenitor requires one, and the router answers
-    /// rejections with it).
+    /// The one model every error response with a body uses (progenitor requires one per
+    /// operation, and the router answers rejections with it).
     fn error_model(&self, operations: &[Operation]) -> Result<Option<String>, CodegenError> {
         let mut found: Option<(String, String)> = None;
         for op in operations {
@@ -1273,10 +1293,13 @@ impl<'a> Reader<'a> {
                 );
                 let name = match &response.body {
                     Some((TypeRef::Named(name), _)) => name.clone(),
-                    _ => {
+                    // progenitor takes an operation whose error responses all lack a body.
+                    None => continue,
+                    Some(_) => {
                         return Err(self.unsupported(
                             &pointer,
-                            "every error response needs a JSON body that references one shared error schema",
+                            "an error response with a body needs one that references the shared error schema \
+                             (`$ref: '#/components/schemas/…'`)",
                         ));
                     }
                 };

@@ -75,9 +75,11 @@ mod generated;
 pub mod schemas;
 
 mod access_key;
+mod request_id;
 
 pub use access_key::{BuildError, ClientBuilder};
 pub use generated::*;
+pub use request_id::{REQUEST_ID_HEADER, RequestId};
 pub use reqwest;
 
 /// Compiles the README's example as a doctest.

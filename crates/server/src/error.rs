@@ -76,6 +76,7 @@ impl ApiError {
     /// cause is logged, not sent.
     pub fn database_unavailable(cause: &dyn std::error::Error) -> Self {
         tracing::warn!(error = %ErrorChain(cause), "the database is unavailable");
+        crate::metrics::global().unavailable(crate::metrics::UnavailableCause::Database);
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             code::DATABASE_UNAVAILABLE,

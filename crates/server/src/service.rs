@@ -159,8 +159,12 @@ impl<R: Repository> CopyService<R> {
             }
             CopyError::Plan(error) => ApiError::internal(&error),
             CopyError::Store(error) => error.into(),
-            CopyError::Contended { .. } => ApiError::contended(&error),
+            CopyError::Contended { .. } => {
+                crate::metrics::global().copy_contended();
+                ApiError::contended(&error)
+            }
         })?;
+        crate::metrics::global().copied(copies.len());
         tracing::info!(
             user = caller.user_id,
             source_app = source_app.app_id,

@@ -18,13 +18,24 @@ pub fn serve_demo(database: impl AsRef<std::ffi::OsStr>) -> (Child, String) {
 /// [`serve_demo`] with `flags` added to the command line. Warnings and errors go to the test's
 /// stderr.
 pub fn serve_demo_with(database: impl AsRef<std::ffi::OsStr>, flags: &[&str]) -> (Child, String) {
+    serve_demo_logging(database, flags, "warn", Stdio::inherit())
+}
+
+/// [`serve_demo_with`] logging at `rust_log` (`RUST_LOG`) to `stderr`.
+pub fn serve_demo_logging(
+    database: impl AsRef<std::ffi::OsStr>,
+    flags: &[&str],
+    rust_log: &str,
+    stderr: impl Into<Stdio>,
+) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_rainbond-server"))
         .args(["serve", "--listen", "127.0.0.1:0", "--demo", "--database"])
         .arg(database)
         .args(flags)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", rust_log)
+        .env("RUST_BACKTRACE", "1")
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(stderr)
         .spawn()
         .expect("the server starts");
     let stdout = child.stdout.take().unwrap();

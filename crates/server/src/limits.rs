@@ -120,8 +120,7 @@ async fn limit_body_read(State(limit): State<Duration>, request: Request, next: 
     }
     tracing::warn!(timeout = ?limit, "request body timed out");
     let mut response = error_response(ApiError::new(
-        StatusCode::REQUEST_TIMEOUT,
-        408,
+        crate::error::code::BODY_TIMEOUT,
         "the request body was not received in time",
         "请求体接收超时",
     ));

@@ -50,20 +50,7 @@ impl LoggedServer {
     }
 
     fn signal_terminate(&self) {
-        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
-        assert!(status.success());
-    }
-
-    /// Waits up to 30 s for the process to exit 0.
-    fn wait_for_clean_exit(&mut self) {
-        for _ in 0..300 {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(status.success(), "exit status {status}");
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("the server did not exit within 30 s");
+        common::binary::terminate(&self.child);
     }
 }
 
@@ -167,14 +154,7 @@ async fn request_ids_are_answered_and_name_the_requests_log_lines() {
 
 /// The tools venv's Python, when `prometheus_client` is importable there (`cargo xtask tools`).
 fn python_with_prometheus_client() -> Option<PathBuf> {
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/tools-venv/bin/python");
-    let importable = Command::new(&python)
-        .args(["-c", "import prometheus_client.parser"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if importable {
+    if let Some(python) = common::binary::tools_python("prometheus_client.parser") {
         return Some(python);
     }
     let message = "prometheus_client (`cargo xtask tools`) is missing: /metrics was not parsed";
@@ -386,7 +366,7 @@ async fn on_sigterm_readiness_turns_503_first_and_the_drain_period_still_serves(
     assert_eq!(status_of(&server.url, "healthz").await, 200);
     assert_eq!(raw_copy(&server.url).await, StatusCode::OK);
     assert!(signalled.elapsed() < Duration::from_secs(3), "the checks above ran within the drain period");
-    server.wait_for_clean_exit();
+    common::binary::wait_for_clean_exit(&mut server.child);
     assert!(signalled.elapsed() >= Duration::from_secs(3), "it served for the whole drain period");
 }
 

@@ -6,8 +6,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Child, Command};
-use std::time::Duration;
+use std::process::Child;
 
 use common::raw_http::{RawRequest, RawResponse, send};
 use common::{ADMIN, EXPIRED, GUEST};
@@ -33,15 +32,8 @@ impl TracedServer {
 
     /// SIGTERM, then wait (the shutdown lines are logged too).
     fn stop(mut self) {
-        assert!(Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap().success());
-        for _ in 0..300 {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(status.success(), "the server exits 0 after SIGTERM, got {status}");
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("the server did not stop within 30 s");
+        common::binary::terminate(&self.child);
+        common::binary::wait_for_clean_exit(&mut self.child);
     }
 }
 

@@ -357,6 +357,9 @@ fn the_readme_lists_every_wire_rule_with_its_level() {
         })
         .collect();
     assert_eq!(readme_rows(&readme, 5), bounds, "the README's table of bound changes");
+    for change in rules::ACCESS_MOVES {
+        assert!(readme.contains(change), "README.md does not name the access move `{change}`");
+    }
     for (_, stem, _) in rules::BOUNDS {
         assert!(readme.contains(&format!("`{stem}`")), "README.md does not name the bound `{stem}`");
     }

@@ -71,38 +71,6 @@ pub const OPERATION_RULES: &[WireRule] = &[
     rule("response-property-became-required", Info, "a response property became required"),
     rule("response-required-property-added", Info, "a required response property added"),
     rule("response-optional-property-added", Info, "an optional response property added"),
-    rule("request-required-property-became-read-only", Info, "a required request property became readOnly"),
-    rule("request-required-property-became-not-read-only", Info, "a required request property is no longer readOnly"),
-    rule("request-required-property-became-write-only", Info, "a required request property became writeOnly"),
-    rule("request-required-property-became-not-write-only", Info, "a required request property is no longer writeOnly"),
-    rule("request-optional-property-became-read-only", Info, "an optional request property became readOnly"),
-    rule("request-optional-property-became-not-read-only", Info, "an optional request property is no longer readOnly"),
-    rule("request-optional-property-became-write-only", Info, "an optional request property became writeOnly"),
-    rule(
-        "request-optional-property-became-not-write-only",
-        Info,
-        "an optional request property is no longer writeOnly",
-    ),
-    rule("response-required-property-became-read-only", Info, "a required response property became readOnly"),
-    rule("response-required-property-became-not-read-only", Info, "a required response property is no longer readOnly"),
-    rule("response-required-property-became-write-only", Info, "a required response property became writeOnly"),
-    rule(
-        "response-required-property-became-not-write-only",
-        Info,
-        "a required response property is no longer writeOnly",
-    ),
-    rule("response-optional-property-became-read-only", Info, "an optional response property became readOnly"),
-    rule(
-        "response-optional-property-became-not-read-only",
-        Info,
-        "an optional response property is no longer readOnly",
-    ),
-    rule("response-optional-property-became-write-only", Info, "an optional response property became writeOnly"),
-    rule(
-        "response-optional-property-became-not-write-only",
-        Info,
-        "an optional response property is no longer writeOnly",
-    ),
     rule("api-security-removed", Info, "an operation no longer requires authentication"),
     rule("api-security-added", Err, "an operation requires authentication where it required none"),
     rule("api-security-alternative-removed", Err, "one of an operation's ways to authenticate removed"),
@@ -115,6 +83,20 @@ pub const OPERATION_RULES: &[WireRule] = &[
     rule("api-schema-removed", Info, "a schema removed from components"),
     rule("api-schema-added", Info, "a schema added to components"),
 ];
+
+/// The readOnly and writeOnly moves of a property, all INFO (neither changes what a client may
+/// send or read): `{request|response}-{required|optional}-property-MOVE`.
+pub const ACCESS_MOVES: [&str; 4] =
+    ["became-read-only", "became-not-read-only", "became-write-only", "became-not-write-only"];
+
+/// The ids of [`ACCESS_MOVES`].
+fn access_move_ids() -> impl Iterator<Item = String> {
+    ["request", "response"].into_iter().flat_map(|direction| {
+        ["required", "optional"].into_iter().flat_map(move |requiredness| {
+            ACCESS_MOVES.iter().map(move |change| format!("{direction}-{requiredness}-property-{change}"))
+        })
+    })
+}
 
 /// The id prefixes of a schema used in a request: the body, a parameter, a property.
 pub const REQUEST_PREFIXES: [&str; 3] = ["request-body", "request-parameter", "request-property"];
@@ -203,7 +185,11 @@ pub const BOUND_CHANGES: [(&str, [Level; 2], [Level; 2]); 5] = [
 /// # Panics
 /// When no rule has the id: the differ only names rules of this table.
 pub fn level(id: &str) -> Level {
-    OPERATION_RULES.iter().find(|rule| rule.id == id).unwrap_or_else(|| panic!("no wire rule `{id}`")).level
+    match OPERATION_RULES.iter().find(|rule| rule.id == id) {
+        Some(rule) => rule.level,
+        None if access_move_ids().any(|move_id| move_id == id) => Info,
+        None => panic!("no wire rule `{id}`"),
+    }
 }
 
 /// The level of the schema rule `suffix` (a [`SCHEMA_RULES`] suffix or `STEM-CHANGE` of a bound)
@@ -243,9 +229,11 @@ pub fn bound(keyword: &str) -> Option<(&'static str, bool)> {
     BOUNDS.iter().find(|(name, ..)| *name == keyword).map(|(_, stem, upper)| (*stem, *upper))
 }
 
-/// Every rule id with its level, expanded over the places of schema rules and the bounds.
+/// Every rule id with its level, expanded over the access moves, the places of schema rules and
+/// the bounds.
 pub fn all() -> Vec<(String, Level)> {
     let mut rules: Vec<(String, Level)> = OPERATION_RULES.iter().map(|rule| (rule.id.to_owned(), rule.level)).collect();
+    rules.extend(access_move_ids().map(|id| (id, Info)));
     let mut suffixes: Vec<String> = SCHEMA_RULES.iter().map(|rule| rule.suffix.to_owned()).collect();
     for (_, stem, _) in BOUNDS {
         suffixes.extend(BOUND_CHANGES.iter().map(|(change, ..)| format!("{stem}-{change}")));
@@ -267,8 +255,9 @@ mod tests {
     #[test]
     fn every_id_is_unique() {
         let rules = all();
-        let ids: std::collections::BTreeSet<&str> = rules.iter().map(|(id, _)| id.as_str()).collect();
-        assert_eq!(ids.len(), rules.len());
+        let mut seen = std::collections::BTreeSet::new();
+        let repeated: Vec<&str> = rules.iter().map(|(id, _)| id.as_str()).filter(|id| !seen.insert(*id)).collect();
+        assert!(repeated.is_empty(), "{repeated:?}");
     }
 
     #[test]

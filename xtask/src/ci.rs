@@ -14,9 +14,11 @@ const SKIP_ENV: &str = "RAINBOND_CI_SKIP";
 
 /// Options of `cargo xtask ci`.
 #[derive(clap::Args)]
-#[command(after_help = "Steps, in order: tools, codegen, lint-spec, workflows, fmt, clippy, doc, test, check, diff, \
-conformance, bench, demo.\n\n\
-Exit codes: 0 every step passed or was skipped, 1 a step failed, 3 a step could not run.")]
+#[command(
+    after_help = "Steps, in order: tools, codegen, lint-spec, workflows, fmt, clippy, doc, test, semver-checks, \
+check, diff, conformance, bench, demo.\n\n\
+Exit codes: 0 every step passed or was skipped, 1 a step failed, 3 a step could not run."
+)]
 pub struct Args {
     /// Leave out a step (repeatable). RAINBOND_CI_SKIP (comma-separated steps) adds to it.
     #[arg(long, value_name = "STEP")]
@@ -48,6 +50,9 @@ enum Step {
     Doc,
     /// The workspace's tests (nextest when installed, plus doctests).
     Test,
+    /// The cargo-semver-checks cross-check (`crates/check/tests/semver_checks.rs`, an ignored
+    /// test) where `cargo xtask tools --semver-checks` installed the tool; skipped elsewhere.
+    SemverChecks,
     /// openapi.yaml against the Rust code (`rainbond-check check`).
     Check,
     /// What the last commit's spec edit breaks, and that rainbond-client's version is bumped
@@ -203,6 +208,7 @@ fn run_step(step: Step, selected: &[Step]) -> anyhow::Result<Outcome> {
         Step::Clippy => cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"], false),
         Step::Doc => doc(),
         Step::Test => test(),
+        Step::SemverChecks => semver_checks(),
         Step::Check => rainbond_check(&["check"], build_args),
         Step::Diff => diff(build_args),
         Step::Conformance => {
@@ -301,6 +307,22 @@ fn test() -> anyhow::Result<Outcome> {
     })
 }
 
+/// The cargo-semver-checks cross-check, an ignored test that the test step reports as skipped:
+/// run with `--ignored` where the tool is cached, reported as skipped where it is not.
+fn semver_checks() -> anyhow::Result<Outcome> {
+    let Some(binary) = tools::installed_semver_checks()? else {
+        return Ok(Outcome::Skipped(
+            "cargo-semver-checks is not installed (`cargo xtask tools --semver-checks`, about 11 minutes): \
+             the cross-check did not run"
+                .into(),
+        ));
+    };
+    let args = ["test", "-p", "rainbond-check", "--test", "semver_checks", "--", "--ignored"];
+    let mut command = workspace::cargo()?;
+    command.args(args).env("CARGO_SEMVER_CHECKS", binary);
+    run_cargo(command, &args)
+}
+
 /// Where the GitHub workflows live, relative to the workspace root.
 const WORKFLOWS_DIR: &str = ".github/workflows";
 
@@ -337,13 +359,15 @@ fn validate_workflows() -> anyhow::Result<Outcome> {
 /// and the generated server API.
 const DOCUMENTED_CRATES: [&str; 3] = ["rainbond-client", "rainbond-api", "rainbond-check"];
 
-/// `cargo doc --no-deps` of [`DOCUMENTED_CRATES`] with every rustdoc warning an error (broken
-/// links, missing docs, bad code blocks).
+/// `cargo doc --no-deps` of [`DOCUMENTED_CRATES`] (the client with its `mock` feature) with every
+/// rustdoc warning an error (broken links, missing docs, bad code blocks).
 fn doc() -> anyhow::Result<Outcome> {
     let mut args = vec!["doc", "--no-deps"];
     for name in DOCUMENTED_CRATES {
         args.extend(["-p", name]);
     }
+    // The client's optional `mock` module is documented too (docs.rs builds every feature).
+    args.extend(["--features", "rainbond-client/mock"]);
     let mut command = workspace::cargo()?;
     command.args(&args).env("RUSTDOCFLAGS", "-D warnings");
     run_cargo(command, &args)

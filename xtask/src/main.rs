@@ -7,6 +7,7 @@
 //! - 3: the command could not run (bad spec, I/O, a failed build).
 
 mod bench;
+mod bump;
 mod ci;
 mod codegen;
 mod conformance;
@@ -59,6 +60,8 @@ enum Command {
     Ci(ci::Args),
     /// Benchmark the copy endpoint (against ceilings measured in the same run) and the tooling.
     Bench(bench::Args),
+    /// Set the workspace's version and its crates' pins in Cargo.toml (what `diff --require-bump` asks).
+    Bump(bump::Args),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
         Command::Conformance(args) => conformance::run(&args),
         Command::Ci(args) => ci::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Bump(args) => bump::run(&args),
     };
     match result {
         Ok(code) => code,

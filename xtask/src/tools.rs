@@ -141,10 +141,20 @@ pub fn install() -> anyhow::Result<Tools> {
     Ok(Tools { root })
 }
 
+/// The cached cargo-semver-checks, when `cargo xtask tools --semver-checks` installed it.
+pub fn installed_semver_checks() -> anyhow::Result<Option<PathBuf>> {
+    let binary = semver_checks_root()?.join("bin/cargo-semver-checks");
+    Ok(binary.is_file().then_some(binary))
+}
+
+fn semver_checks_root() -> anyhow::Result<PathBuf> {
+    Ok(cache_dir()?.join(format!("cargo-semver-checks-{SEMVER_CHECKS_VERSION}")))
+}
+
 /// `cargo install --locked cargo-semver-checks@PINNED` into its cache entry, unless it is there;
 /// returns the binary. Runs under `nice -n 19` when `nice` exists, so that it yields to builds.
 fn install_semver_checks() -> anyhow::Result<PathBuf> {
-    let root = cache_dir()?.join(format!("cargo-semver-checks-{SEMVER_CHECKS_VERSION}"));
+    let root = semver_checks_root()?;
     let binary = root.join("bin/cargo-semver-checks");
     if binary.is_file() {
         println!("tools: cargo-semver-checks {SEMVER_CHECKS_VERSION} up to date ({})", binary.display());

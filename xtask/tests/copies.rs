@@ -88,6 +88,24 @@ fn cargo(dir: &Path, args: &[&str]) -> Output {
         .expect("cargo runs")
 }
 
+/// `git init` (when needed), then commits everything in `root` with `message`.
+fn commit_all(root: &Path, message: &str) {
+    let git = |args: &[&str]| {
+        let output = Command::new("git")
+            .args(["-c", "user.name=test", "-c", "user.email=test@localhost", "-c", "commit.gpgsign=false"])
+            .args(args)
+            .current_dir(root)
+            .output()
+            .expect("git runs");
+        assert!(output.status.success(), "git {args:?}:\n{}", text(&output));
+    };
+    if !root.join(".git").exists() {
+        git(&["init", "--quiet"]);
+    }
+    git(&["add", "--all"]);
+    git(&["commit", "--quiet", "--message", message]);
+}
+
 fn text(output: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
@@ -118,18 +136,7 @@ fn each_copy_is_checked_by_the_xtask_run_in_it() {
 fn in_the_middle_of_a_spec_edit_only_the_server_fails_to_build() {
     let copy = fresh_copy();
     let root = copy.path();
-    let git = |args: &[&str]| {
-        let output = Command::new("git")
-            .args(["-c", "user.name=test", "-c", "user.email=test@localhost", "-c", "commit.gpgsign=false"])
-            .args(args)
-            .current_dir(root)
-            .output()
-            .expect("git runs");
-        assert!(output.status.success(), "git {args:?}:\n{}", text(&output));
-    };
-    git(&["init", "--quiet"]);
-    git(&["add", "--all"]);
-    git(&["commit", "--quiet", "--message", "base"]);
+    commit_all(root, "base");
     let spec = std::fs::read_to_string(root.join("openapi.yaml")).unwrap();
     let old_spec = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(old_spec.path(), &spec).unwrap();
@@ -168,4 +175,44 @@ fn in_the_middle_of_a_spec_edit_only_the_server_fails_to_build() {
         error_lines.iter().all(|line| line.contains("E0046") || line.starts_with("error: could not compile")),
         "the missing handler is the only error:\n{errors}"
     );
+}
+
+#[test]
+fn following_the_release_gates_advice_makes_it_pass_and_the_workspace_build() {
+    let copy = fresh_copy();
+    let root = copy.path();
+    // The base revision has one more operation; the working tree (the workspace as it is) removes
+    // it, which breaks the client's Rust API: a minor release under 0.x.
+    let spec = std::fs::read_to_string(root.join("openapi.yaml")).unwrap();
+    let grown = spec.replacen("\ncomponents:\n", &format!("{NEW_OPERATION}components:\n"), 1);
+    std::fs::write(root.join("openapi.yaml"), grown).unwrap();
+    commit_all(root, "base: one more operation");
+    std::fs::write(root.join("openapi.yaml"), &spec).unwrap();
+    let manifest_before = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+
+    let gate = || cargo(root, &["xtask", "diff", "--base", "HEAD", "--require-bump"]);
+    let refused = gate();
+    assert_exit(&refused, 1, "the removal needs a release");
+    let advice = String::from_utf8_lossy(&refused.stderr).into_owned();
+    let command = advice
+        .split("(or run `")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .unwrap_or_else(|| panic!("the advice names a command:\n{advice}"));
+    let words: Vec<&str> = command.split_whitespace().collect();
+    assert_eq!(words[..3], ["cargo", "xtask", "bump"], "{advice}");
+    assert_exit(&cargo(root, &words[1..]), 0, "the advised command runs");
+
+    assert_exit(&gate(), 0, "the gate passes once its advice is followed");
+    assert_exit(&cargo(root, &["check", "--workspace", "--message-format", "short"]), 0, "the workspace builds");
+    let manifest_after = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let changed: Vec<(&str, &str)> =
+        manifest_before.lines().zip(manifest_after.lines()).filter(|(before, after)| before != after).collect();
+    assert_eq!(manifest_before.lines().count(), manifest_after.lines().count(), "no line added or removed");
+    let pins = manifest_before.lines().filter(|line| line.starts_with("rainbond-") && line.contains("path =")).count();
+    assert_eq!(changed.len(), 1 + pins, "the workspace version and every pin: {changed:#?}");
+    for (before, after) in changed {
+        assert!(before.starts_with("version = ") || before.starts_with("rainbond-"), "{before}");
+        assert!(after.contains(&format!("\"{}\"", words[3])), "{after}");
+    }
 }

@@ -124,8 +124,57 @@ fn version_from_manifests(manifest: &Path, read_file: ReadManifest<'_>) -> Resul
     }
 }
 
+/// A `[workspace.dependencies]` entry that pins, by `path` and `version`, a crate whose version
+/// is read from the same manifest as the client's. Cargo resolves the workspace only when each
+/// pin still matches that version, so a bump must move the pins too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionPin {
+    /// The dependency's name.
+    pub name: String,
+    /// Its `version` requirement.
+    pub requirement: String,
+}
+
+/// The pins that move with the version held by `source` (the manifest
+/// [`crate_version_and_source`] names): the entries of the nearest workspace's
+/// `[workspace.dependencies]` (at or above `source`) whose `path` crate takes its version from
+/// `source`. None when there is no workspace manifest.
+pub fn version_pins(source: &Path) -> Result<Vec<VersionPin>, Error> {
+    let invalid = |path: &Path, message: String| Error::Manifest { path: path.to_owned(), message };
+    let directory = source.parent().unwrap_or(Path::new(""));
+    let mut workspace = None;
+    for ancestor in directory.ancestors() {
+        let candidate = ancestor.join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&candidate) else { continue };
+        let table = text.parse::<toml::Table>().map_err(|e| invalid(&candidate, format!("not valid TOML: {e}")))?;
+        if table.contains_key("workspace") {
+            workspace = Some((ancestor.to_owned(), table));
+            break;
+        }
+    }
+    let Some((root, table)) = workspace else { return Ok(Vec::new()) };
+    let same_file = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    let dependencies = table.get("workspace").and_then(|w| w.get("dependencies")).and_then(toml::Value::as_table);
+    let mut pins = Vec::new();
+    for (name, entry) in dependencies.into_iter().flatten() {
+        let (Some(path), Some(requirement)) =
+            (entry.get("path").and_then(toml::Value::as_str), entry.get("version").and_then(toml::Value::as_str))
+        else {
+            continue;
+        };
+        let Ok((_, member_source)) = crate_version_and_source(&root.join(path).join("Cargo.toml")) else { continue };
+        if same_file(&member_source, source) {
+            pins.push(VersionPin { name: name.clone(), requirement: requirement.to_owned() });
+        }
+    }
+    Ok(pins)
+}
+
 /// The outcome of `diff --require-bump`: whether the working tree's client version is at least
-/// the one the diff requires.
+/// the one the diff requires, and whether the workspace's pins of its crates still match it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BumpCheck {
     /// The client's version at the base revision.
@@ -138,38 +187,75 @@ pub struct BumpCheck {
     pub bump: Bump,
     /// Why.
     pub reason: String,
+    /// The pins that move with the client's version ([`version_pins`]).
+    pub pins: Vec<VersionPin>,
 }
 
 impl BumpCheck {
-    /// Compares `current` with what `report` requires of a crate released as `base`.
-    pub fn new(report: &DiffReport, base: semver::Version, current: semver::Version) -> Result<BumpCheck, String> {
+    /// Compares `current` (and the `pins` that move with it) with what `report` requires of a
+    /// crate released as `base`.
+    pub fn new(
+        report: &DiffReport,
+        base: semver::Version,
+        current: semver::Version,
+        pins: Vec<VersionPin>,
+    ) -> Result<BumpCheck, String> {
         let RustApiReport::Compared { changes, code_changed, .. } = &report.rust_api else {
             return Err("the client could not be generated, so the release it needs is unknown".to_owned());
         };
         let verdict = rust_api::verdict(changes, *code_changed, Some(&base));
         let required =
             verdict.next.as_deref().and_then(|next| semver::Version::parse(next).ok()).unwrap_or(base.clone());
-        Ok(BumpCheck { base, current, required, bump: verdict.bump, reason: verdict.reason })
+        Ok(BumpCheck { base, current, required, bump: verdict.bump, reason: verdict.reason, pins })
     }
 
-    /// Whether the working tree's version is at least the required one.
+    /// Whether the working tree's version is at least the required one and every pin matches it.
     pub fn passes(&self) -> bool {
-        self.current >= self.required
+        self.current >= self.required && self.stale_pins().is_empty()
     }
 
-    /// One sentence: the versions, and the version to set when the check fails.
+    /// The pins whose requirement the current version does not meet.
+    fn stale_pins(&self) -> Vec<&str> {
+        let meets =
+            |pin: &VersionPin| semver::VersionReq::parse(&pin.requirement).is_ok_and(|r| r.matches(&self.current));
+        self.pins.iter().filter(|pin| !meets(pin)).map(|pin| pin.name.as_str()).collect()
+    }
+
+    /// One sentence: the versions and, when the check fails, every edit that makes it pass and
+    /// keeps the workspace resolvable (the version, and the pins that move with it).
     pub fn message(&self, manifest: &str) -> String {
-        if self.passes() {
-            format!(
-                "rainbond-client {} satisfies the {} release the diff needs after {} ({})",
-                self.current, self.bump, self.base, self.reason
-            )
-        } else {
-            format!(
+        let satisfied = format!(
+            "rainbond-client {} satisfies the {} release the diff needs after {} ({})",
+            self.current, self.bump, self.base, self.reason
+        );
+        let pins: Vec<&str> = self.pins.iter().map(|pin| pin.name.as_str()).collect();
+        if self.current < self.required {
+            let mut message = format!(
                 "rainbond-client needs a {} release after {} ({}), but its version is still {}: set version = \"{}\" \
                  ({manifest})",
                 self.bump, self.base, self.reason, self.current, self.required
+            );
+            if !pins.is_empty() {
+                message.push_str(&format!(
+                    " and the version of the [workspace.dependencies] pins of {} to \"{}\" (or run `cargo xtask bump {}`, \
+                     which does both)",
+                    pins.join(", "),
+                    self.required,
+                    self.required
+                ));
+            }
+            message
+        } else if !self.stale_pins().is_empty() {
+            format!(
+                "{satisfied}, but the [workspace.dependencies] pins of {} do not match {}, so cargo cannot resolve the \
+                 workspace: set their version to \"{}\" ({manifest}), or run `cargo xtask bump {}`",
+                self.stale_pins().join(", "),
+                self.current,
+                self.current,
+                self.current
             )
+        } else {
+            satisfied
         }
     }
 }

@@ -269,6 +269,45 @@ fn require_bump_fails_until_the_client_version_is_bumped_as_far_as_the_diff_requ
 }
 
 #[test]
+fn require_bump_names_the_workspace_pins_that_move_with_the_version() {
+    let repo = workspace_repository();
+    let manifest = repo.path().join("Cargo.toml");
+    let pinned = format!(
+        "{}\n[workspace.dependencies]\nrainbond-client = {{ path = \"crates/client\", version = \"0.1.0\" }}\n\
+         serde = \"1.0\"\n",
+        std::fs::read_to_string(&manifest).unwrap()
+    );
+    std::fs::write(&manifest, &pinned).unwrap();
+    let gate = || run(repo.path(), &["diff", "--base", "HEAD", "--require-bump"]);
+
+    let unbumped = gate();
+    assert_eq!(unbumped.status.code(), Some(1), "{}", stderr(&unbumped));
+    assert!(
+        stderr(&unbumped).contains(
+            "set version = \"0.2.0\" (Cargo.toml) and the version of the [workspace.dependencies] pins of \
+             rainbond-client to \"0.2.0\" (or run `cargo xtask bump 0.2.0`, which does both)"
+        ),
+        "{}",
+        stderr(&unbumped)
+    );
+
+    // The version alone, as the advice used to say: cargo could not resolve the workspace.
+    let version_only = pinned.replacen("version = \"0.1.0\"", "version = \"0.2.0\"", 1);
+    std::fs::write(&manifest, &version_only).unwrap();
+    let stale = gate();
+    assert_eq!(stale.status.code(), Some(1), "{}", stderr(&stale));
+    assert!(
+        stderr(&stale).contains("but the [workspace.dependencies] pins of rainbond-client do not match 0.2.0"),
+        "{}",
+        stderr(&stale)
+    );
+
+    std::fs::write(&manifest, pinned.replace("0.1.0", "0.2.0")).unwrap();
+    let bumped = gate();
+    assert_eq!(bumped.status.code(), Some(0), "{}", stderr(&bumped));
+}
+
+#[test]
 fn require_bump_passes_an_unchanged_spec_and_needs_a_base() {
     let repo = workspace_repository();
     git(repo.path(), &["checkout", "-q", "--", "openapi.yaml"]);

@@ -4,9 +4,11 @@
 //! Rust-API verdict must say why and which tool is right (`semver_checks.disagreement`).
 //!
 //! cargo-semver-checks is found at `$CARGO_SEMVER_CHECKS`, else in the tool cache where
-//! `cargo xtask tools --semver-checks` installs it, else on PATH. Wherever it is installed the
-//! test is required (CI included); without it the test prints a notice and passes, since its
-//! install takes about 11 minutes on two cores and CI does not promise it.
+//! `cargo xtask tools --semver-checks` installs it, else on PATH. Its install takes about 11
+//! minutes on two cores and CI does not promise it, so the test is ignored (reported as skipped)
+//! by a plain `cargo test`; `cargo xtask ci` runs it with `--ignored` where the tool is cached
+//! (its `semver-checks` step, skipped elsewhere), and run with `--ignored` it fails without the
+//! tool rather than pass without a verdict.
 //!
 //! Each client is a copy of crates/client with the generated files of one spec, documented as
 //! rustdoc JSON (`RUSTC_BOOTSTRAP=1 cargo rustdoc -- --output-format json`) in one shared target
@@ -26,7 +28,7 @@ use rainbond_check::rust_api::{self, RustApiReport};
 /// The version `cargo xtask tools` installs (and the corpus records the verdicts of).
 const PINNED_VERSION: &str = "0.51.0";
 /// The client's hand-written sources, copied next to each pair's generated files.
-const HAND_WRITTEN: [&str; 2] = ["src/lib.rs", "src/access_key.rs"];
+const HAND_WRITTEN: [&str; 3] = ["src/lib.rs", "src/access_key.rs", "src/retry.rs"];
 
 fn semver_checks_binary() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("CARGO_SEMVER_CHECKS").filter(|p| !p.is_empty()) {
@@ -159,14 +161,12 @@ fn semver_checks_verdict(binary: &Path, baseline: &Path, current: &Path) -> Resu
 }
 
 #[test]
+#[ignore = "needs cargo-semver-checks: `cargo xtask tools --semver-checks`, then `cargo xtask ci --only semver-checks`"]
 fn cargo_semver_checks_agrees_with_the_rust_api_verdict_or_the_corpus_says_why() {
-    let Some(binary) = semver_checks_binary() else {
-        eprintln!(
-            "notice: cargo-semver-checks is not installed (`cargo xtask tools --semver-checks`, or set \
-             CARGO_SEMVER_CHECKS): the cross-check with it did not run"
-        );
-        return;
-    };
+    let binary = semver_checks_binary().expect(
+        "cargo-semver-checks is not installed (`cargo xtask tools --semver-checks`, or set CARGO_SEMVER_CHECKS): \
+         the cross-check cannot run",
+    );
     let root = rainbond_codegen::workspace_root().expect("the workspace root");
     let scratch = ScratchClient::create(&root);
     let text = common::spec_text();

@@ -7,14 +7,16 @@
 //!
 //! It lists the source app's components (`list_copy_services`), copies the ones marked
 //! `copyable` in listing order (`copy_app`) and prints one row per copied component. On an
-//! error it prints the HTTP status and the error body to stderr and exits with status 1.
+//! error it prints the HTTP status and the error body to stderr and exits with status 1. Both
+//! requests run under the default `RetryPolicy`: the listing is retried on transient failures,
+//! the copy (a `POST` without an idempotency key) is not.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use rainbond_client::{Client, Error, types};
+use rainbond_client::{Client, Error, RetryPolicy, types};
 
 /// Copy the copyable components of a Rainbond app into another app.
 #[derive(Debug, Parser)]
@@ -68,14 +70,11 @@ pub async fn run(args: &Args, out: &mut impl Write) -> Result<(), String> {
     let source = format!("app {} (team {}, region {})", args.app, args.team, args.region);
     let target = format!("app {} (team {target_team}, region {target_region})", args.target_app);
 
-    let listed = match client
-        .list_copy_services()
-        .team_id(&args.team)
-        .region_name(&args.region)
-        .app_id(&args.app)
-        .send()
-        .await
-    {
+    // Transient failures (a busy server, a lost answer) are retried; the copy, a POST without an
+    // idempotency key (the server does not recognise one yet), is sent once all the same.
+    let retry = RetryPolicy::default();
+    let listing = client.list_copy_services().team_id(&args.team).region_name(&args.region).app_id(&args.app).send();
+    let listed = match retry.run(listing).await {
         Ok(listed) => listed.into_inner(),
         Err(e) => return Err(describe("list_copy_services", e).await),
     };
@@ -101,12 +100,11 @@ pub async fn run(args: &Args, out: &mut impl Write) -> Result<(), String> {
         target_region_name: target_region.to_owned(),
         target_app_id: args.target_app,
     };
-    let copied =
-        match client.copy_app().team_id(&args.team).region_name(&args.region).app_id(&args.app).body(body).send().await
-        {
-            Ok(copied) => copied.into_inner().services,
-            Err(e) => return Err(describe("copy_app", e).await),
-        };
+    let copy = client.copy_app().team_id(&args.team).region_name(&args.region).app_id(&args.app).body(body).send();
+    let copied = match retry.run(copy).await {
+        Ok(copied) => copied.into_inner().services,
+        Err(e) => return Err(describe("copy_app", e).await),
+    };
     if copied.len() != copyable.len() {
         return Err(format!(
             "copy_app answered with {} components for the {} requested; cannot pair them",

@@ -64,6 +64,9 @@
 //! }
 //! ```
 //!
+//! Nothing is retried unless a request runs inside a [`RetryPolicy`] ([`retry`]); the `mock`
+//! feature adds `mock`, typed `httpmock` helpers for testing code that uses the client.
+//!
 //! [`types`] holds the request and response types, [`builder`] the operation builders and
 //! [`schemas`] the JSON Schema of every type the spec names. `reqwest` is re-exported for
 //! configuring the HTTP client ([`ClientBuilder::http_client`]) and for reading
@@ -75,12 +78,16 @@ mod generated;
 pub mod schemas;
 
 mod access_key;
+#[cfg(feature = "mock")]
+pub mod mock;
 mod request_id;
+pub mod retry;
 
 pub use access_key::{BuildError, ClientBuilder};
 pub use generated::*;
 pub use request_id::{REQUEST_ID_HEADER, RequestId};
 pub use reqwest;
+pub use retry::{InvalidKey, RetryPolicy};
 
 /// Compiles the README's example as a doctest.
 #[cfg(doctest)]

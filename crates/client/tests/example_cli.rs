@@ -174,3 +174,22 @@ async fn nothing_is_copied_when_no_component_is_copyable() {
         "app 1 (team o19p6wen, region rainbond): 1 component, 0 copyable\n  skipped gr000002 (upload): uploaded\n"
     );
 }
+
+#[tokio::test]
+async fn a_busy_listing_is_retried_and_a_busy_copy_is_not() {
+    let busy = json!({"code": 10402, "msg": "busy", "msg_show": "稍后重试"});
+    let first_get = std::sync::atomic::AtomicBool::new(true);
+    let server = TestServer::start(move |recorded| match recorded.method.as_str() {
+        "GET" if first_get.swap(false, std::sync::atomic::Ordering::SeqCst) => {
+            Reply::json(503, &busy).header("retry-after", "0")
+        }
+        "GET" => shop_server(recorded),
+        _ => Reply::json(503, &busy).header("retry-after", "0"),
+    })
+    .await;
+
+    let error = run(&args(&server.url, &[]), &mut Vec::new()).await.expect_err("the copy is refused");
+    let methods: Vec<String> = server.requests().iter().map(|r| r.method.to_string()).collect();
+    assert_eq!(methods, ["GET", "GET", "POST"], "the listing is sent again, the copy once");
+    assert!(error.contains("503"), "{error}");
+}

@@ -26,11 +26,34 @@ pub fn settings() -> GenerationSettings {
 /// progenitor reports some unsupported constructs by panicking; those panics become
 /// [`CodegenError::Generator`] with progenitor's message.
 pub fn generate_tokens(spec: &Spec) -> Result<proc_macro2::TokenStream, CodegenError> {
+    run_progenitor(|generator| generator.generate_tokens(&spec.openapi))
+}
+
+/// The path under which the client crate's own code refers to itself, for the mock module.
+const CLIENT_CRATE_PATH_INSIDE: &str = "crate";
+/// The client crate's name as a dependency of the CLI crate.
+const CLIENT_CRATE_NAME: &str = "rainbond_client";
+
+/// progenitor's typed `httpmock` helpers for `spec` (`Generator::httpmock`): the `operations`
+/// module (a `When`/`Then` wrapper per operation) and `MockServerExt`, compiled inside the client
+/// crate as `rainbond_client::mock`. Same settings as the client, so the type names agree.
+pub fn mock_tokens(spec: &Spec) -> Result<proc_macro2::TokenStream, CodegenError> {
+    run_progenitor(|generator| generator.httpmock(&spec.openapi, CLIENT_CRATE_PATH_INSIDE))
+}
+
+/// progenitor's clap CLI for `spec` (`Generator::cli`): `Cli`, `CliCommand` (one per operation)
+/// and the `CliConfig` trait, compiled in the `rainbond` CLI crate on top of `rainbond_client`.
+pub fn cli_tokens(spec: &Spec) -> Result<proc_macro2::TokenStream, CodegenError> {
+    run_progenitor(|generator| generator.cli(&spec.openapi, CLIENT_CRATE_NAME))
+}
+
+/// Runs one of progenitor's generators with the client's [`settings`], turning its panics and
+/// errors into [`CodegenError::Generator`].
+fn run_progenitor(
+    generate: impl FnOnce(&mut Generator) -> progenitor_impl::Result<proc_macro2::TokenStream>,
+) -> Result<proc_macro2::TokenStream, CodegenError> {
     let settings = settings();
-    let result = crate::catch_generator_panic(|| {
-        let mut generator = Generator::new(&settings);
-        generator.generate_tokens(&spec.openapi)
-    })?;
+    let result = crate::catch_generator_panic(|| generate(&mut Generator::new(&settings)))?;
     result.map_err(|err| CodegenError::Generator { generator: "progenitor", message: err.to_string() })
 }
 

@@ -1,4 +1,5 @@
-//! Generates the Rust bindings of openapi.yaml: the client crate's module (with progenitor) and
+//! Generates the Rust bindings of openapi.yaml: the client crate's modules (with progenitor: the
+//! client, its `httpmock` helpers, and the CLI crate's commands) and
 //! the generated modules of the `rainbond-api` crate (models, the API trait, the axum router and
 //! the code-built OpenAPI document).
 //!
@@ -21,6 +22,11 @@ pub const SPEC_PATH: &str = "openapi.yaml";
 pub const CLIENT_OUTPUT: &str = "crates/client/src/generated.rs";
 /// The client crate's generated schema registry, relative to the workspace root.
 pub const CLIENT_SCHEMAS_OUTPUT: &str = "crates/client/src/schemas.rs";
+/// The client crate's generated `httpmock` helpers (its `mock` feature), relative to the
+/// workspace root.
+pub const CLIENT_MOCK_OUTPUT: &str = "crates/client/src/mock/generated.rs";
+/// The CLI crate's generated commands, relative to the workspace root.
+pub const CLI_OUTPUT: &str = "crates/cli/src/generated.rs";
 /// The manifests of the crates that compile generated code, relative to the workspace root:
 /// [`dependencies::check`] makes sure they depend on what the spec's formats need.
 pub const GENERATED_CODE_MANIFESTS: &[&str] = &["crates/client/Cargo.toml", "crates/api/Cargo.toml"];
@@ -90,6 +96,14 @@ pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, CodegenError> {
     files.push(GeneratedFile {
         path: CLIENT_SCHEMAS_OUTPUT.to_owned(),
         contents: render("rainbond-codegen", &spec_name, client::schema_registry_tokens(spec))?,
+    });
+    files.push(GeneratedFile {
+        path: CLIENT_MOCK_OUTPUT.to_owned(),
+        contents: render("progenitor", &spec_name, client::mock_tokens(spec)?)?,
+    });
+    files.push(GeneratedFile {
+        path: CLI_OUTPUT.to_owned(),
+        contents: render("progenitor", &spec_name, client::cli_tokens(spec)?)?,
     });
     for (name, tokens) in server_files {
         files.push(GeneratedFile {

@@ -202,7 +202,8 @@ fn require_bump(
             "--require-bump needs the client's manifest (--client-manifest) both at --base and in the working tree"
         );
     };
-    let check = BumpCheck::new(report, base, current).map_err(anyhow::Error::msg)?;
+    let pins = rainbond_check::diff::version_pins(&source)?;
+    let check = BumpCheck::new(report, base, current, pins).map_err(anyhow::Error::msg)?;
     let location = source.display().to_string();
     let message = check.message(&location);
     match format {

@@ -40,6 +40,7 @@ pub struct Reply {
     status: StatusCode,
     body: String,
     delay: Duration,
+    headers: Vec<(&'static str, String)>,
 }
 
 impl Reply {
@@ -49,7 +50,14 @@ impl Reply {
             status: StatusCode::from_u16(status).expect("valid status"),
             body: body.to_string(),
             delay: Duration::ZERO,
+            headers: Vec::new(),
         }
+    }
+
+    /// The same reply with one more header.
+    pub fn header(mut self, name: &'static str, value: &str) -> Self {
+        self.headers.push((name, value.to_owned()));
+        self
     }
 
     /// The same reply, sent after `delay`.
@@ -107,8 +115,11 @@ impl TestServer {
             log.lock().expect("request log").push(request);
             async move {
                 tokio::time::sleep(reply.delay).await;
-                let response: Response =
+                let mut response: Response =
                     (reply.status, [(header::CONTENT_TYPE, "application/json")], reply.body).into_response();
+                for (name, value) in reply.headers {
+                    response.headers_mut().insert(name, value.parse().expect("a header value"));
+                }
                 response
             }
         });

@@ -93,6 +93,7 @@ pub fn run_with(args: &Args, build_args: &[&str]) -> anyhow::Result<ExitCode> {
     let [report, chart] = outputs(args)?;
     let mut command = Command::new(bin("rainbond-bench"));
     command
+        .env("CARGO_TARGET_DIR", &target_dir)
         .arg("--server")
         .arg(bin("rainbond-server"))
         .arg("--xtask")

@@ -209,7 +209,7 @@ fn run_step(step: Step, selected: &[Step]) -> anyhow::Result<Outcome> {
         Step::Doc => doc(),
         Step::Test => test(),
         Step::SemverChecks => semver_checks(),
-        Step::Check => rainbond_check(&["check"], build_args),
+        Step::Check => rainbond_check(&["check", "--strict"], build_args),
         Step::Diff => diff(build_args),
         Step::Conformance => {
             let code = conformance::run_with(&conformance::Args::default(), &with_bins(build_args))?;

@@ -24,6 +24,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let root = rainbond_codegen::workspace_root()?;
     let spec = Spec::load(root.join(rainbond_codegen::SPEC_PATH))?;
     let files = rainbond_codegen::generate(&spec)?;
+    for undocumented in rainbond_codegen::undocumented_statuses(&spec)? {
+        eprintln!("warning: {}: {}", undocumented.location, undocumented.message);
+    }
     rainbond_codegen::dependencies::check(&spec, &root, rainbond_codegen::GENERATED_CODE_MANIFESTS)?;
     if args.check {
         let stale = rainbond_codegen::stale_files(&root, &files).context("reading the generated files")?;

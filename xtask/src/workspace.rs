@@ -1,7 +1,8 @@
 //! Building the workspace and running its binaries.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+use std::sync::OnceLock;
 
 use anyhow::{Context, bail};
 
@@ -10,18 +11,75 @@ pub fn root() -> anyhow::Result<PathBuf> {
     Ok(rainbond_codegen::workspace_root()?)
 }
 
-/// The target directory cargo builds into.
+/// The target directory xtask builds in and runs binaries from: [`checkout_target_dir`] of the
+/// one cargo is configured with.
+///
+/// cargo gives a workspace crate the same identity in every checkout, and decides freshness from
+/// file times: two checkouts sharing one target directory would reuse each other's builds of
+/// the workspace crates, and a binary built and run here could be made from the other tree.
 pub fn target_dir() -> anyhow::Result<PathBuf> {
-    match std::env::var_os("CARGO_TARGET_DIR") {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    if let Some(dir) = DIR.get() {
+        return Ok(dir.clone());
+    }
+    let root = root()?;
+    let dir = checkout_target_dir(&root, &configured_target_dir(&root)?);
+    Ok(DIR.get_or_init(|| dir).clone())
+}
+
+/// Where builds of the checkout at `root` go when cargo is configured with `configured`: that
+/// folder itself when it lies inside the checkout (no other checkout builds there), else a
+/// folder of the checkout's own, `configured/checkouts/<folder name>-<hash of root>`.
+pub fn checkout_target_dir(root: &Path, configured: &Path) -> PathBuf {
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_owned());
+    let configured = configured.canonicalize().unwrap_or_else(|_| configured.to_owned());
+    let name = checkout_dir_name(&root);
+    let already_own = configured.file_name().is_some_and(|n| *n == *name)
+        && configured.parent().and_then(Path::file_name).is_some_and(|n| n == CHECKOUTS_DIR);
+    if configured.starts_with(&root) || already_own {
+        return configured;
+    }
+    configured.join(CHECKOUTS_DIR).join(name)
+}
+
+/// The folder of a shared target directory that holds each checkout's own builds.
+const CHECKOUTS_DIR: &str = "checkouts";
+
+/// `<folder name>-<16 hex digits>`: readable, and unique per checkout path (64-bit FNV-1a,
+/// stable across builds of xtask).
+fn checkout_dir_name(root: &Path) -> String {
+    let hash = root
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3));
+    let name = root.file_name().map_or_else(|| "root".to_owned(), |n| n.to_string_lossy().into_owned());
+    format!("{name}-{hash:016x}")
+}
+
+/// The target directory cargo is configured with for the checkout at `root` (by
+/// `CARGO_TARGET_DIR`, `CARGO_BUILD_TARGET_DIR` or a config file), as `cargo metadata` says.
+fn configured_target_dir(root: &Path) -> anyhow::Result<PathBuf> {
+    let output = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["metadata", "--no-deps", "--format-version", "1", "--offline"])
+        .current_dir(root)
+        .output()
+        .context("running cargo metadata")?;
+    if !output.status.success() {
+        bail!("`cargo metadata` failed: {}", String::from_utf8_lossy(&output.stderr).trim());
+    }
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).context("reading the output of cargo metadata")?;
+    match metadata.get("target_directory").and_then(serde_json::Value::as_str) {
         Some(dir) => Ok(PathBuf::from(dir)),
-        None => Ok(root()?.join("target")),
+        None => bail!("`cargo metadata` names no target_directory"),
     }
 }
 
-/// The cargo that runs this xtask, in the workspace root.
+/// The cargo that runs this xtask, in the workspace root, building in [`target_dir`].
 pub fn cargo() -> anyhow::Result<Command> {
     let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    command.current_dir(root()?);
+    command.current_dir(root()?).env("CARGO_TARGET_DIR", target_dir()?);
     Ok(command)
 }
 
@@ -64,4 +122,30 @@ pub fn run_binary(package: &str, name: &str, args: &[String]) -> anyhow::Result<
         Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(crate::EXIT_FAILURE)),
         None => ExitCode::from(crate::EXIT_FAILURE),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_target_dir_inside_the_checkout_is_its_own() {
+        let root = Path::new("/work/checkout");
+        assert_eq!(checkout_target_dir(root, &root.join("target")), root.join("target"));
+    }
+
+    #[test]
+    fn a_shared_target_dir_gets_one_folder_per_checkout_and_keeps_it_when_nested() {
+        let shared = Path::new("/cache/target");
+        let (a, b) = (Path::new("/work/a/repo"), Path::new("/work/b/repo"));
+        let dir_a = checkout_target_dir(a, shared);
+        let dir_b = checkout_target_dir(b, shared);
+        assert!(
+            dir_a.starts_with("/cache/target/checkouts") && dir_a.to_string_lossy().contains("/repo-"),
+            "{dir_a:?}"
+        );
+        assert_ne!(dir_a, dir_b, "two checkouts with one folder name build apart");
+        assert_eq!(checkout_target_dir(a, &dir_a), dir_a, "an xtask run by xtask stays in the same folder");
+        assert_eq!(checkout_target_dir(a, shared), dir_a, "the folder is stable");
+    }
 }

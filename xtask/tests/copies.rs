@@ -4,7 +4,9 @@
 //! verdict.
 //!
 //! The copies build in `target/xtask-copies` (their own dependency build is slow once, then
-//! cached; the copies of both tests share it).
+//! cached; the copies of every test share it). xtask builds the binaries it runs in a folder of
+//! each copy's own below it (`checkouts/`), so the copies that run `check` sit at fixed paths
+//! (`trees/`) whose builds stay cached.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -76,6 +78,18 @@ fn fresh_copy() -> tempfile::TempDir {
     dir
 }
 
+/// A fresh copy of the workspace at a fixed place, `target/xtask-copies/trees/NAME`, for tests
+/// that build in it: xtask builds each copy in a target folder of its own, derived from the
+/// copy's path, so a fixed path keeps that build cached from one run to the next.
+fn fixed_copy(name: &str) -> PathBuf {
+    let dir = shared_target().join("trees").join(name);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    copy_workspace(&workspace_root(), &dir);
+    dir
+}
+
 /// `cargo ARGS` in `dir`, with the shared target directory.
 fn cargo(dir: &Path, args: &[&str]) -> Output {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
@@ -133,9 +147,58 @@ fn each_copy_is_checked_by_the_xtask_run_in_it() {
 }
 
 #[test]
+fn each_copy_gets_its_own_check_verdict_when_they_differ_only_in_generated_code() {
+    let (clean, drifted) = (fixed_copy("check-clean"), fixed_copy("check-drifted"));
+    let models = drifted.join("crates/api/src/generated/models.rs");
+    let code = std::fs::read_to_string(&models).unwrap();
+    // The server's `ServiceBaseInfo` loses `service_cname`: the spec still has it.
+    let field = "    #[schemars(title = \"Service cname\")]\n    pub service_cname: Option<String>,\n";
+    let start = code.find(field).expect("the field is generated");
+    let attributes = code[..start].rfind("    /// ").expect("the field has a doc line");
+    std::fs::write(&models, format!("{}{}", &code[..attributes], &code[start + field.len()..])).unwrap();
+
+    let finding = "ServiceBaseInfo.service_cname";
+    let check = |root: &Path| cargo(root, &["xtask", "check"]);
+    let first = check(&clean);
+    assert_exit(&first, 0, "the clean copy has no drift");
+    let drift = check(&drifted);
+    assert_exit(&drift, 1, "the drifted copy has drift");
+    assert!(text(&drift).contains(finding), "{}", text(&drift));
+    // The clean copy's files are older than the drifted copy's build: cargo alone would reuse it.
+    let again = check(&clean);
+    assert_exit(&again, 0, "the clean copy is judged on its own code");
+    assert!(!text(&again).contains(finding), "{}", text(&again));
+    let drift = check(&drifted);
+    assert_exit(&drift, 1, "the drifted copy still has its drift");
+}
+
+#[test]
+fn another_spec_in_place_of_openapi_yaml_generates_and_checks_clean_with_a_warning() {
+    let copy = fixed_copy("fixture-spec");
+    let fixture = workspace_root().join("crates/codegen/tests/fixtures/shelter.yaml");
+    std::fs::copy(fixture, copy.join("openapi.yaml")).unwrap();
+
+    let codegen = cargo(&copy, &["xtask", "codegen"]);
+    assert_exit(&codegen, 0, "codegen takes the fixture spec");
+    let warning = "warning: ";
+    let stderr = String::from_utf8_lossy(&codegen.stderr);
+    let warnings: Vec<&str> = stderr.lines().filter(|line| line.starts_with(warning)).collect();
+    assert_eq!(warnings.len(), 1, "one warning, for the operation that documents no 400:\n{stderr}");
+    assert!(
+        warnings[0].contains("openapi.yaml:") && warnings[0].contains("`get_pet_name` documents no 400"),
+        "{stderr}"
+    );
+
+    let check = cargo(&copy, &["xtask", "check"]);
+    assert_exit(&check, 0, "the generated code says what the fixture spec says");
+    assert!(text(&check).contains("matches the code") && text(&check).contains("get_pet_name"), "{}", text(&check));
+    assert_exit(&cargo(&copy, &["xtask", "check", "--", "--strict"]), 1, "--strict fails on the warning");
+}
+
+#[test]
 fn in_the_middle_of_a_spec_edit_only_the_server_fails_to_build() {
-    let copy = fresh_copy();
-    let root = copy.path();
+    let copy = fixed_copy("spec-edit");
+    let root = copy.as_path();
     commit_all(root, "base");
     let spec = std::fs::read_to_string(root.join("openapi.yaml")).unwrap();
     let old_spec = tempfile::NamedTempFile::new().unwrap();
@@ -179,8 +242,8 @@ fn in_the_middle_of_a_spec_edit_only_the_server_fails_to_build() {
 
 #[test]
 fn following_the_release_gates_advice_makes_it_pass_and_the_workspace_build() {
-    let copy = fresh_copy();
-    let root = copy.path();
+    let copy = fixed_copy("release-gate");
+    let root = copy.as_path();
     // The base revision has one more operation; the working tree (the workspace as it is) removes
     // it, which breaks the client's Rust API: a minor release under 0.x.
     let spec = std::fs::read_to_string(root.join("openapi.yaml")).unwrap();

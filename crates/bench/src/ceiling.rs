@@ -12,6 +12,9 @@ use crate::database::Database;
 
 /// The scratch table the ceiling writes to (dropped afterwards).
 const TABLE: &str = "bench_ceiling";
+/// Creates [`TABLE`] on PostgreSQL.
+const POSTGRES_TABLE: &str =
+    "CREATE TABLE IF NOT EXISTS bench_ceiling (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at BIGINT NOT NULL)";
 
 /// What the ceiling measures, for the figure's name: the backend and its durability settings.
 pub async fn describe(database: &Database) -> anyhow::Result<String> {
@@ -45,10 +48,7 @@ pub async fn storage_commits_per_second(database: &Database, count: usize) -> an
         }
         Database::Postgres { location, .. } => {
             let connection = connect_postgres(location).await?;
-            let create = format!(
-                "CREATE TABLE IF NOT EXISTS {TABLE} (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at BIGINT NOT NULL)"
-            );
-            commit_rows::<sqlx::Postgres>(connection, &create, "BEGIN", "$1", count).await
+            commit_rows::<sqlx::Postgres>(connection, POSTGRES_TABLE, "BEGIN", "$1", count).await
         }
     }
 }
@@ -71,8 +71,27 @@ where
         .execute(&mut connection)
         .await
         .context("creating the scratch table")?;
-    let insert = format!("INSERT INTO {TABLE} (at) VALUES ({param})");
     let started = Instant::now();
+    commit_each::<DB>(&mut connection, begin, param, count).await?;
+    let rate = count as f64 / started.elapsed().as_secs_f64();
+    drop_table::<DB>(connection).await?;
+    Ok(rate)
+}
+
+/// `count` transactions `begin`, one-row INSERT (its value bound as `param`), COMMIT.
+async fn commit_each<DB>(
+    connection: &mut DB::Connection,
+    begin: &'static str,
+    param: &str,
+    count: usize,
+) -> anyhow::Result<()>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+{
+    let insert = format!("INSERT INTO {TABLE} (at) VALUES ({param})");
     for index in 0..count {
         let mut tx = connection.begin_with(begin).await.context("beginning")?;
         sqlx::query(sqlx::AssertSqlSafe(insert.clone()))
@@ -82,12 +101,48 @@ where
             .context("inserting")?;
         tx.commit().await.context("committing")?;
     }
-    let rate = count as f64 / started.elapsed().as_secs_f64();
+    Ok(())
+}
+
+/// Drops the scratch table and closes the connection.
+async fn drop_table<DB>(mut connection: DB::Connection) -> anyhow::Result<()>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+{
     sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {TABLE}")))
         .execute(&mut connection)
         .await
         .context("dropping the scratch table")?;
-    connection.close().await.context("closing the database")?;
+    connection.close().await.context("closing the database")
+}
+
+/// PostgreSQL only: `count` one-row transactions spread over `connections` connections committing
+/// at once (the bound of copies into as many teams: they do not wait for each other's team lock);
+/// returns commits per second.
+pub async fn parallel_commits_per_second(location: &str, count: usize, connections: usize) -> anyhow::Result<f64> {
+    let mut admin = connect_postgres(location).await?;
+    sqlx::query(sqlx::AssertSqlSafe(POSTGRES_TABLE.to_owned()))
+        .execute(&mut admin)
+        .await
+        .context("creating the scratch table")?;
+    let mut writers: Vec<PgConnection> = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        writers.push(connect_postgres(location).await?);
+    }
+    let per_writer = count.div_ceil(connections);
+    let started = Instant::now();
+    // One task drives every connection: the work is the database's, the waits overlap.
+    let commits =
+        writers.iter_mut().map(|connection| commit_each::<sqlx::Postgres>(connection, "BEGIN", "$1", per_writer));
+    futures::future::try_join_all(commits).await?;
+    let elapsed = started.elapsed();
+    for connection in writers {
+        connection.close().await.context("closing the database")?;
+    }
+    let rate = (per_writer * connections) as f64 / elapsed.as_secs_f64();
+    drop_table::<sqlx::Postgres>(admin).await?;
     Ok(rate)
 }
 

@@ -24,6 +24,10 @@ pub const GROWTH_TARGET: i32 = 2000;
 const SOURCES_FROM: i32 = 3000;
 /// First id of the target apps of the size runs.
 const SIZE_TARGETS_FROM: i32 = 4000;
+/// First id of the target apps in the [`SPREAD_TEAMS`] extra teams.
+const SPREAD_TARGETS_FROM: i32 = 5000;
+/// Extra teams (the demo admin a member of each) that the spread runs copy into, round robin.
+pub const SPREAD_TEAMS: usize = 8;
 
 /// Where the benchmark copies from and to.
 #[derive(Debug, Clone)]
@@ -32,6 +36,9 @@ pub struct Layout {
     pub throughput_targets: Vec<i32>,
     /// `(components, source app, one empty target app per repetition)`.
     pub sizes: Vec<(usize, i32, Vec<i32>)>,
+    /// `(team name, empty app)` the spread runs copy into: as many as `throughput_targets`,
+    /// round robin over [`SPREAD_TEAMS`] teams.
+    pub spread_targets: Vec<(String, i32)>,
 }
 
 impl Layout {
@@ -47,13 +54,25 @@ impl Layout {
                 (size, SOURCES_FROM + index as i32, targets)
             })
             .collect();
-        Layout { throughput_targets: (THROUGHPUT_TARGETS_FROM..).take(targets).collect(), sizes }
+        let spread_targets =
+            (0..targets).map(|index| (spread_team(index % SPREAD_TEAMS), SPREAD_TARGETS_FROM + index as i32)).collect();
+        Layout { throughput_targets: (THROUGHPUT_TARGETS_FROM..).take(targets).collect(), sizes, spread_targets }
     }
 
     /// The fixture: the demo data plus this layout's apps.
     pub fn fixture(&self) -> anyhow::Result<Value> {
         let mut fixture: Value = yaml_serde::from_str(DEMO).context("reading the demo fixture")?;
         fixture["name"] = json!("bench");
+        let teams = fixture["teams"].as_array_mut().context("the demo fixture has no teams")?;
+        for index in 0..SPREAD_TEAMS {
+            teams.push(json!({
+                "tenant_id": format!("be7ea{index:027x}"),
+                "tenant_name": spread_team(index),
+                "tenant_alias": format!("bench team {index}"),
+                "members": ["admin"],
+                "regions": [REGION],
+            }));
+        }
         let apps = fixture["apps"].as_array_mut().context("the demo fixture has no apps")?;
         let empty =
             |app_id: i32, name: String| json!({"app_id": app_id, "app_name": name, "team": TEAM, "region": REGION});
@@ -61,6 +80,11 @@ impl Layout {
             apps.push(empty(app_id, format!("bench-target-{app_id}")));
         }
         apps.push(empty(GROWTH_TARGET, "bench-growth".to_owned()));
+        for (team, app_id) in &self.spread_targets {
+            apps.push(
+                json!({"app_id": app_id, "app_name": format!("bench-spread-{app_id}"), "team": team, "region": REGION}),
+            );
+        }
         for (size, source, targets) in &self.sizes {
             let mut app = empty(*source, format!("bench-source-{size}"));
             app["components"] = Value::Array((0..*size).map(|index| component(*size, index)).collect());
@@ -77,6 +101,11 @@ impl Layout {
         let text = serde_json::to_string(&self.fixture()?).expect("JSON values serialize");
         std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
     }
+}
+
+/// The name of extra team `index`.
+fn spread_team(index: usize) -> String {
+    format!("benchteam{index}")
 }
 
 /// Component `index` of the generated app of `size` components: a port, variables naming the
@@ -131,8 +160,12 @@ mod tests {
         let layout = Layout::new(4, &[1, 10], 3);
         let text = serde_json::to_string(&layout.fixture().unwrap()).unwrap();
         let data = Fixture::parse(&text).unwrap().to_dataset(&text).unwrap();
-        // The demo's 5 apps, 4 throughput targets, the growth target, 2 sources with 3 targets each.
-        assert_eq!(data.apps.len(), 5 + 4 + 1 + 2 * 4);
+        // The demo's 5 apps, 4 throughput targets, the growth target, 2 sources with 3 targets each,
+        // 4 spread targets.
+        assert_eq!(data.apps.len(), 5 + 4 + 1 + 2 * 4 + 4);
+        assert_eq!(data.teams.len(), 2 + SPREAD_TEAMS);
+        let spread_teams: std::collections::HashSet<_> = layout.spread_targets.iter().map(|(team, _)| team).collect();
+        assert_eq!(spread_teams.len(), 4, "the targets go round robin over the teams");
         let generated: Vec<_> = data.components.iter().filter(|c| c.component.app_id == layout.sizes[1].1).collect();
         assert_eq!(generated.len(), 10);
         assert!(generated.iter().all(|c| c.ports.len() == 1 && c.envs.len() == 3 && c.config_files.len() == 1));

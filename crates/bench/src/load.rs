@@ -23,8 +23,13 @@ pub struct Prepared {
 impl Prepared {
     /// `POST …/apps/{source}/copy` copying every component of `source` into `target`.
     pub fn copy(base: &str, source: i32, target: i32) -> Prepared {
+        Prepared::copy_into(base, source, TEAM, target)
+    }
+
+    /// [`Prepared::copy`] into the app `target` of the team named `team`.
+    pub fn copy_into(base: &str, source: i32, team: &str, target: i32) -> Prepared {
         let body =
-            json!({"services": [], "target_team_name": TEAM, "target_region_name": REGION, "target_app_id": target});
+            json!({"services": [], "target_team_name": team, "target_region_name": REGION, "target_app_id": target});
         Prepared {
             method: reqwest::Method::POST,
             url: copy_url(base, source),

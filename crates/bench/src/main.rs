@@ -8,6 +8,7 @@ mod data;
 mod database;
 mod load;
 mod process;
+mod profile;
 mod report;
 mod stats;
 mod tooling;

@@ -46,6 +46,11 @@ impl Server {
         Ok(Server { url: url.to_owned(), child })
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The server's peak resident set so far, in MiB.
     pub fn peak_rss_mib(&self) -> anyhow::Result<f64> {
         peak_rss_mib(self.child.id())?.context("the server's memory figures are unreadable")

@@ -171,6 +171,18 @@ pub struct Compared {
     pub sources: Vec<Source>,
 }
 
+/// Something the code does that the spec allows but does not describe: a warning, which
+/// `--strict` makes a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// JSON pointer into the spec.
+    pub pointer: String,
+    /// 1-based line in the spec.
+    pub line: Option<usize>,
+    /// What the code does that the spec does not say.
+    pub message: String,
+}
+
 /// The result of [`check`].
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -178,6 +190,9 @@ pub struct Report {
     pub spec: String,
     /// The differences, sorted by line.
     pub findings: Vec<Finding>,
+    /// Operations the generated router answers with a status they do not document (rejections
+    /// of malformed or unauthenticated requests), sorted by line.
+    pub warnings: Vec<Warning>,
     /// What some source could not verify.
     pub unverified: Vec<Unverified>,
     /// What was compared.
@@ -188,6 +203,11 @@ impl Report {
     /// Whether the spec and the code agree.
     pub fn is_clean(&self) -> bool {
         self.findings.is_empty()
+    }
+
+    /// Whether the spec and the code agree and nothing is undocumented either.
+    pub fn is_strictly_clean(&self) -> bool {
+        self.is_clean() && self.warnings.is_empty()
     }
 }
 
@@ -213,7 +233,23 @@ pub fn check(spec: &Spec, code: &CodeView, options: &CheckOptions) -> Report {
     }
 
     error_codes(spec, code, &mut collector);
-    collector.into_report(spec, spec_schemas.len())
+    let mut report = collector.into_report(spec, spec_schemas.len());
+    report.warnings = undocumented_statuses(spec);
+    report
+}
+
+/// [`rainbond_codegen::undocumented_statuses`] as warnings. A spec the generator refuses has no
+/// generated router, so it has none.
+fn undocumented_statuses(spec: &Spec) -> Vec<Warning> {
+    rainbond_codegen::undocumented_statuses(spec)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|undocumented| Warning {
+            pointer: undocumented.location.pointer.unwrap_or_default(),
+            line: undocumented.location.line,
+            message: undocumented.message,
+        })
+        .collect()
 }
 
 /// The error codes the spec lists against the codes the server answers, both ways.
@@ -275,6 +311,7 @@ impl Collector {
         Report {
             spec: spec.path.display().to_string(),
             findings,
+            warnings: Vec::new(),
             unverified,
             compared: Compared { operations: self.operations, schemas, sources: Source::ALL.to_vec() },
         }
@@ -290,6 +327,9 @@ const CLIENT_READ_ONLY: &str = "typify ignores readOnly and writeOnly (one type 
 const OPENAPI_TITLES: &str = "utoipa 6 writes no titles for properties";
 const CLIENT_TITLES: &str = "typify keeps no titles";
 const CLIENT_ITEM_COUNTS: &str = "typify generates a plain `Vec` for an array, without minItems or maxItems";
+const CLIENT_STRING_LENGTHS: &str =
+    "typify checks string lengths in a newtype's `FromStr`, which the newtype's schemars derive does not describe";
+const CLIENT_BOUNDS: &str = "typify turns integer bounds into the choice of Rust type and keeps no bounds on numbers";
 
 /// Context of a schema comparison that only the parent knows.
 #[derive(Clone, Copy, Default)]
@@ -673,13 +713,19 @@ impl<'c> Comparer<'c> {
         let keys: BTreeSet<&str> = spec.constraints.keys().chain(code.constraints.keys()).copied().collect();
         for key in keys {
             let (s, c) = (spec.constraints.get(key), code.constraints.get(key));
-            let item_count = match key {
-                "minItems" => Some("minItems"),
-                "maxItems" => Some("maxItems"),
+            let client_cannot_say = match key {
+                "minItems" => Some(("minItems", CLIENT_ITEM_COUNTS)),
+                "maxItems" => Some(("maxItems", CLIENT_ITEM_COUNTS)),
+                "minLength" => Some(("minLength", CLIENT_STRING_LENGTHS)),
+                "maxLength" => Some(("maxLength", CLIENT_STRING_LENGTHS)),
+                "minimum" => Some(("minimum", CLIENT_BOUNDS)),
+                "maximum" => Some(("maximum", CLIENT_BOUNDS)),
                 _ => None,
             };
-            if let Some(facet) = item_count.filter(|_| self.source == Source::ClientSchemars && c.is_none()) {
-                self.unverified(facet, CLIENT_ITEM_COUNTS, &pointer);
+            if let Some((facet, reason)) =
+                client_cannot_say.filter(|_| self.source == Source::ClientSchemars && c.is_none())
+            {
+                self.unverified(facet, reason, &pointer);
                 continue;
             }
             if s != c {
@@ -928,4 +974,54 @@ fn field_text(field: &str, value: Option<&Value>) -> String {
 fn scheme_text(scheme: &Node<'_>) -> String {
     let parts: Vec<&str> = ["type", "in", "name", "scheme"].iter().filter_map(|field| scheme.str(field)).collect();
     format!("security scheme ({})", parts.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC: &str = "openapi: 3.0.3
+info:
+  title: t
+  version: '1'
+paths:
+  /pets/{id}:
+    parameters:
+      - name: id
+        in: path
+        required: true
+        schema:
+          type: integer
+          format: int64
+    get:
+      operationId: get_pet
+      responses:
+        '200':
+          description: ok
+";
+
+    #[test]
+    fn an_operation_answered_with_a_status_it_does_not_document_is_a_warning_only_strict_fails_on() {
+        let code = CodeView {
+            server_openapi: serde_json::json!({}),
+            server_schemars: vec![],
+            client_schemars: vec![],
+            error_codes: Default::default(),
+        };
+        let report = check(&Spec::parse("t.yaml", SPEC).unwrap(), &code, &CheckOptions::default());
+        assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+        let warning = &report.warnings[0];
+        assert_eq!((warning.line, warning.pointer.as_str()), (Some(16), "/paths/~1pets~1{id}/get/responses"));
+        assert!(warning.message.starts_with("`get_pet` documents no 400"), "{}", warning.message);
+        assert!(!report.is_strictly_clean());
+
+        let documented = format!(
+            "{}        4XX:\n          description: no\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/Problem'\ncomponents:\n  schemas:\n    Problem:\n      type: object\n      properties:\n        message:\n          type: string\n",
+            SPEC
+        );
+        rainbond_codegen::undocumented_statuses(&Spec::parse("t.yaml", &documented).unwrap())
+            .expect("the spec generates");
+        let report = check(&Spec::parse("t.yaml", &documented).unwrap(), &code, &CheckOptions::default());
+        assert!(report.warnings.is_empty(), "4XX documents the 400: {:?}", report.warnings);
+    }
 }

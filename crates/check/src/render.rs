@@ -48,6 +48,7 @@ pub fn check_json(report: &Report) -> Value {
         "spec": report.spec,
         "clean": report.is_clean(),
         "findings": report.findings,
+        "warnings": report.warnings,
         "unverified": report.unverified,
         "compared": report.compared,
     })
@@ -66,6 +67,10 @@ fn location(file: &str, line: Option<usize>) -> String {
 
 fn check_text(report: &Report, verbose: bool) -> String {
     let mut out = String::new();
+    for warning in &report.warnings {
+        let _ = writeln!(out, "{}: warning: {}", location(&report.spec, warning.line), warning.message);
+        let _ = writeln!(out, "    at   {}", warning.pointer);
+    }
     for finding in &report.findings {
         let _ = writeln!(out, "{}: {}: {}", location(&report.spec, finding.line), finding.kind.name(), finding.subject);
         let _ = writeln!(out, "    at   {}", finding.pointer);
@@ -116,6 +121,9 @@ fn check_text(report: &Report, verbose: bool) -> String {
 
 fn check_github(report: &Report) -> String {
     let mut out = String::new();
+    for warning in &report.warnings {
+        out.push_str(&annotation("warning", &report.spec, warning.line, "undocumented-status", &warning.message));
+    }
     for finding in &report.findings {
         let message = format!(
             "{}: the spec says {}, the code says {} ({}) [{}]",
@@ -143,6 +151,9 @@ fn check_markdown(report: &Report) -> String {
         return out;
     }
     let _ = writeln!(out, "{} finding(s): `{}` and the code differ.\n", report.findings.len(), report.spec);
+    for warning in &report.warnings {
+        let _ = writeln!(out, "- **warning** {}: {}", code(&location(&report.spec, warning.line)), warning.message);
+    }
     for finding in &report.findings {
         let _ = writeln!(
             out,

@@ -2,7 +2,7 @@
 
 use progenitor_impl::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
 
-use crate::{CodegenError, spec::Spec};
+use crate::{CodegenError, progenitor_limits, spec::Spec};
 
 /// Derives added to every generated client type, beyond progenitor's own
 /// (`Serialize`, `Deserialize`, `Debug`, `Clone`).
@@ -21,12 +21,10 @@ pub fn settings() -> GenerationSettings {
     settings
 }
 
-/// Generates the client's Rust source (unformatted tokens) for `spec`.
-///
-/// progenitor reports some unsupported constructs by panicking; those panics become
-/// [`CodegenError::Generator`] with progenitor's message.
+/// Generates the client's Rust source (unformatted tokens) for `spec` (see [`run_progenitor`]
+/// for how progenitor's panics are reported).
 pub fn generate_tokens(spec: &Spec) -> Result<proc_macro2::TokenStream, CodegenError> {
-    run_progenitor(|generator| generator.generate_tokens(&spec.openapi))
+    run_progenitor(spec, |generator, openapi| generator.generate_tokens(openapi))
 }
 
 /// The path under which the client crate's own code refers to itself, for the mock module.
@@ -38,22 +36,38 @@ const CLIENT_CRATE_NAME: &str = "rainbond_client";
 /// module (a `When`/`Then` wrapper per operation) and `MockServerExt`, compiled inside the client
 /// crate as `rainbond_client::mock`. Same settings as the client, so the type names agree.
 pub fn mock_tokens(spec: &Spec) -> Result<proc_macro2::TokenStream, CodegenError> {
-    run_progenitor(|generator| generator.httpmock(&spec.openapi, CLIENT_CRATE_PATH_INSIDE))
+    run_progenitor(spec, |generator, openapi| generator.httpmock(openapi, CLIENT_CRATE_PATH_INSIDE))
 }
 
 /// progenitor's clap CLI for `spec` (`Generator::cli`): `Cli`, `CliCommand` (one per operation)
 /// and the `CliConfig` trait, compiled in the `rainbond` CLI crate on top of `rainbond_client`.
 pub fn cli_tokens(spec: &Spec) -> Result<proc_macro2::TokenStream, CodegenError> {
-    run_progenitor(|generator| generator.cli(&spec.openapi, CLIENT_CRATE_NAME))
+    run_progenitor(spec, |generator, openapi| generator.cli(openapi, CLIENT_CRATE_NAME))
 }
 
-/// Runs one of progenitor's generators with the client's [`settings`], turning its panics and
-/// errors into [`CodegenError::Generator`].
+/// Runs one of progenitor's generators on `spec` with the client's [`settings`].
+///
+/// progenitor reports some unsupported constructs by panicking. Those that
+/// [`crate::progenitor_limits::check`] does not refuse first are caught without printing
+/// anything and traced back to the operation that causes them: an
+/// [`CodegenError::Unsupported`] at its location, else [`CodegenError::Generator`].
 fn run_progenitor(
-    generate: impl FnOnce(&mut Generator) -> progenitor_impl::Result<proc_macro2::TokenStream>,
+    spec: &Spec,
+    generate: impl Fn(&mut Generator, &openapiv3::OpenAPI) -> progenitor_impl::Result<proc_macro2::TokenStream>,
 ) -> Result<proc_macro2::TokenStream, CodegenError> {
     let settings = settings();
-    let result = crate::catch_generator_panic(|| generate(&mut Generator::new(&settings)))?;
+    let generate = |openapi: &openapiv3::OpenAPI| generate(&mut Generator::new(&settings), openapi);
+    let result = progenitor_limits::catch_panic(|| generate(&spec.openapi)).map_err(|message| {
+        match progenitor_limits::find_panicking_operation(spec, generate) {
+            Some((location, reason)) => CodegenError::Unsupported {
+                location,
+                message: format!("progenitor cannot generate this operation: {reason}"),
+            },
+            None => {
+                CodegenError::Generator { generator: "progenitor", message: progenitor_limits::panic_reason(&message) }
+            }
+        }
+    })?;
     result.map_err(|err| CodegenError::Generator { generator: "progenitor", message: err.to_string() })
 }
 

@@ -31,15 +31,44 @@ const FORMAT_CRATES: &[FormatCrate] = &[
 ];
 
 /// Checks that each manifest (a path relative to `root`) depends on every crate the spec's
-/// formats need.
+/// formats need, and that the client's ([`crate::CLIENT_MANIFEST`]) depends on `futures` when an
+/// operation is paginated (`x-dropshot-pagination`: progenitor's stream methods use it).
 pub fn check(spec: &Spec, root: &Path, manifests: &[&str]) -> Result<(), CodegenError> {
     for manifest in manifests {
         let path = root.join(manifest);
         let text = std::fs::read_to_string(&path)
             .map_err(|err| CodegenError::Manifest { path: path.clone(), message: err.to_string() })?;
         check_manifest(spec, &path, &text)?;
+        if *manifest == crate::CLIENT_MANIFEST {
+            check_pagination(spec, &path, &text)?;
+        }
     }
     Ok(())
+}
+
+/// Refuses a paginated operation when the client's manifest (given as text) lacks `futures`.
+pub fn check_pagination(spec: &Spec, manifest: &Path, text: &str) -> Result<(), CodegenError> {
+    let parsed: toml::Table = toml::from_str(text)
+        .map_err(|err| CodegenError::Manifest { path: manifest.to_owned(), message: err.to_string() })?;
+    let has_futures =
+        parsed.get("dependencies").and_then(toml::Value::as_table).is_some_and(|deps| deps.contains_key("futures"));
+    if has_futures {
+        return Ok(());
+    }
+    let paginated = crate::progenitor_limits::operations(spec)
+        .into_iter()
+        .find(|op| op.operation.get("x-dropshot-pagination").is_some());
+    match paginated {
+        None => Ok(()),
+        Some(op) => Err(CodegenError::Unsupported {
+            location: spec.location(&format!("{}/x-dropshot-pagination", op.pointer)),
+            message: format!(
+                "a paginated operation gets progenitor's stream methods, which use `futures`, but {} does \
+                 not depend on it: add `futures = \"0.3\"` to its [dependencies], or drop `x-dropshot-pagination`",
+                display(manifest)
+            ),
+        }),
+    }
 }
 
 /// Checks one manifest's `[dependencies]` (given as text) against the spec's formats.

@@ -9,6 +9,7 @@
 
 pub mod client;
 pub mod dependencies;
+pub mod progenitor_limits;
 pub mod server;
 pub mod spec;
 
@@ -27,9 +28,11 @@ pub const CLIENT_SCHEMAS_OUTPUT: &str = "crates/client/src/schemas.rs";
 pub const CLIENT_MOCK_OUTPUT: &str = "crates/client/src/mock/generated.rs";
 /// The CLI crate's generated commands, relative to the workspace root.
 pub const CLI_OUTPUT: &str = "crates/cli/src/generated.rs";
+/// The client crate's manifest, relative to the workspace root.
+pub const CLIENT_MANIFEST: &str = "crates/client/Cargo.toml";
 /// The manifests of the crates that compile generated code, relative to the workspace root:
 /// [`dependencies::check`] makes sure they depend on what the spec's formats need.
-pub const GENERATED_CODE_MANIFESTS: &[&str] = &["crates/client/Cargo.toml", "crates/api/Cargo.toml"];
+pub const GENERATED_CODE_MANIFESTS: &[&str] = &[CLIENT_MANIFEST, "crates/api/Cargo.toml"];
 /// The `rainbond-api` crate's generated folder, relative to the workspace root. The generator owns
 /// every file in it; the rest of the crate (its `runtime` module) is written by hand.
 pub const API_OUTPUT_DIR: &str = "crates/api/src/generated";
@@ -86,9 +89,12 @@ pub struct GeneratedFile {
 /// Every file generated from `spec`: the client module and the api crate's generated folder.
 pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, CodegenError> {
     let spec_name = spec_display_name(spec);
-    // The server generator checks the spec's shape first: its errors point at the offending
-    // line, where progenitor would panic on some of the same problems.
-    let server_files = server::generate(spec)?;
+    // What progenitor would panic on is refused first, with its line; then the server generator
+    // checks the spec's shape, with its own refusals.
+    progenitor_limits::check(spec)?;
+    let server_files = progenitor_limits::catch_panic(|| server::generate(spec)).map_err(|message| {
+        CodegenError::Generator { generator: "rainbond-codegen", message: progenitor_limits::panic_reason(&message) }
+    })??;
     let mut files = vec![GeneratedFile {
         path: CLIENT_OUTPUT.to_owned(),
         contents: render("progenitor", &spec_name, client::generate_tokens(spec)?)?,
@@ -112,6 +118,13 @@ pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, CodegenError> {
         });
     }
     Ok(files)
+}
+
+/// The operations whose rejections the generated router answers with a status they do not
+/// document (one entry per operation, in spec order): generation goes on, and `codegen` and
+/// `rainbond-check check` report them as warnings.
+pub fn undocumented_statuses(spec: &Spec) -> Result<Vec<server::ir::Undocumented>, CodegenError> {
+    Ok(server::ir::read(spec)?.operations.into_iter().filter_map(|op| op.undocumented).collect())
 }
 
 /// The names under `components/schemas`, in spec order.
@@ -179,28 +192,6 @@ pub fn header(spec_name: &str) -> String {
          // edit {spec_name} and run `cargo xtask codegen`. `cargo xtask codegen --check` fails when\n\
          // this file is stale.\n\n"
     )
-}
-
-/// Runs a generator, turning a panic into [`CodegenError::Generator`] with the panic's message.
-///
-/// The panic hook is process-wide, so it is left alone: swapping it here would also silence (or
-/// misreport) panics of other threads, such as tests running in parallel. The hook still prints
-/// the panic on stderr; the error that follows says what to change in the spec.
-pub(crate) fn catch_generator_panic<T>(run: impl FnOnce() -> T) -> Result<T, CodegenError> {
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run));
-    result.map_err(|payload| {
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "the generator panicked".to_owned());
-        CodegenError::Generator {
-            generator: "progenitor",
-            message: format!(
-                "{message} (progenitor panicked; see `cargo xtask codegen --help` for the spec rules it needs)"
-            ),
-        }
-    })
 }
 
 /// How a file on disk differs from what the generator produces.

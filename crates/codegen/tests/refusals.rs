@@ -99,26 +99,27 @@ fn address_formats_are_refused() {
 }
 
 #[test]
-fn integers_that_progenitor_would_make_unsigned_are_refused() {
-    let spec =
-        with_property("        count:\n          type: integer\n          format: int32\n          minimum: 1\n");
-    assert_refusal(
-        &refusal(&spec),
-        line_of(&spec, "minimum: 1"),
-        "/components/schemas/PortReq/properties/count/minimum",
-        "use `minimum: 0` (and refuse 0 in the handler) or drop the minimum",
-    );
-    let spec = with_property("        count:\n          type: integer\n          minimum: 0\n");
-    assert_refusal(
-        &refusal(&spec),
-        line_of(&spec, "        count:"),
-        "/components/schemas/PortReq/properties/count",
-        "needs `format: int32` or `format: int64`",
-    );
-    let spec =
-        with_property("        count:\n          type: integer\n          format: int64\n          minimum: 0\n");
-    generate(&Spec::parse("refusals.yaml", &spec).unwrap())
-        .expect("a formatted integer with minimum 0 is i64 on both sides");
+fn integers_take_the_type_typify_gives_them() {
+    use rainbond_codegen::server::ir::{IntegerFormat, ModelKind, TypeRef, read};
+    let cases = [
+        ("          type: integer\n          format: uint8\n", IntegerFormat::U8),
+        ("          type: integer\n          format: uint\n", IntegerFormat::U32),
+        ("          type: integer\n          format: int32\n          minimum: 1\n", IntegerFormat::U32),
+        ("          type: integer\n          minimum: 0\n", IntegerFormat::U64),
+        ("          type: integer\n          format: int64\n          minimum: 0\n", IntegerFormat::I64),
+        ("          type: integer\n", IntegerFormat::I64),
+        ("          type: integer\n          format: uint8\n          maximum: 300\n", IntegerFormat::I64),
+    ];
+    for (schema, expected) in cases {
+        let text = with_property(&format!("        count:\n{schema}"));
+        let spec = Spec::parse("refusals.yaml", &text).unwrap();
+        generate(&spec).unwrap_or_else(|err| panic!("{schema}: {err}"));
+        let api = read(&spec).unwrap();
+        let model = api.models.iter().find(|m| m.name == "PortReq").unwrap();
+        let ModelKind::Struct { fields, .. } = &model.kind else { panic!("PortReq is a struct") };
+        let count = fields.iter().find(|f| f.json_name == "count").unwrap();
+        assert_eq!(count.ty, TypeRef::Integer(expected), "{schema}");
+    }
 }
 
 #[test]
@@ -254,6 +255,23 @@ fn a_format_whose_crate_the_manifest_lacks_is_refused() {
 }
 
 #[test]
+fn a_paginated_operation_needs_futures_in_the_client() {
+    let text = in_put("      x-dropshot-pagination:\n        required: []\n");
+    let spec = Spec::parse("refusals.yaml", &text).unwrap();
+    let manifest = Path::new("crates/client/Cargo.toml");
+    let message = dependencies::check_pagination(&spec, manifest, "[dependencies]\nserde = \"1\"\n")
+        .expect_err("the client lacks futures")
+        .to_string();
+    assert_refusal(
+        &message,
+        line_of(&text, "x-dropshot-pagination"),
+        "/paths/~1ports~1{port}/put/x-dropshot-pagination",
+        "add `futures = \"0.3\"` to its [dependencies]",
+    );
+    dependencies::check_pagination(&spec, manifest, "[dependencies]\nfutures = \"0.3\"\n").expect("futures is there");
+}
+
+#[test]
 fn the_workspace_crates_carry_what_formats_need() {
     // The fixture spec uses date, date-time and uuid.
     let spec = Spec::parse("rainbond.yaml", include_str!("fixtures/rainbond.yaml")).unwrap();
@@ -363,11 +381,11 @@ fn server_generator_cases() -> Vec<Case> {
             advice: "send structured values in a JSON body",
         },
         Case {
-            what: "a header parameter",
-            spec: in_put("      parameters:\n        - name: x-trace\n          in: header\n          schema:\n            type: string\n"),
-            line_text: "- name: x-trace",
-            pointer: "/paths/~1ports~1{port}/put/parameters/0",
-            advice: "use a path or query parameter",
+            what: "a websocket upgrade",
+            spec: in_put("      x-dropshot-websocket: {}\n"),
+            line_text: "      x-dropshot-websocket: {}",
+            pointer: "/paths/~1ports~1{port}/put/x-dropshot-websocket",
+            advice: "serve the upgrade from a route of your own",
         },
         Case {
             what: "an undeclared path parameter",
@@ -375,13 +393,6 @@ fn server_generator_cases() -> Vec<Case> {
             line_text: "    put:",
             pointer: "/paths/~1ports~1{port}~1{slot}/put",
             advice: "add it to `parameters` with `in: path`",
-        },
-        Case {
-            what: "a default response",
-            spec: BASE.replacen("        '400':\n", "        default:\n          description: Anything else.\n        '400':\n", 1),
-            line_text: "        default:",
-            pointer: "/paths/~1ports~1{port}/put/responses/default",
-            advice: "list each status code",
         },
         Case {
             what: "a response with two media types",
@@ -413,6 +424,54 @@ fn server_generator_cases() -> Vec<Case> {
             advice: "references one shared error schema",
         },
     ]
+}
+
+/// What progenitor would panic on, refused before it runs.
+fn progenitor_limit_cases() -> Vec<Case> {
+    let problem_body = "          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/Problem'\n";
+    vec![
+        Case {
+            what: "a JSON response without a schema",
+            spec: BASE.replacen(&format!("          description: Bad request.\n{problem_body}"), "          description: Bad request.\n          content:\n            application/json: {}\n", 1),
+            line_text: "            application/json: {}",
+            pointer: "/paths/~1ports~1{port}/put/responses/400/content/application~1json",
+            advice: "a JSON response needs a `schema`",
+        },
+        Case {
+            what: "a default response of another type than the success response",
+            spec: BASE.replacen("        '400':\n", &format!("        default:\n          description: Anything else.\n{problem_body}        '400':\n"), 1),
+            line_text: "        default:",
+            pointer: "/paths/~1ports~1{port}/put/responses/default",
+            advice: "`default` counts on both sides",
+        },
+        Case {
+            what: "a path parameter the path does not name",
+            spec: in_put("      parameters:\n        - name: slot\n          in: path\n          required: true\n          schema:\n            type: string\n"),
+            line_text: "        - name: slot",
+            pointer: "/paths/~1ports~1{port}/put/parameters/0",
+            advice: "add `{slot}` to the path or remove the parameter",
+        },
+        Case {
+            what: "an encoding on a JSON request body",
+            spec: BASE.replacen("              $ref: '#/components/schemas/PortReq'\n      responses:", "              $ref: '#/components/schemas/PortReq'\n            encoding:\n              action:\n                contentType: text/plain\n      responses:", 1),
+            line_text: "            encoding:",
+            pointer: "/paths/~1ports~1{port}/put/requestBody/content/application~1json/encoding",
+            advice: "remove it",
+        },
+    ]
+}
+
+#[test]
+fn what_progenitor_would_panic_on_is_refused_with_line_and_pointer() {
+    for case in progenitor_limit_cases() {
+        assert_ne!(case.spec, BASE, "{}: the edit applies", case.what);
+        let message = refusal(&case.spec);
+        let location = format!("refusals.yaml:{} (at {}): ", line_of_block(&case.spec, case.line_text), case.pointer);
+        assert!(message.starts_with(&location), "{}: expected `{location}…`, got: {message}", case.what);
+        assert!(message.contains("progenitor cannot generate this operation"), "{}: {message}", case.what);
+        assert!(message.contains(case.advice), "{}: expected `{}` in: {message}", case.what, case.advice);
+        assert_eq!(message.lines().count(), 1, "{}: one line: {message}", case.what);
+    }
 }
 
 /// The 1-based line where `text` (which may span lines) starts in `spec`.

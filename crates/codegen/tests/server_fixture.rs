@@ -132,4 +132,23 @@ fn the_fixture_spec_maps_to_the_expected_rust_api() {
     assert!(models.contains("deserialize_with = \"support::ignore_input\""), "{models}");
     assert!(models.contains("use crate::runtime::support;"), "{models}");
     assert!(models.contains("deny_unknown_fields"), "{models}");
+    // Ranges and `default` carry their status.
+    assert!(api.contains("ClientError(StatusCode, models::Problem),"), "{api}");
+    assert!(api.contains("ServerError(StatusCode, models::Problem),"), "{api}");
+    assert!(api.contains("Success(StatusCode, models::Pet),"), "{api}");
+    assert!(api.contains("Default(StatusCode, models::Problem),"), "{api}");
+}
+
+#[test]
+fn the_fixture_spec_generates_a_client_too_and_its_undocumented_400_is_a_warning() {
+    let spec = Spec::parse("shelter.yaml", SPEC).unwrap();
+    rainbond_codegen::generate(&spec).expect("progenitor and the server generator take the fixture");
+    let undocumented = rainbond_codegen::undocumented_statuses(&spec).unwrap();
+    assert_eq!(undocumented.len(), 1, "{undocumented:?}");
+    let line = SPEC.lines().position(|l| l == "  /pets/{pet_id}/name:").unwrap() + 11;
+    assert_eq!(
+        undocumented[0].location.to_string(),
+        format!("shelter.yaml:{line} (at /paths/~1pets~1{{pet_id}}~1name/get/responses)")
+    );
+    assert!(undocumented[0].message.starts_with("`get_pet_name` documents no 400"), "{}", undocumented[0].message);
 }

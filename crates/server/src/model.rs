@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A console user.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
 pub struct User {
     /// `users.user_id`.
     pub user_id: i32,
@@ -14,7 +14,7 @@ pub struct User {
 }
 
 /// A team (tenant).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
 pub struct Team {
     /// 32-hex-char id.
     pub tenant_id: String,
@@ -27,7 +27,7 @@ pub struct Team {
 }
 
 /// A region (cluster).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
 pub struct Region {
     /// The unique name, e.g. `rainbond`.
     pub region_name: String,
@@ -47,7 +47,7 @@ impl Region {
 }
 
 /// An application: a group of components of one team in one region.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
 pub struct App {
     /// `apps.app_id`.
     pub app_id: i32,
@@ -95,9 +95,11 @@ pub struct Component {
     pub creater: i32,
     pub language: Option<String>,
     pub total_memory: i32,
+    #[serde(deserialize_with = "bool_or_integer")]
     pub is_service: bool,
     pub service_origin: String,
     pub tenant_service_group_id: i32,
+    #[serde(deserialize_with = "bool_or_integer")]
     pub open_webhooks: bool,
     pub service_source: Option<String>,
     pub create_status: Option<String>,
@@ -105,13 +107,29 @@ pub struct Component {
     pub check_event_id: Option<String>,
     pub docker_cmd: Option<String>,
     pub server_type: String,
+    #[serde(deserialize_with = "bool_or_integer")]
     pub is_upgrate: bool,
+    #[serde(deserialize_with = "bool_or_integer")]
     pub build_upgrade: bool,
     pub oauth_service_id: Option<i32>,
     pub k8s_component_name: String,
     pub deploy_version: Option<String>,
     pub create_time: String,
     pub update_time: String,
+}
+
+/// A boolean column as SQLite gives it (an integer, 0 or not) or as JSON does.
+fn bool_or_integer<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Bool(bool),
+        Integer(i64),
+    }
+    Ok(match Flag::deserialize(deserializer)? {
+        Flag::Bool(flag) => flag,
+        Flag::Integer(n) => n != 0,
+    })
 }
 
 /// The build source that cannot be copied (`service_source`).
@@ -234,7 +252,7 @@ pub struct SourceAuth {
 }
 
 /// A health probe (never copied).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
 #[allow(missing_docs)]
 pub struct Probe {
     pub service_id: String,

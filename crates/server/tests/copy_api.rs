@@ -6,7 +6,6 @@ mod common;
 use std::collections::{HashMap, HashSet};
 
 use common::*;
-use rainbond_client::Error;
 use rainbond_client::types::{AppCopyCRes, ErrorBody, ServiceBaseInfo};
 
 /// `(team, region, app_id)` of the source app, as in the URL.
@@ -40,11 +39,7 @@ async fn copy_from(
         .body(copy_body(target.0, target.1, target.2, services))
         .send()
         .await;
-    match result {
-        Ok(response) => Ok(response.into_inner()),
-        Err(Error::ErrorResponse(response)) => Err((response.status().as_u16(), response.into_inner())),
-        Err(other) => panic!("unexpected client error: {other}"),
-    }
+    copy_outcome(result)
 }
 
 /// The listing of app 2 (o19p6wen, rainbond), where the tests copy to.
@@ -255,7 +250,7 @@ async fn authentication_failures_are_401(database: TestDatabase) {
             .await
             .unwrap_err();
         assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
-        let Error::ErrorResponse(body) = err else { panic!("a typed error body") };
+        let rainbond_client::Error::ErrorResponse(body) = err else { panic!("a typed error body") };
         assert_eq!(body.into_inner().code, 401);
     }
     // `Bearer <key>` works as well as the bare key.

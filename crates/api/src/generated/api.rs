@@ -67,8 +67,9 @@ impl ListCopyServicesResponse {
         }
     }
 
-    /// The variant for an error `status`, or the body back when the spec does not
-    /// document that status for this operation.
+    /// The variant for an error `status`: its own, else its range's, else
+    /// `default`'s; or the body back when the spec does not document that status
+    /// for this operation.
     pub fn error(
         status: StatusCode,
         body: models::ErrorBody,
@@ -173,8 +174,9 @@ impl CopyAppResponse {
         }
     }
 
-    /// The variant for an error `status`, or the body back when the spec does not
-    /// document that status for this operation.
+    /// The variant for an error `status`: its own, else its range's, else
+    /// `default`'s; or the body back when the spec does not document that status
+    /// for this operation.
     pub fn error(
         status: StatusCode,
         body: models::ErrorBody,
@@ -345,6 +347,9 @@ async fn list_copy_services<A: Api>(
     headers: HeaderMap,
     path: Result<Path<ListCopyServicesPath>, PathRejection>,
 ) -> Response {
+    fn documents(status: StatusCode) -> bool {
+        matches!(status.as_u16(), 400 | 401 | 403 | 404 | 409 | 500 | 503)
+    }
     let caller = match api
         .authenticate_access_key(crate::runtime::header_value(&headers, "Authorization"))
         .await
@@ -371,6 +376,7 @@ async fn list_copy_services<A: Api>(
                     kind: RejectionKind::Path,
                     message: rejection.body_text(),
                 },
+                documents,
             );
         }
     };
@@ -466,6 +472,11 @@ async fn copy_app<A: Api>(
     path: Result<Path<CopyAppPath>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    fn documents(status: StatusCode) -> bool {
+        matches!(
+            status.as_u16(), 400 | 401 | 403 | 404 | 408 | 409 | 413 | 415 | 500 | 503
+        )
+    }
     let caller = match api
         .authenticate_access_key(crate::runtime::header_value(&headers, "Authorization"))
         .await
@@ -492,6 +503,7 @@ async fn copy_app<A: Api>(
                     kind: RejectionKind::Path,
                     message: rejection.body_text(),
                 },
+                documents,
             );
         }
     };
@@ -505,7 +517,7 @@ async fn copy_app<A: Api>(
         true,
     ) {
         Ok(body) => body,
-        Err(rejection) => return reject(&*api, rejection),
+        Err(rejection) => return reject(&*api, rejection, documents),
     };
     let Some(body) = body else {
         return reject(
@@ -515,6 +527,7 @@ async fn copy_app<A: Api>(
                 kind: RejectionKind::MissingBody,
                 message: "a request body is required".to_owned(),
             },
+            documents,
         );
     };
     {
@@ -529,6 +542,7 @@ async fn copy_app<A: Api>(
                     kind: RejectionKind::InvalidBody,
                     message: format!("invalid request body: {}", errors.join("; ")),
                 },
+                documents,
             );
         }
     }
@@ -551,6 +565,7 @@ pub fn router<A: Api>(api: Arc<A>) -> axum::Router {
                     kind: RejectionKind::NotFound,
                     message: "no operation has this path".to_owned(),
                 },
+                |_| true,
             )
         })
         .method_not_allowed_fallback(|State(api): State<Arc<A>>| async move {
@@ -561,6 +576,7 @@ pub fn router<A: Api>(api: Arc<A>) -> axum::Router {
                     kind: RejectionKind::MethodNotAllowed,
                     message: "the path does not support this method".to_owned(),
                 },
+                |_| true,
             )
         })
         .with_state(api)
@@ -628,10 +644,18 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     <ApiDoc as utoipa::OpenApi>::openapi()
 }
 
-fn reject<A: Api>(api: &A, rejection: Rejection) -> Response {
-    crate::runtime::json(
-        rejection.status,
-        "application/json",
-        &api.rejection_body(&rejection),
-    )
+fn reject<A: Api>(
+    api: &A,
+    rejection: Rejection,
+    documents: fn(StatusCode) -> bool,
+) -> Response {
+    if documents(rejection.status) {
+        crate::runtime::json(
+            rejection.status,
+            "application/json",
+            &api.rejection_body(&rejection),
+        )
+    } else {
+        crate::runtime::undocumented_rejection(rejection)
+    }
 }

@@ -43,6 +43,8 @@ pub enum RejectionKind {
     Path,
     /// The query string is malformed or a query parameter is missing or of the wrong type.
     Query,
+    /// A header parameter is missing, sent twice or of the wrong type.
+    Header,
     /// A required body is empty.
     MissingBody,
     /// The body is not JSON (by its `Content-Type`).
@@ -86,6 +88,27 @@ pub fn json<T: serde::Serialize>(status: StatusCode, media_type: &'static str, b
     }
 }
 
+/// The runtime's error body, `{"message": "..."}`, for a rejection whose status the operation does
+/// not document (so the spec has no error body for it): `codegen` warns about such operations and
+/// `rainbond-check check` reports them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UndocumentedError {
+    /// What was wrong, for the caller.
+    pub message: String,
+}
+
+/// `rejection` answered with its status and the runtime's error body ([`UndocumentedError`]).
+pub fn undocumented_rejection(rejection: Rejection) -> Response {
+    json(rejection.status, "application/json", &UndocumentedError { message: rejection.message })
+}
+
+/// `body` as sent with `status` and `media_type`; a media type with a wildcard (`*/*`,
+/// `image/*`) is sent as `application/octet-stream`.
+pub fn bytes(status: StatusCode, media_type: &'static str, body: Bytes) -> Response {
+    let media_type = if media_type.contains('*') { "application/octet-stream" } else { media_type };
+    (status, [(header::CONTENT_TYPE, media_type)], body).into_response()
+}
+
 /// The value of header `name`, when it is present once and visible ASCII. A header sent twice is
 /// ambiguous (which `Authorization`, which `Content-Type`?), so neither value is used.
 pub fn header_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -95,6 +118,31 @@ pub fn header_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
         return None;
     }
     value.to_str().ok()
+}
+
+/// The header parameter `name` as a `T`, `None` when it is absent: a string as sent, a number or
+/// boolean as written in JSON, an enum by its value. A header sent twice is refused.
+pub fn optional_header<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    name: &str,
+) -> Result<Option<T>, Rejection> {
+    if headers.get_all(name).iter().count() > 1 {
+        return Err(Rejection::bad_request(RejectionKind::Header, format!("header `{name}` is sent more than once")));
+    }
+    let Some(value) = headers.get(name) else { return Ok(None) };
+    let text = value
+        .to_str()
+        .map_err(|_| Rejection::bad_request(RejectionKind::Header, format!("header `{name}` is not visible ASCII")))?;
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .or_else(|_| serde_json::from_str(text))
+        .map(Some)
+        .map_err(|err| Rejection::bad_request(RejectionKind::Header, format!("header `{name}`: {err}")))
+}
+
+/// The header parameter `name` as a `T`; refused when it is absent.
+pub fn required_header<T: serde::de::DeserializeOwned>(headers: &HeaderMap, name: &str) -> Result<T, Rejection> {
+    optional_header(headers, name)?
+        .ok_or_else(|| Rejection::bad_request(RejectionKind::Header, format!("header `{name}` is required")))
 }
 
 /// The token of an `Authorization: Bearer <token>` header (the scheme in any case).
@@ -107,8 +155,13 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 /// Whether the `Content-Type` is `application/json` or an `application/*+json` type.
 pub fn is_json_content_type(headers: &HeaderMap) -> bool {
     let Some(value) = header_value(headers, header::CONTENT_TYPE.as_str()) else { return false };
-    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = essence(value);
     essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// The type and subtype of a media type, lower-case, without parameters.
+fn essence(media_type: &str) -> String {
+    media_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
 }
 
 /// Reads a JSON body: `Ok(None)` when it is empty, a [`Rejection`] when it cannot be used. A body
@@ -123,22 +176,12 @@ pub fn json_body<T: serde::de::DeserializeOwned + schemars::JsonSchema + 'static
     bad_media_type: StatusCode,
     object: bool,
 ) -> Result<Option<T>, Rejection> {
-    let bytes = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Rejection { status: too_large, kind: RejectionKind::BodyTooLarge, message: rejection.body_text() }
-        } else {
-            Rejection::bad_request(RejectionKind::InvalidBody, rejection.body_text())
-        }
-    })?;
+    let bytes = body_bytes(body, too_large)?;
     if bytes.is_empty() {
         return Ok(None);
     }
     if !is_json_content_type(headers) {
-        return Err(Rejection {
-            status: bad_media_type,
-            kind: RejectionKind::UnsupportedMediaType,
-            message: "expected a request body of type application/json".to_owned(),
-        });
+        return Err(wrong_media_type(bad_media_type, "application/json"));
     }
     if object && bytes.iter().find(|byte| !byte.is_ascii_whitespace()) != Some(&b'{') {
         return Err(Rejection::bad_request(RejectionKind::InvalidBody, "invalid request body: expected a JSON object"));
@@ -159,6 +202,96 @@ pub fn json_body<T: serde::de::DeserializeOwned + schemars::JsonSchema + 'static
     refuse_arrays_in_place_of_objects::<T>(&bytes)?;
     Ok(Some(value))
 }
+
+/// The body's bytes; a body over the router's limit is refused with `too_large`.
+fn body_bytes(body: Result<Bytes, BytesRejection>, too_large: StatusCode) -> Result<Bytes, Rejection> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Rejection { status: too_large, kind: RejectionKind::BodyTooLarge, message: rejection.body_text() }
+        } else {
+            Rejection::bad_request(RejectionKind::InvalidBody, rejection.body_text())
+        }
+    })
+}
+
+fn wrong_media_type(status: StatusCode, expected: &str) -> Rejection {
+    Rejection {
+        status,
+        kind: RejectionKind::UnsupportedMediaType,
+        message: format!("expected a request body of type {expected}"),
+    }
+}
+
+/// Whether the `Content-Type` is `expected` (by its type and subtype, in any case).
+fn has_media_type(headers: &HeaderMap, expected: &str) -> bool {
+    let Some(value) = header_value(headers, header::CONTENT_TYPE.as_str()) else { return false };
+    essence(value) == essence(expected)
+}
+
+/// Reads a raw body (`application/octet-stream`): the bytes as sent. A body that is not empty must
+/// come with `media_type`, else it is refused with `bad_media_type`.
+pub fn raw_body(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    media_type: &str,
+    too_large: StatusCode,
+    bad_media_type: StatusCode,
+) -> Result<Bytes, Rejection> {
+    let bytes = body_bytes(body, too_large)?;
+    if !bytes.is_empty() && !has_media_type(headers, media_type) {
+        return Err(wrong_media_type(bad_media_type, media_type));
+    }
+    Ok(bytes)
+}
+
+/// Reads a text body (`text/*`): [`raw_body`], which must be UTF-8.
+pub fn text_body(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    media_type: &str,
+    too_large: StatusCode,
+    bad_media_type: StatusCode,
+) -> Result<String, Rejection> {
+    let bytes = raw_body(headers, body, media_type, too_large, bad_media_type)?;
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| Rejection::bad_request(RejectionKind::InvalidBody, "invalid request body: not UTF-8 text"))
+}
+
+/// Reads an `application/x-www-form-urlencoded` body into `T`: `Ok(None)` when it is empty.
+pub fn form_body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    too_large: StatusCode,
+    bad_media_type: StatusCode,
+) -> Result<Option<T>, Rejection> {
+    const FORM: &str = "application/x-www-form-urlencoded";
+    let bytes = body_bytes(body, too_large)?;
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    if !has_media_type(headers, FORM) {
+        return Err(wrong_media_type(bad_media_type, FORM));
+    }
+    serde_urlencoded::from_bytes(&bytes)
+        .map(Some)
+        .map_err(|err| Rejection::bad_request(RejectionKind::InvalidBody, format!("invalid request body: {err}")))
+}
+
+/// A raw request body as the generated `ApiDoc` describes it: `{type: string, format: binary}`
+/// (written by hand: a derive would add this comment as the schema's description).
+pub struct BinaryBody;
+
+impl utoipa::PartialSchema for BinaryBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for BinaryBody {}
 
 /// [`shape::array_in_place_of_object`] on a body that serde accepted (so it is valid JSON). Only
 /// a body with an array in it is looked at.
@@ -300,6 +433,81 @@ mod tests {
         let response = json(StatusCode::CREATED, "application/json", &serde_json::json!({"id": 1}));
         assert_eq!(response.status(), StatusCode::CREATED);
         assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+    }
+
+    #[test]
+    fn an_undocumented_rejection_keeps_its_status_and_says_why_in_the_runtime_body() {
+        let response = undocumented_rejection(Rejection::bad_request(RejectionKind::Query, "`limit` is not a number"));
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+    }
+
+    #[test]
+    fn header_parameters_are_read_as_their_type_and_refused_when_missing_twice_or_wrong() {
+        let sent = headers(&[("x-count", "12"), ("x-name", "12"), ("x-flag", "true")]);
+        assert_eq!(optional_header::<i32>(&sent, "x-count"), Ok(Some(12)));
+        assert_eq!(optional_header::<String>(&sent, "x-name"), Ok(Some("12".to_owned())));
+        assert_eq!(required_header::<bool>(&sent, "x-flag"), Ok(true));
+        assert_eq!(optional_header::<i32>(&sent, "x-missing"), Ok(None));
+        let missing = required_header::<i32>(&sent, "x-missing").unwrap_err();
+        assert_eq!((missing.kind, missing.message.as_str()), (RejectionKind::Header, "header `x-missing` is required"));
+        let wrong = optional_header::<i32>(&headers(&[("x-count", "many")]), "x-count").unwrap_err();
+        assert!(wrong.message.starts_with("header `x-count`: "), "{}", wrong.message);
+        let mut twice = headers(&[("x-count", "1")]);
+        twice.append("x-count", HeaderValue::from_static("2"));
+        assert_eq!(
+            optional_header::<i32>(&twice, "x-count").unwrap_err().message,
+            "header `x-count` is sent more than once"
+        );
+    }
+
+    #[test]
+    fn raw_text_and_form_bodies_are_read_by_their_media_type() {
+        let raw = |content_type: &'static str, body: &'static [u8]| {
+            raw_body(
+                &headers(&[("content-type", content_type)]),
+                Ok(Bytes::from_static(body)),
+                "application/octet-stream",
+                StatusCode::PAYLOAD_TOO_LARGE,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            )
+        };
+        assert_eq!(raw("application/octet-stream", b"\xff\x00"), Ok(Bytes::from_static(b"\xff\x00")));
+        assert_eq!(raw("text/plain", b"x").unwrap_err().status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let text = |body: &'static [u8]| {
+            text_body(
+                &headers(&[("content-type", "text/plain; charset=utf-8")]),
+                Ok(Bytes::from_static(body)),
+                "text/plain",
+                StatusCode::PAYLOAD_TOO_LARGE,
+                StatusCode::BAD_REQUEST,
+            )
+        };
+        assert_eq!(text("héllo".as_bytes()), Ok("héllo".to_owned()));
+        assert_eq!(text(b"\xff").unwrap_err().message, "invalid request body: not UTF-8 text");
+        let form = |content_type: &'static str, body: &'static str| {
+            form_body::<Pet>(
+                &headers(&[("content-type", content_type)]),
+                Ok(Bytes::from_static(body.as_bytes())),
+                StatusCode::PAYLOAD_TOO_LARGE,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            )
+        };
+        assert_eq!(
+            form("application/x-www-form-urlencoded", "name=R%C3%A9x"),
+            Ok(Some(Pet { name: "Réx".to_owned() }))
+        );
+        assert_eq!(form("application/x-www-form-urlencoded", ""), Ok(None));
+        assert_eq!(form("application/json", "name=Rex").unwrap_err().kind, RejectionKind::UnsupportedMediaType);
+        assert_eq!(form("application/x-www-form-urlencoded", "nom=Rex").unwrap_err().kind, RejectionKind::InvalidBody);
+    }
+
+    #[test]
+    fn a_raw_response_names_its_media_type_or_octet_stream_for_a_wildcard() {
+        let response = bytes(StatusCode::OK, "text/csv", Bytes::from_static(b"a,b"));
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "text/csv");
+        let response = bytes(StatusCode::OK, "*/*", Bytes::from_static(b"a,b"));
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/octet-stream");
     }
 
     #[test]

@@ -76,6 +76,9 @@ struct CheckArgs {
     /// List what a source could not verify, and why.
     #[arg(long, short)]
     verbose: bool,
+    /// Fail on warnings too (operations answered with statuses they do not document).
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -142,7 +145,8 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<u8> {
     let code = CodeView::current()?;
     let report = rainbond_check::check(&spec, &code, &CheckOptions { descriptions: args.descriptions });
     print!("{}", render::check_report(&report, args.format.into(), args.verbose));
-    Ok(if report.is_clean() { 0 } else { EXIT_FINDING })
+    let passes = if args.strict { report.is_strictly_clean() } else { report.is_clean() };
+    Ok(if passes { 0 } else { EXIT_FINDING })
 }
 
 fn run_diff(args: &DiffArgs) -> anyhow::Result<u8> {

@@ -7,15 +7,32 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::emit_models::{rust_type, validating_models};
-use super::ir::{Api, ModelKind, Operation, Param, Response, SecurityScheme, TypeRef};
+use super::ir::{Api, Body, BodyEncoding, ModelKind, Operation, Param, Response, SecurityScheme, Status, TypeRef};
 use super::{doc_lines, ident};
 
 fn models_prefix() -> TokenStream {
     quote!(models::)
 }
 
-/// The variant name of a status: its reason phrase in UpperCamelCase (`404` → `NotFound`).
-fn variant_name(status: u16) -> proc_macro2::Ident {
+/// The variant name of a response: the reason phrase of its status in UpperCamelCase
+/// (`404` → `NotFound`), the class of a range (`4XX` → `ClientError`), or `Default`.
+fn variant_name(status: Status) -> proc_macro2::Ident {
+    match status {
+        Status::Code(code) => code_variant_name(code),
+        Status::Range(digit) => {
+            let class = ["Informational", "Success", "Redirection", "ClientError", "ServerError"];
+            format_ident!("{}", class[usize::from(digit) - 1])
+        }
+        Status::Default => format_ident!("Default"),
+    }
+}
+
+/// Whether the variant of `status` carries the status it answers with (a range or `default`).
+fn carries_status(status: Status) -> bool {
+    !matches!(status, Status::Code(_))
+}
+
+fn code_variant_name(status: u16) -> proc_macro2::Ident {
     let reason = http::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason());
     match reason {
         Some(reason) => {
@@ -101,15 +118,21 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
         }
     });
 
+    // A rejection with a status the operation documents is answered in the spec's error body;
+    // one it does not document (a finding `codegen` and `check` report) in the runtime's.
     let reject_fn = match &error_ty {
         Some(_) => quote! {
-            fn reject<A: Api>(api: &A, rejection: Rejection) -> Response {
-                crate::runtime::json(rejection.status, "application/json", &api.rejection_body(&rejection))
+            fn reject<A: Api>(api: &A, rejection: Rejection, documents: fn(StatusCode) -> bool) -> Response {
+                if documents(rejection.status) {
+                    crate::runtime::json(rejection.status, "application/json", &api.rejection_body(&rejection))
+                } else {
+                    crate::runtime::undocumented_rejection(rejection)
+                }
             }
         },
         None => quote! {
-            fn reject<A: Api>(_api: &A, rejection: Rejection) -> Response {
-                (rejection.status, rejection.message).into_response()
+            fn reject<A: Api>(_api: &A, rejection: Rejection, _documents: fn(StatusCode) -> bool) -> Response {
+                crate::runtime::undocumented_rejection(rejection)
             }
         },
     };
@@ -117,7 +140,7 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
     let has_path = api.operations.iter().any(|op| !op.path_params.is_empty());
     let has_query = api.operations.iter().any(|op| !op.query_params.is_empty());
     let has_body = api.operations.iter().any(|op| op.body.is_some());
-    let reads_headers = api.operations.iter().any(|op| !op.security.is_empty() || op.body.is_some());
+    let reads_headers = api.operations.iter().any(reads_headers);
     let mut imports = TokenStream::new();
     if has_body {
         imports.extend(quote!(
@@ -190,9 +213,11 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
 fn emit_operation_types(op: &Operation, inline_models: &BTreeSet<String>) -> TokenStream {
     let fn_name = &op.fn_name;
     let mut out = TokenStream::new();
-    for (params, suffix, location) in
-        [(&op.path_params, "Path", quote!(Path)), (&op.query_params, "Query", quote!(Query))]
-    {
+    for (params, suffix, location) in [
+        (&op.path_params, "Path", quote!(Path)),
+        (&op.query_params, "Query", quote!(Query)),
+        (&op.header_params, "Header", quote!(Header)),
+    ] {
         if params.is_empty() {
             continue;
         }
@@ -213,28 +238,48 @@ fn emit_operation_types(op: &Operation, inline_models: &BTreeSet<String>) -> Tok
     let doc = doc_lines(&format!("What [`Api::{fn_name}`] answers: one variant per status the spec documents."));
     let variants = op.responses.iter().map(|r| {
         let variant = variant_name(r.status);
-        let doc = doc_lines(&format!("{}: {}", r.status, r.description));
+        let carried = if carries_status(r.status) { quote!(StatusCode,) } else { TokenStream::new() };
+        let doc = doc_lines(&format!("{}: {}", r.status.key(), r.description));
         match &r.body {
             Some((ty, _)) => {
                 let ty = rust_type(ty, &models_prefix());
-                quote!(#doc #variant(#ty),)
+                quote!(#doc #variant(#carried #ty),)
             }
+            None if carries_status(r.status) => quote!(#doc #variant(StatusCode),),
             None => quote!(#doc #variant,),
         }
     });
     let status_arms = op.responses.iter().map(|r| {
         let variant = variant_name(r.status);
-        let status = status_const(r.status);
-        match &r.body {
-            Some(_) => quote!(Self::#variant(_) => #status,),
-            None => quote!(Self::#variant => #status,),
+        match (r.status, &r.body) {
+            (Status::Code(code), Some(_)) => {
+                let status = status_const(code);
+                quote!(Self::#variant(_) => #status,)
+            }
+            (Status::Code(code), None) => {
+                let status = status_const(code);
+                quote!(Self::#variant => #status,)
+            }
+            (_, Some(_)) => quote!(Self::#variant(status, _) => *status,),
+            (_, None) => quote!(Self::#variant(status) => *status,),
         }
     });
     let response_arms = op.responses.iter().map(|r| {
         let variant = variant_name(r.status);
+        let fields = match (carries_status(r.status), &r.body) {
+            (false, Some(_)) => quote!((body)),
+            (false, None) => TokenStream::new(),
+            (true, Some(_)) => quote!((_, body)),
+            (true, None) => quote!((_)),
+        };
         match &r.body {
-            Some((_, media_type)) => quote!(Self::#variant(body) => crate::runtime::json(status, #media_type, &body),),
-            None => quote!(Self::#variant => status.into_response(),),
+            Some((TypeRef::Bytes, media_type)) => {
+                quote!(Self::#variant #fields => crate::runtime::bytes(status, #media_type, body),)
+            }
+            Some((_, media_type)) => {
+                quote!(Self::#variant #fields => crate::runtime::json(status, #media_type, &body),)
+            }
+            None => quote!(Self::#variant #fields => status.into_response(),),
         }
     });
     // `error(status, body)`: the documented error variant for a status, when every error
@@ -249,16 +294,34 @@ fn emit_operation_types(op: &Operation, inline_models: &BTreeSet<String>) -> Tok
             let error_ty = rust_type(first, &models_prefix());
             let arms = op.responses.iter().filter(|r| r.is_error()).map(|r| {
                 let variant = variant_name(r.status);
-                let status = proc_macro2::Literal::u16_unsuffixed(r.status);
-                quote!(#status => Ok(Self::#variant(body)),)
+                match r.status {
+                    Status::Code(code) => {
+                        let code = proc_macro2::Literal::u16_unsuffixed(code);
+                        quote!(#code => Ok(Self::#variant(body)),)
+                    }
+                    Status::Range(digit) => {
+                        let (low, high) = (
+                            proc_macro2::Literal::u16_unsuffixed(digit * 100),
+                            proc_macro2::Literal::u16_unsuffixed(digit * 100 + 99),
+                        );
+                        quote!(#low..=#high => Ok(Self::#variant(status, body)),)
+                    }
+                    Status::Default => quote!(_ => Ok(Self::#variant(status, body)),),
+                }
             });
+            let otherwise = if op.responses.iter().any(|r| r.status == Status::Default) {
+                TokenStream::new()
+            } else {
+                quote!(_ => Err(body),)
+            };
             quote! {
-                /// The variant for an error `status`, or the body back when the spec does not
-                /// document that status for this operation.
+                /// The variant for an error `status`: its own, else its range's, else
+                /// `default`'s; or the body back when the spec does not document that status
+                /// for this operation.
                 pub fn error(status: StatusCode, body: #error_ty) -> Result<Self, #error_ty> {
                     match status.as_u16() {
                         #(#arms)*
-                        _ => Err(body),
+                        #otherwise
                     }
                 }
             }
@@ -306,11 +369,19 @@ fn emit_param_field(param: &Param, inline_models: &BTreeSet<String>) -> TokenStr
     let rename = if param.ident != param.name { quote!(#[serde(rename = #name)]) } else { TokenStream::new() };
     let doc = param.description.as_deref().map(doc_lines).unwrap_or_default();
     let ty = rust_type(&param.ty, &models_prefix());
-    let ty = if param.required { ty } else { quote!(Option<#ty>) };
+    // utoipa marks an optional parameter nullable; the spec's optional parameters are not.
+    let (ty, nullable) = if param.required {
+        (ty, TokenStream::new())
+    } else {
+        (quote!(Option<#ty>), quote!(#[param(nullable = false)]))
+    };
+    let format = param.documented_format.as_deref().map(|f| quote!(#[param(format = #f)])).unwrap_or_default();
     quote! {
         #doc
         #rename
         #inline
+        #nullable
+        #format
         pub #ident: #ty,
     }
 }
@@ -342,8 +413,12 @@ fn emit_trait_method(op: &Operation) -> TokenStream {
         let ty = format_ident!("{}Query", op.type_stem);
         args.push(quote!(query: #ty));
     }
+    if !op.header_params.is_empty() {
+        let ty = format_ident!("{}Header", op.type_stem);
+        args.push(quote!(header: #ty));
+    }
     if let Some(body) = &op.body {
-        let ty = rust_type(&body.ty, &models_prefix());
+        let ty = body_type(body);
         args.push(quote!(body: #ty));
     }
     quote! {
@@ -352,8 +427,78 @@ fn emit_trait_method(op: &Operation) -> TokenStream {
     }
 }
 
+/// The Rust type a handler receives a request body as.
+fn body_type(body: &Body) -> TokenStream {
+    match body.encoding {
+        BodyEncoding::Json | BodyEncoding::Form => rust_type(&body.ty, &models_prefix()),
+        BodyEncoding::Bytes => quote!(Bytes),
+        BodyEncoding::Text => quote!(String),
+    }
+}
+
+/// Whether the handler of `op` reads the request's headers (credentials, header parameters, the
+/// body's media type).
+fn reads_headers(op: &Operation) -> bool {
+    !op.security.is_empty() || op.body.is_some() || !op.header_params.is_empty()
+}
+
+/// The step that reads the header parameters of `op` into its `…Header` struct.
+fn header_step(op: &Operation) -> TokenStream {
+    let ty = format_ident!("{}Header", op.type_stem);
+    let fields = op.header_params.iter().map(|param| {
+        let ident = ident(&param.ident);
+        let name = &param.name;
+        let read = if param.required { quote!(required_header) } else { quote!(optional_header) };
+        quote!(#ident: crate::runtime::#read(&headers, #name)?,)
+    });
+    quote! {
+        let header = match (|| -> Result<#ty, Rejection> { Ok(#ty { #(#fields)* }) })() {
+            Ok(header) => header,
+            Err(rejection) => return reject(&*api, rejection, documents),
+        };
+    }
+}
+
 fn documented(op: &Operation, status: u16) -> bool {
-    op.responses.iter().any(|r| r.status == status)
+    op.documents(status)
+}
+
+/// `fn documents(status) -> bool` in a handler: whether the operation documents an error status,
+/// so that a rejection with it is answered in the spec's error body.
+fn documents_fn(op: &Operation) -> TokenStream {
+    let mut patterns = Vec::new();
+    for response in op.responses.iter().filter(|r| r.is_error()) {
+        match response.status {
+            Status::Code(code) => {
+                let code = proc_macro2::Literal::u16_unsuffixed(code);
+                patterns.push(quote!(#code));
+            }
+            Status::Range(digit) => {
+                let low = proc_macro2::Literal::u16_unsuffixed(digit * 100);
+                let high = proc_macro2::Literal::u16_unsuffixed(digit * 100 + 99);
+                patterns.push(quote!(#low..=#high));
+            }
+            Status::Default => {
+                return quote!(
+                    fn documents(_status: StatusCode) -> bool {
+                        true
+                    }
+                );
+            }
+        }
+    }
+    if patterns.is_empty() {
+        return quote!(
+            fn documents(_status: StatusCode) -> bool {
+                false
+            }
+        );
+    }
+    quote!(
+        fn documents(status: StatusCode) -> bool {
+            matches!(status.as_u16(), #(#patterns)|*)
+        }
+    )
 }
 
 fn emit_handler(
@@ -386,20 +531,37 @@ fn emit_handler(
         let ty = format_ident!("{}Query", op.type_stem);
         params.push(quote!(#ty));
     }
+    if !op.header_params.is_empty() {
+        let ty = format_ident!("{}Header", op.type_stem);
+        params.push(quote!(#ty));
+    }
     if !params.is_empty() {
         path_attr.push(quote!(params(#(#params),*)));
     }
     if let Some(body) = &op.body {
-        let ty = rust_type(&body.ty, &models_prefix());
+        let ty = match body.encoding {
+            BodyEncoding::Bytes => quote!(inline(crate::runtime::BinaryBody)),
+            _ => body_type(body),
+        };
         let content_type = &body.media_type;
         let ty = if body.required { ty } else { quote!(Option<#ty>) };
         let description = body.description.as_deref().map(|d| quote!(, description = #d)).unwrap_or_default();
         path_attr.push(quote!(request_body(content = #ty, content_type = #content_type #description)));
     }
     let responses = op.responses.iter().map(|r: &Response| {
-        let status = proc_macro2::Literal::u16_unsuffixed(r.status);
+        let status = match r.status {
+            Status::Code(code) => {
+                let code = proc_macro2::Literal::u16_unsuffixed(code);
+                quote!(#code)
+            }
+            other => {
+                let key = other.key();
+                quote!(#key)
+            }
+        };
         let description = &r.description;
         match &r.body {
+            Some((TypeRef::Bytes, media_type)) => quote!((status = #status, description = #description, body = inline(crate::runtime::BinaryBody), content_type = #media_type)),
             Some((ty, media_type)) => {
                 let ty = rust_type(ty, &models_prefix());
                 quote!((status = #status, description = #description, body = #ty, content_type = #media_type))
@@ -415,7 +577,7 @@ fn emit_handler(
 
     // Extractors: all fallible ones as `Result`, so that every rejection gets the error body.
     let mut extractors = vec![quote!(State(api): State<Arc<A>>)];
-    if !op.security.is_empty() || op.body.is_some() {
+    if reads_headers(op) {
         extractors.push(quote!(headers: HeaderMap));
     }
     let mut steps = Vec::new();
@@ -470,7 +632,7 @@ fn emit_handler(
         steps.push(quote! {
             let path = match path {
                 Ok(Path(path)) => path,
-                Err(rejection) => return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::Path, message: rejection.body_text() }),
+                Err(rejection) => return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::Path, message: rejection.body_text() }, documents),
             };
         });
         call_args.push(quote!(path));
@@ -481,85 +643,125 @@ fn emit_handler(
         steps.push(quote! {
             let query = match query {
                 Ok(Query(query)) => query,
-                Err(rejection) => return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::Query, message: rejection.body_text() }),
+                Err(rejection) => return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::Query, message: rejection.body_text() }, documents),
             };
         });
         call_args.push(quote!(query));
     }
+    if !op.header_params.is_empty() {
+        steps.push(header_step(op));
+        call_args.push(quote!(header));
+    }
     if let Some(body) = &op.body {
-        let ty = rust_type(&body.ty, &models_prefix());
-        let too_large =
-            if documented(op, 413) { quote!(StatusCode::PAYLOAD_TOO_LARGE) } else { quote!(StatusCode::BAD_REQUEST) };
-        let bad_media = if documented(op, 415) {
-            quote!(StatusCode::UNSUPPORTED_MEDIA_TYPE)
-        } else {
-            quote!(StatusCode::BAD_REQUEST)
-        };
-        // serde builds a struct from an array of its field values too; the runtime refuses that.
-        let object = matches!(&body.ty, TypeRef::Map(_))
-            || matches!(&body.ty, TypeRef::Named(name)
-                if api.models.iter().any(|m| &m.name == name && matches!(m.kind, ModelKind::Struct { .. })));
+        let (too_large, bad_media) = body_statuses(op);
         extractors.push(quote!(body: Result<Bytes, BytesRejection>));
-        let parsed = quote! {
-            let body = match crate::runtime::json_body::<#ty>(&headers, body, #too_large, #bad_media, #object) {
-                Ok(body) => body,
-                Err(rejection) => return reject(&*api, rejection),
-            };
-        };
-        steps.push(parsed);
-        if body.required {
-            steps.push(quote! {
-                let Some(body) = body else {
-                    return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::MissingBody, message: "a request body is required".to_owned() });
+        let media_type = &body.media_type;
+        let read = |reader: TokenStream| {
+            quote! {
+                let body = match #reader {
+                    Ok(body) => body,
+                    Err(rejection) => return reject(&*api, rejection, documents),
                 };
-            });
-        } else {
-            // The reader refused optional bodies that `{}` does not satisfy.
-            steps.push(quote! {
-                let body = match body {
-                    Some(body) => body,
-                    None => match serde_json::from_slice::<#ty>(b"{}") {
-                        Ok(body) => body,
-                        Err(err) => return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::InvalidBody, message: format!("invalid (empty) request body: {err}") }),
-                    },
-                };
-            });
-        }
-        let validated = match &body.ty {
-            TypeRef::Named(name) if validating.contains(name) => {
-                Some(quote!(crate::runtime::Validate::validate(body, "", &mut errors);))
             }
-            TypeRef::Array(item) if matches!(item.as_ref(), TypeRef::Named(name) if validating.contains(name)) => {
-                Some(quote! {
-                    for (index, item) in body.iter().enumerate() {
-                        crate::runtime::Validate::validate(item, &format!("[{index}]"), &mut errors);
-                    }
-                })
-            }
-            _ => None,
         };
-        if let Some(validate) = validated {
-            steps.push(quote! {
-                {
-                    let body = &body;
-                    let mut errors = Vec::new();
-                    #validate
-                    if !errors.is_empty() {
-                        return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::InvalidBody, message: format!("invalid request body: {}", errors.join("; ")) });
-                    }
-                }
-            });
+        match body.encoding {
+            BodyEncoding::Bytes | BodyEncoding::Text => {
+                let reader = if body.encoding == BodyEncoding::Bytes { quote!(raw_body) } else { quote!(text_body) };
+                steps.push(read(quote!(crate::runtime::#reader(&headers, body, #media_type, #too_large, #bad_media))));
+            }
+            BodyEncoding::Json | BodyEncoding::Form => {
+                steps.extend(typed_body_steps(api, op, body, validating, read));
+            }
         }
         call_args.push(quote!(body));
     }
 
+    let documents = if op.can_reject() { documents_fn(op) } else { TokenStream::new() };
     quote! {
         #[utoipa::path(#(#path_attr),*)]
         async fn #name<A: Api>(#(#extractors),*) -> Response {
+            #documents
             #(#steps)*
             api.#name(#(#call_args),*).await.into_response()
         }
     }
+}
+
+/// The steps that read a JSON or form body into its type: parse, require or default, validate.
+fn typed_body_steps(
+    api: &Api,
+    op: &Operation,
+    body: &Body,
+    validating: &BTreeSet<String>,
+    read: impl Fn(TokenStream) -> TokenStream,
+) -> Vec<TokenStream> {
+    let ty = rust_type(&body.ty, &models_prefix());
+    let (too_large, bad_media) = body_statuses(op);
+    // serde builds a struct from an array of its field values too; the runtime refuses that.
+    let object = matches!(&body.ty, TypeRef::Map(_))
+        || matches!(&body.ty, TypeRef::Named(name)
+            if api.models.iter().any(|m| &m.name == name && matches!(m.kind, ModelKind::Struct { .. })));
+    let mut steps = Vec::new();
+    let parsed = if body.encoding == BodyEncoding::Form {
+        read(quote!(crate::runtime::form_body::<#ty>(&headers, body, #too_large, #bad_media)))
+    } else {
+        read(quote!(crate::runtime::json_body::<#ty>(&headers, body, #too_large, #bad_media, #object)))
+    };
+    steps.push(parsed);
+    if body.required {
+        steps.push(quote! {
+            let Some(body) = body else {
+                return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::MissingBody, message: "a request body is required".to_owned() }, documents);
+            };
+        });
+    } else {
+        // The reader refused optional bodies that `{}` does not satisfy.
+        steps.push(quote! {
+            let body = match body {
+                Some(body) => body,
+                None => match serde_json::from_slice::<#ty>(b"{}") {
+                    Ok(body) => body,
+                    Err(err) => return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::InvalidBody, message: format!("invalid (empty) request body: {err}") }, documents),
+                },
+            };
+        });
+    }
+    let validated = match &body.ty {
+        TypeRef::Named(name) if validating.contains(name) => {
+            Some(quote!(crate::runtime::Validate::validate(body, "", &mut errors);))
+        }
+        TypeRef::Array(item) if matches!(item.as_ref(), TypeRef::Named(name) if validating.contains(name)) => {
+            Some(quote! {
+                for (index, item) in body.iter().enumerate() {
+                    crate::runtime::Validate::validate(item, &format!("[{index}]"), &mut errors);
+                }
+            })
+        }
+        _ => None,
+    };
+    if let Some(validate) = validated {
+        steps.push(quote! {
+            {
+                let body = &body;
+                let mut errors = Vec::new();
+                #validate
+                if !errors.is_empty() {
+                    return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::InvalidBody, message: format!("invalid request body: {}", errors.join("; ")) }, documents);
+                }
+            }
+        });
+    }
+    steps
+}
+
+/// The statuses a too large body and a body of the wrong media type are refused with: 413 and
+/// 415 where the operation documents them, else 400.
+fn body_statuses(op: &Operation) -> (TokenStream, TokenStream) {
+    let too_large =
+        if documented(op, 413) { quote!(StatusCode::PAYLOAD_TOO_LARGE) } else { quote!(StatusCode::BAD_REQUEST) };
+    let bad_media =
+        if documented(op, 415) { quote!(StatusCode::UNSUPPORTED_MEDIA_TYPE) } else { quote!(StatusCode::BAD_REQUEST) };
+    (too_large, bad_media)
 }
 
 fn emit_router(api: &Api) -> TokenStream {
@@ -587,10 +789,10 @@ fn emit_router(api: &Api) -> TokenStream {
     let fallbacks = if api.error_model.is_some() {
         quote! {
             .fallback(|State(api): State<Arc<A>>| async move {
-                reject(&*api, Rejection { status: StatusCode::NOT_FOUND, kind: RejectionKind::NotFound, message: "no operation has this path".to_owned() })
+                reject(&*api, Rejection { status: StatusCode::NOT_FOUND, kind: RejectionKind::NotFound, message: "no operation has this path".to_owned() }, |_| true)
             })
             .method_not_allowed_fallback(|State(api): State<Arc<A>>| async move {
-                reject(&*api, Rejection { status: StatusCode::METHOD_NOT_ALLOWED, kind: RejectionKind::MethodNotAllowed, message: "the path does not support this method".to_owned() })
+                reject(&*api, Rejection { status: StatusCode::METHOD_NOT_ALLOWED, kind: RejectionKind::MethodNotAllowed, message: "the path does not support this method".to_owned() }, |_| true)
             })
         }
     } else {

@@ -31,8 +31,14 @@ pub(crate) fn rust_type(ty: &TypeRef, prefix: &TokenStream) -> TokenStream {
         TypeRef::DateTime => quote!(chrono::DateTime<chrono::Utc>),
         TypeRef::Date => quote!(chrono::NaiveDate),
         TypeRef::Uuid => quote!(uuid::Uuid),
-        TypeRef::Integer(IntegerFormat::Int32) => quote!(i32),
-        TypeRef::Integer(IntegerFormat::Int64) => quote!(i64),
+        TypeRef::Integer(IntegerFormat::I8) => quote!(i8),
+        TypeRef::Integer(IntegerFormat::U8) => quote!(u8),
+        TypeRef::Integer(IntegerFormat::I16) => quote!(i16),
+        TypeRef::Integer(IntegerFormat::U16) => quote!(u16),
+        TypeRef::Integer(IntegerFormat::I32) => quote!(i32),
+        TypeRef::Integer(IntegerFormat::U32) => quote!(u32),
+        TypeRef::Integer(IntegerFormat::I64) => quote!(i64),
+        TypeRef::Integer(IntegerFormat::U64) => quote!(u64),
         TypeRef::Number(NumberFormat::Float) => quote!(f32),
         TypeRef::Number(NumberFormat::Double) => quote!(f64),
         TypeRef::Boolean => quote!(bool),
@@ -45,6 +51,7 @@ pub(crate) fn rust_type(ty: &TypeRef, prefix: &TokenStream) -> TokenStream {
             quote!(std::collections::BTreeMap<String, #value>)
         }
         TypeRef::Any => quote!(serde_json::Value),
+        TypeRef::Bytes => quote!(axum::body::Bytes),
     }
 }
 
@@ -297,11 +304,13 @@ fn emit_field(field: &Field, inline_models: &BTreeSet<String>, support: &mut Sup
     };
     let inline =
         if mentions_inline_model(&field.ty, inline_models) { quote!(#[schema(inline)]) } else { TokenStream::new() };
+    let format = field.documented_format.as_deref().map(|f| quote!(#[schema(format = #f)])).unwrap_or_default();
     quote! {
         #doc
         #rename
         #attrs
         #constraints
+        #format
         #title
         #description
         #inline

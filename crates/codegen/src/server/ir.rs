@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use serde_json::{Map, Value};
 
-use crate::CodegenError;
 use crate::spec::{Spec, escape_token};
+use crate::{CodegenError, Location};
 
 /// The models and operations of one spec.
 #[derive(Debug, Clone)]
@@ -69,15 +69,82 @@ pub enum TypeRef {
     Map(Box<TypeRef>),
     /// A free-form value (`{}` or `type: object` with nothing else).
     Any,
+    /// A response body that is not JSON (`*/*`, `text/plain`, `application/octet-stream`, ...):
+    /// the bytes as sent, as progenitor's client receives them.
+    Bytes,
 }
 
-/// Integer formats and the Rust type each maps to.
+/// The Rust integer type of an integer schema: the one typify picks (see [`typify_integer`]),
+/// except that typify's `NonZeroU*` for `minimum: 1` is the unsigned type of the same width here,
+/// whose minimum the server validates (so 0 is refused on both sides).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IntegerFormat {
-    /// `int32` → `i32`.
-    Int32,
-    /// `int64` or no format → `i64`.
-    Int64,
+    /// `i8`.
+    I8,
+    /// `u8`.
+    U8,
+    /// `i16`.
+    I16,
+    /// `u16`.
+    U16,
+    /// `i32`.
+    I32,
+    /// `u32`.
+    U32,
+    /// `i64`.
+    I64,
+    /// `u64`.
+    U64,
+}
+
+/// typify 0.8's integer types, most to least restrictive: the JSON Schema format, the type, the
+/// type's bounds (typify's `convert_integer`).
+const TYPIFY_INTEGERS: [(&str, IntegerFormat, f64, f64); 10] = [
+    ("int8", IntegerFormat::I8, i8::MIN as f64, i8::MAX as f64),
+    ("uint8", IntegerFormat::U8, u8::MIN as f64, u8::MAX as f64),
+    ("int16", IntegerFormat::I16, i16::MIN as f64, i16::MAX as f64),
+    ("uint16", IntegerFormat::U16, u16::MIN as f64, u16::MAX as f64),
+    ("int", IntegerFormat::I32, i32::MIN as f64, i32::MAX as f64),
+    ("int32", IntegerFormat::I32, i32::MIN as f64, i32::MAX as f64),
+    ("uint", IntegerFormat::U32, u32::MIN as f64, u32::MAX as f64),
+    ("uint32", IntegerFormat::U32, u32::MIN as f64, u32::MAX as f64),
+    ("int64", IntegerFormat::I64, i64::MIN as f64, i64::MAX as f64),
+    ("uint64", IntegerFormat::U64, u64::MIN as f64, u64::MAX as f64),
+];
+
+/// The integer type typify picks for `format` and the inclusive bounds `min`/`max`, as typify
+/// 0.8 picks it: a known format whose range holds the bounds decides; else bounds that equal a
+/// type's range (or `min` 1, typify's `NonZero*`, here the unsigned type of the same width) pick
+/// that type; else `i64`.
+pub fn typify_integer(format: Option<&str>, min: Option<f64>, max: Option<f64>, multiple: bool) -> IntegerFormat {
+    let (mut min, mut max) = (min, max);
+    if let Some((_, ty, low, high)) = TYPIFY_INTEGERS.iter().find(|(name, ..)| Some(*name) == format) {
+        let fits = min.is_none_or(|m| m >= *low) && max.is_none_or(|m| m <= *high);
+        if !multiple && fits {
+            return if min == Some(1.0) { non_zero_width(*ty) } else { *ty };
+        }
+        min = min.or(Some(*low));
+        max = max.or(Some(*high));
+    }
+    let same = |a: f64, b: f64| (a - b).abs() <= f64::EPSILON;
+    let found = TYPIFY_INTEGERS.iter().rev().find_map(|(_, ty, low, high)| match (min, max) {
+        (Some(1.0), _) => Some(non_zero_width(*ty)),
+        (None, Some(max)) if same(*high, max) => Some(*ty),
+        (Some(min), None) if same(*low, min) => Some(*ty),
+        (Some(min), Some(max)) if same(*low, min) && same(*high, max) => Some(*ty),
+        _ => None,
+    });
+    found.unwrap_or(IntegerFormat::I64)
+}
+
+/// The unsigned type of `ty`'s width: typify's `NonZeroU*` of that width.
+fn non_zero_width(ty: IntegerFormat) -> IntegerFormat {
+    match ty {
+        IntegerFormat::I8 | IntegerFormat::U8 => IntegerFormat::U8,
+        IntegerFormat::I16 | IntegerFormat::U16 => IntegerFormat::U16,
+        IntegerFormat::I32 | IntegerFormat::U32 => IntegerFormat::U32,
+        IntegerFormat::I64 | IntegerFormat::U64 => IntegerFormat::U64,
+    }
 }
 
 /// Number formats and the Rust type each maps to.
@@ -172,6 +239,8 @@ pub struct Field {
     pub ty: TypeRef,
     /// Constraints on the value.
     pub constraints: Constraints,
+    /// The spec's integer `format` where utoipa would write another one for the Rust type.
+    pub documented_format: Option<String>,
 }
 
 /// HTTP methods the generator routes.
@@ -225,12 +294,39 @@ pub struct Operation {
     pub path_params: Vec<Param>,
     /// Query parameters.
     pub query_params: Vec<Param>,
+    /// Header parameters.
+    pub header_params: Vec<Param>,
     /// The JSON request body.
     pub body: Option<Body>,
     /// Documented responses, by ascending status.
     pub responses: Vec<Response>,
     /// The security schemes that can authenticate the call (any one of them); empty when the call is open.
     pub security: Vec<String>,
+    /// The statuses the router answers this operation with that no response documents.
+    pub undocumented: Option<Undocumented>,
+}
+
+impl Operation {
+    /// The first response that documents `code`: its own, else its range, else `default`.
+    pub fn response_for(&self, code: u16) -> Option<&Response> {
+        [Status::Code(code), Status::Range(code / 100), Status::Default]
+            .into_iter()
+            .find_map(|status| self.responses.iter().find(|r| r.status == status))
+    }
+
+    /// Whether the router can refuse a request of this operation before its handler runs (a
+    /// parameter or the body cannot be read).
+    pub fn can_reject(&self) -> bool {
+        self.body.is_some()
+            || !self.path_params.is_empty()
+            || !self.query_params.is_empty()
+            || !self.header_params.is_empty()
+    }
+
+    /// Whether some response documents `code`.
+    pub fn documents(&self, code: u16) -> bool {
+        self.response_for(code).is_some()
+    }
 }
 
 /// A path or query parameter.
@@ -246,9 +342,24 @@ pub struct Param {
     pub description: Option<String>,
     /// The value's type (scalars only).
     pub ty: TypeRef,
+    /// The spec's integer `format` where utoipa would write another one for the Rust type.
+    pub documented_format: Option<String>,
 }
 
-/// A JSON request body.
+/// How a request body is read, by its media type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyEncoding {
+    /// JSON (`application/json`, `application/*+json`) into the body's type.
+    Json,
+    /// `application/x-www-form-urlencoded` into the body's (object) type.
+    Form,
+    /// `application/octet-stream` (`type: string, format: binary`): the bytes as sent.
+    Bytes,
+    /// `text/*` (`type: string`): the text as sent, UTF-8.
+    Text,
+}
+
+/// A request body.
 #[derive(Debug, Clone)]
 pub struct Body {
     /// `required`. An optional body is an object without required properties, and an absent
@@ -256,17 +367,73 @@ pub struct Body {
     pub required: bool,
     /// `description`.
     pub description: Option<String>,
-    /// The media type (a JSON one).
+    /// The media type.
     pub media_type: String,
-    /// The body's type.
+    /// How the body is read.
+    pub encoding: BodyEncoding,
+    /// The body's type (`String` for bytes and text).
     pub ty: TypeRef,
+}
+
+/// The key of a documented response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    /// One status code, such as `404`.
+    Code(u16),
+    /// A range, such as `4XX` (the hundreds digit: 4).
+    Range(u16),
+    /// `default`: every status no other response documents.
+    Default,
+}
+
+impl Status {
+    /// Reads a key of `responses`: a code, a range (`1XX` to `5XX`) or `default`.
+    pub fn parse(key: &str) -> Option<Status> {
+        if key == "default" {
+            return Some(Status::Default);
+        }
+        if let Ok(code) = key.parse::<u16>() {
+            return (100..600).contains(&code).then_some(Status::Code(code));
+        }
+        match key.to_ascii_uppercase().as_bytes() {
+            [digit @ b'1'..=b'5', b'X', b'X'] => Some(Status::Range(u16::from(digit - b'0'))),
+            _ => None,
+        }
+    }
+
+    /// The key as the spec writes it (`404`, `4XX`, `default`).
+    pub fn key(self) -> String {
+        match self {
+            Status::Code(code) => code.to_string(),
+            Status::Range(digit) => format!("{digit}XX"),
+            Status::Default => "default".to_owned(),
+        }
+    }
+
+    /// Whether a response with this key answers `code` (`default` answers every code).
+    pub fn covers(self, code: u16) -> bool {
+        match self {
+            Status::Code(own) => own == code,
+            Status::Range(digit) => code / 100 == digit,
+            Status::Default => true,
+        }
+    }
+
+    /// The order responses are listed in: codes, then ranges, then `default`.
+    fn rank(self) -> (u16, u16) {
+        match self {
+            Status::Code(code) => (code, 0),
+            Status::Range(digit) => (digit * 100 + 99, 1),
+            Status::Default => (1000, 2),
+        }
+    }
 }
 
 /// A documented response.
 #[derive(Debug, Clone)]
 pub struct Response {
-    /// The status code.
-    pub status: u16,
+    /// The status code, range or `default`.
+    pub status: Status,
     /// `description`.
     pub description: String,
     /// The JSON body's type, if any, and its media type.
@@ -274,10 +441,24 @@ pub struct Response {
 }
 
 impl Response {
-    /// Whether the status is 4xx or 5xx.
+    /// Whether the response answers errors: 4xx, 5xx, `4XX`, `5XX` or `default`.
     pub fn is_error(&self) -> bool {
-        self.status >= 400
+        match self.status {
+            Status::Code(code) => code >= 400,
+            Status::Range(digit) => digit >= 4,
+            Status::Default => true,
+        }
     }
+}
+
+/// A status the router answers with that an operation does not document: generation goes on,
+/// and `codegen` and `check` report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undocumented {
+    /// The operation's `responses`.
+    pub location: Location,
+    /// The status and when it is answered.
+    pub message: String,
 }
 
 /// A security scheme the generated router can check.
@@ -450,6 +631,7 @@ impl<'a> Reader<'a> {
                     write_only: bool_at(property, "writeOnly"),
                     title: string_at(property, "title"),
                     description: string_at(property, "description"),
+                    documented_format: documented_format(&ty, resolved),
                     ty,
                     constraints: constraints(resolved),
                 });
@@ -684,38 +866,15 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// The Rust type of a `type: integer` schema, by its format. typify picks other types from
-    /// the bounds (`NonZeroU32` for `minimum: 1`; `u64`, `NonZeroU64` or `i64` when there is no
-    /// format): those bounds are refused, so that both sides use `i32` or `i64`.
+    /// The Rust type of a `type: integer` schema: typify's, by its format and bounds.
     fn integer_type(&self, schema: &Value, pointer: &str) -> Result<TypeRef, CodegenError> {
-        let format = match str_at(schema, "format") {
-            Some("int32") => IntegerFormat::Int32,
-            None | Some("int64") => IntegerFormat::Int64,
-            Some(other) => {
-                return Err(self.unsupported(
-                    &format!("{pointer}/format"),
-                    format!("integer format `{other}` is not supported (use int32 or int64)"),
-                ));
-            }
-        };
-        let bounded = schema.get("minimum").is_some() || schema.get("maximum").is_some();
-        if bounded && schema.get("format").is_none() {
-            return Err(self.unsupported(
-                pointer,
-                "a bounded integer needs `format: int32` or `format: int64`: without one, progenitor picks \
-                 its Rust type from the bounds (u64, NonZeroU64 or i64), which the server does not mirror",
-            ));
-        }
+        let format = typify_integer(
+            str_at(schema, "format"),
+            schema.get("minimum").and_then(Value::as_f64),
+            schema.get("maximum").and_then(Value::as_f64),
+            schema.get("multipleOf").is_some(),
+        );
         let exclusive = bool_at(schema, "exclusiveMinimum");
-        let minimum = schema.get("minimum").and_then(Value::as_f64);
-        if minimum.map(|m| if exclusive { m + 1.0 } else { m }) == Some(1.0) {
-            return Err(self.unsupported(
-                &format!("{pointer}/minimum"),
-                "an integer with minimum 1 becomes `std::num::NonZeroU32`/`NonZeroU64` in progenitor's client, \
-                 which the server's OpenAPI document (utoipa) cannot describe: use `minimum: 0` (and refuse 0 \
-                 in the handler) or drop the minimum",
-            ));
-        }
         if exclusive || bool_at(schema, "exclusiveMaximum") {
             let keyword = if exclusive { "exclusiveMinimum" } else { "exclusiveMaximum" };
             return Err(self.unsupported(
@@ -809,6 +968,13 @@ impl<'a> Reader<'a> {
         let Some(operation_id) = string_at(op, "operationId") else {
             return Err(self.unsupported(pointer, "every operation needs an `operationId` (it names the trait method)"));
         };
+        if op.get("x-dropshot-websocket").is_some() {
+            return Err(self.unsupported(
+                &format!("{pointer}/x-dropshot-websocket"),
+                "websocket upgrades (`x-dropshot-websocket`) are not supported by the server generator: serve the \
+                 upgrade from a route of your own beside the generated router, and leave it out of the spec",
+            ));
+        }
         let fn_name = operation_id.to_snake_case();
         let type_stem = operation_id.to_upper_camel_case();
 
@@ -828,6 +994,7 @@ impl<'a> Reader<'a> {
         }
         let mut path_params = Vec::new();
         let mut query_params = Vec::new();
+        let mut header_params = Vec::new();
         for (param, param_pointer) in &params {
             let name = string_at(param, "name").unwrap_or_default();
             let schema = param.get("schema").cloned().unwrap_or(Value::Null);
@@ -846,16 +1013,18 @@ impl<'a> Reader<'a> {
                 name,
                 required: bool_at(param, "required"),
                 description: string_at(param, "description"),
+                documented_format: documented_format(&ty, &schema),
                 ty,
             };
             match str_at(param, "in") {
                 Some("path") => path_params.push(parsed),
                 Some("query") => query_params.push(parsed),
+                Some("header") => header_params.push(parsed),
                 Some(other) => {
                     return Err(self.unsupported(
                         param_pointer,
                         format!(
-                            "`in: {other}` parameters are not supported by the server generator: use a path or query parameter"
+                            "`in: {other}` parameters are not supported by the server generator: use a path, query or header parameter"
                         ),
                     ));
                 }
@@ -884,20 +1053,26 @@ impl<'a> Reader<'a> {
                     ));
                 }
                 let (media_type, media) = content.into_iter().next().expect("one entry");
-                if !is_json(&media_type) {
+                let media_pointer = format!("{body_pointer}/content/{}", escape_token(&media_type));
+                let encoding = self.body_encoding(&media_type, &media, &media_pointer)?;
+                let schema = media.get("schema").cloned().unwrap_or(Value::Null);
+                let (ty, _, _) = match encoding {
+                    BodyEncoding::Json | BodyEncoding::Form => self.property_type(
+                        &schema,
+                        &format!("{media_pointer}/schema"),
+                        &format!("{operation_id}-body"),
+                    )?,
+                    BodyEncoding::Bytes | BodyEncoding::Text => (TypeRef::String, false, &schema),
+                };
+                if encoding == BodyEncoding::Form && !self.is_struct(&ty) {
                     return Err(self.unsupported(
-                        &format!("{body_pointer}/content"),
-                        format!("request media type `{media_type}` is not supported (JSON only)"),
+                        &format!("{media_pointer}/schema"),
+                        "a form body needs an object schema (a `$ref` to one, or one with properties): its fields are the form's",
                     ));
                 }
-                let schema = media.get("schema").cloned().unwrap_or(Value::Null);
-                let (ty, _, _) = self.property_type(
-                    &schema,
-                    &format!("{body_pointer}/content/{}/schema", escape_token(&media_type)),
-                    &format!("{operation_id}-body"),
-                )?;
                 let required = bool_at(&body, "required");
-                if !required && !self.accepts_empty_object(&ty) {
+                let raw = matches!(encoding, BodyEncoding::Bytes | BodyEncoding::Text);
+                if !required && !raw && !self.accepts_empty_object(&ty) {
                     return Err(self.unsupported(
                         &format!("{body_pointer}/required"),
                         "an optional request body must accept `{}`: progenitor's client always sends a body \
@@ -905,7 +1080,7 @@ impl<'a> Reader<'a> {
                          `required: true`, or make the body an object whose properties are all optional",
                     ));
                 }
-                Some(Body { required, description: string_at(&body, "description"), media_type, ty })
+                Some(Body { required, description: string_at(&body, "description"), media_type, encoding, ty })
             }
         };
 
@@ -913,8 +1088,11 @@ impl<'a> Reader<'a> {
         let response_map = op.get("responses").and_then(Value::as_object).cloned().unwrap_or_default();
         for (status, response) in &response_map {
             let response_pointer = format!("{pointer}/responses/{}", escape_token(status));
-            let Ok(code) = status.parse::<u16>() else {
-                return Err(self.unsupported(&response_pointer, format!("response `{status}`: list each status code (`default` and ranges such as 4XX are not supported)")));
+            let Some(code) = Status::parse(status) else {
+                return Err(self.unsupported(
+                    &response_pointer,
+                    format!("response `{status}` is not a status: write a code (100 to 599), a range (1XX to 5XX) or `default`"),
+                ));
             };
             let (response, resolved_pointer) = self.deref(response, &response_pointer)?;
             let response = response.clone();
@@ -924,10 +1102,12 @@ impl<'a> Reader<'a> {
                 Some(content) if content.len() == 1 => {
                     let (media_type, media) = content.iter().next().expect("one entry");
                     if !is_json(media_type) {
-                        return Err(self.unsupported(
-                            &format!("{resolved_pointer}/content"),
-                            format!("response media type `{media_type}` is not supported (JSON only)"),
-                        ));
+                        responses.push(Response {
+                            status: code,
+                            description: string_at(&response, "description").unwrap_or_default(),
+                            body: Some((TypeRef::Bytes, media_type.clone())),
+                        });
+                        continue;
                     }
                     let schema = media.get("schema").cloned().unwrap_or(Value::Null);
                     let (ty, _, _) = self.property_type(
@@ -950,9 +1130,12 @@ impl<'a> Reader<'a> {
                 body,
             });
         }
-        responses.sort_by_key(|r| r.status);
-        if !responses.iter().any(|r| (200..300).contains(&r.status)) {
-            return Err(self.unsupported(&format!("{pointer}/responses"), "an operation needs a 2xx response"));
+        responses.sort_by_key(|r| r.status.rank());
+        let success = |r: &Response| matches!(r.status, Status::Code(200..=299) | Status::Range(2));
+        if !responses.iter().any(success) {
+            return Err(
+                self.unsupported(&format!("{pointer}/responses"), "an operation needs a 2xx response (or `2XX`)")
+            );
         }
 
         let requirements = op.get("security").or_else(|| self.spec.document.get("security"));
@@ -977,16 +1160,22 @@ impl<'a> Reader<'a> {
                 }
             }
         }
-        if !security.is_empty() && !responses.iter().any(|r| r.status == 401) {
-            return Err(self.unsupported(
-                &format!("{pointer}/responses"),
-                "a secured operation must document 401 (the router answers a failed authentication with it)",
-            ));
+        let documents = |code: u16| responses.iter().any(|r| r.status.covers(code));
+        let mut missing = Vec::new();
+        if !security.is_empty() && !documents(401) {
+            missing.push("no 401, which the router answers a failed authentication with (in the error schema)");
         }
-        let can_reject = body.is_some() || !path_params.is_empty() || !query_params.is_empty();
-        if can_reject && !responses.iter().any(|r| r.status == 400) {
-            return Err(self.unsupported(&format!("{pointer}/responses"), "an operation with parameters or a body must document 400 (the router answers malformed requests with it)"));
+        let can_reject =
+            body.is_some() || !path_params.is_empty() || !query_params.is_empty() || !header_params.is_empty();
+        if can_reject && !documents(400) {
+            missing.push(
+                "no 400 (nor 4XX or default), which the router answers a malformed request with (in the runtime's error body)",
+            );
         }
+        let undocumented = (!missing.is_empty()).then(|| Undocumented {
+            location: self.spec.location(&format!("{pointer}/responses")),
+            message: format!("`{operation_id}` documents {}", missing.join("; and ")),
+        });
 
         Ok(Operation {
             operation_id,
@@ -1003,10 +1192,59 @@ impl<'a> Reader<'a> {
                 .unwrap_or_default(),
             path_params,
             query_params,
+            header_params,
             body,
             responses,
             security,
+            undocumented,
         })
+    }
+
+    /// How a request body of `media_type` is read; refuses, at `pointer`, a media type or schema
+    /// that neither progenitor nor the router can take.
+    fn body_encoding(&self, media_type: &str, media: &Value, pointer: &str) -> Result<BodyEncoding, CodegenError> {
+        let essence = media_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let schema = media.get("schema").unwrap_or(&Value::Null);
+        let (schema, _) = self.deref(schema, &format!("{pointer}/schema"))?;
+        let string_only = str_at(schema, "type") == Some("string")
+            && ["pattern", "minLength", "maxLength", "enum", "nullable", "default"]
+                .iter()
+                .all(|k| schema.get(*k).is_none());
+        if is_json(media_type) {
+            Ok(BodyEncoding::Json)
+        } else if essence == "application/x-www-form-urlencoded" {
+            Ok(BodyEncoding::Form)
+        } else if essence == "application/octet-stream" {
+            if string_only && str_at(schema, "format") == Some("binary") {
+                return Ok(BodyEncoding::Bytes);
+            }
+            Err(self.unsupported(
+                &format!("{pointer}/schema"),
+                "an application/octet-stream body needs the schema `{type: string, format: binary}` (progenitor takes no other)",
+            ))
+        } else if essence.starts_with("text/") {
+            if string_only && schema.get("format").is_none() {
+                return Ok(BodyEncoding::Text);
+            }
+            Err(self.unsupported(
+                &format!("{pointer}/schema"),
+                format!("a `{essence}` body needs the schema `{{type: string}}` without format or constraints (progenitor takes no other)"),
+            ))
+        } else {
+            Err(self.unsupported(
+                pointer,
+                format!(
+                    "request media type `{media_type}` is not supported: use JSON, application/x-www-form-urlencoded, \
+                     application/octet-stream or text/plain"
+                ),
+            ))
+        }
+    }
+
+    /// Whether `ty` is an object model.
+    fn is_struct(&self, ty: &TypeRef) -> bool {
+        let TypeRef::Named(name) = ty else { return false };
+        self.models.iter().any(|m| m.name == *name && matches!(m.kind, ModelKind::Struct { .. }))
     }
 
     /// Whether `{}` is a valid value of `ty`: an object model without required properties.
@@ -1027,8 +1265,12 @@ impl<'a> Reader<'a> {
         let mut found: Option<(String, String)> = None;
         for op in operations {
             for response in op.responses.iter().filter(|r| r.is_error()) {
-                let pointer =
-                    format!("/paths/{}/{}/responses/{}", escape_token(&op.path), op.method.as_str(), response.status);
+                let pointer = format!(
+                    "/paths/{}/{}/responses/{}",
+                    escape_token(&op.path),
+                    op.method.as_str(),
+                    escape_token(&response.status.key())
+                );
                 let name = match &response.body {
                     Some((TypeRef::Named(name), _)) => name.clone(),
                     _ => {
@@ -1063,6 +1305,17 @@ fn list_of_pairs(value: Option<&Value>, key: &str) -> Vec<(String, Option<String
 fn is_object_with_properties(schema: &Value) -> bool {
     matches!(str_at(schema, "type"), Some("object") | None)
         && schema.get("properties").and_then(Value::as_object).is_some_and(|p| !p.is_empty())
+}
+
+/// The `format` of an integer `schema` when utoipa would document its Rust type with another
+/// (utoipa 6 writes `int32` for `i8`…`u32` and `int64` for `i64`/`u64`).
+fn documented_format(ty: &TypeRef, schema: &Value) -> Option<String> {
+    let TypeRef::Integer(integer) = ty else { return None };
+    let utoipa = match integer {
+        IntegerFormat::I64 | IntegerFormat::U64 => "int64",
+        _ => "int32",
+    };
+    str_at(schema, "format").filter(|format| *format != utoipa).map(str::to_owned)
 }
 
 fn constraints(schema: &Value) -> Constraints {

@@ -16,8 +16,10 @@ macro_rules! component_columns {
 }
 
 mod any;
+mod pipeline;
 mod postgres;
 mod sqlite;
+mod sqlite_writer;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -26,7 +28,7 @@ pub use any::{Store, StoreOptions, is_postgres_url};
 pub use postgres::{DEFAULT_STATEMENT_TIMEOUT, MAX_COPY_ATTEMPTS, PgStore};
 pub use sqlite::{DEFAULT_BUSY_TIMEOUT, SqliteStore};
 
-use crate::copy::{PlanError, SelectionError, TakenNames, Target};
+use crate::copy::{PlanError, SelectionError, Target};
 use crate::fixture::Dataset;
 use crate::model::{
     App, Component, ComponentGraph, ConfigFile, Dependency, EnvVar, Label, Port, Region, SourceAuth, Team, User, Volume,
@@ -56,12 +58,13 @@ impl StoreError {
     /// Whether the database could not be used for now, rather than refusing the statement: it is
     /// down or restarting, another connection or process held its lock past the busy timeout, or
     /// no pooled connection came free in time. Nothing was changed; retrying later may work.
+    /// Anything else (a statement the database or the driver refuses, such as one with more
+    /// parameters than the protocol carries) would fail again, and is not an outage.
     pub fn is_unavailable(&self) -> bool {
         matches!(
             self.source,
             sqlx::Error::Io(_)
                 | sqlx::Error::Tls(_)
-                | sqlx::Error::Protocol(_)
                 | sqlx::Error::PoolTimedOut
                 | sqlx::Error::PoolClosed
                 | sqlx::Error::WorkerCrashed
@@ -74,7 +77,9 @@ impl StoreError {
 /// cancelled by the statement timeout (57014).
 fn is_unavailable_database_error(error: &dyn sqlx::error::DatabaseError) -> bool {
     let Some(code) = error.code() else { return false };
-    if error.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+    if error.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
+        || error.try_downcast_ref::<sqlite_writer::WriterError>().is_some()
+    {
         code.parse::<i32>().is_ok_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED))
     } else {
         // 57014: a statement cancelled, by the statement timeout (a lock held past it) or by an operator.
@@ -246,7 +251,25 @@ pub(crate) struct AttachedRows {
     pub auths: Vec<SourceAuth>,
 }
 
+/// [`AttachedRows`] read as one JSON array per table: ports, variables, volumes, configuration
+/// files, labels, dependencies, build-source credentials.
+pub(crate) type JsonArrays = (String, String, String, String, String, String, String);
+
 impl AttachedRows {
+    /// The rows of [`JsonArrays`].
+    pub fn from_json(arrays: JsonArrays) -> Result<AttachedRows, StoreError> {
+        let (ports, envs, volumes, config_files, labels, dependencies, auths) = arrays;
+        Ok(AttachedRows {
+            ports: from_json_array(&ports, "reading ports")?,
+            envs: from_json_array(&envs, "reading environment variables")?,
+            volumes: from_json_array(&volumes, "reading volumes")?,
+            config_files: from_json_array(&config_files, "reading configuration files")?,
+            labels: from_json_array(&labels, "reading labels")?,
+            dependencies: from_json_array(&dependencies, "reading dependencies")?,
+            auths: from_json_array(&auths, "reading build-source credentials")?,
+        })
+    }
+
     /// One graph per selected component, in selection order, with its rows in read order. The rows
     /// are grouped by component once (a map), so the cost is linear in the rows read.
     pub fn into_graphs(self, selected: &[&Component]) -> Vec<ComponentGraph> {
@@ -276,6 +299,11 @@ impl AttachedRows {
     }
 }
 
+/// The rows of one JSON array.
+fn from_json_array<T: serde::de::DeserializeOwned>(array: &str, what: &'static str) -> Result<Vec<T>, StoreError> {
+    serde_json::from_str(array).map_err(|error| StoreError { context: what, source: sqlx::Error::Decode(error.into()) })
+}
+
 /// Rows grouped by their component id, in their order.
 fn by_service<T>(rows: Vec<T>, service_id: impl Fn(&T) -> &str) -> HashMap<String, Vec<T>> {
     let mut grouped: HashMap<String, Vec<T>> = HashMap::new();
@@ -285,13 +313,20 @@ fn by_service<T>(rows: Vec<T>, service_id: impl Fn(&T) -> &str) -> HashMap<Strin
     grouped
 }
 
-/// [`TakenNames`] from the target app's component names and the target team's
-/// `(k8s_service_name, service_id)` port rows.
-pub(crate) fn taken_names_from(component_names: Vec<(String,)>, port_names: Vec<(String, String)>) -> TakenNames {
-    let mut taken =
-        TakenNames { component_names: component_names.into_iter().map(|(n,)| n).collect(), ..TakenNames::default() };
-    for (name, service_id) in port_names {
-        taken.port_names.entry(name).or_default().insert(service_id);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store_error(source: sqlx::Error) -> StoreError {
+        StoreError { context: "testing", source }
     }
-    taken
+
+    #[test]
+    fn only_a_database_that_cannot_be_used_is_unavailable() {
+        assert!(store_error(sqlx::Error::PoolTimedOut).is_unavailable());
+        assert!(store_error(sqlx::Error::Io(std::io::ErrorKind::ConnectionReset.into())).is_unavailable());
+        // What the driver refuses to send (for example too many parameters) fails again when retried.
+        assert!(!store_error(sqlx::Error::Protocol("too many arguments for query: 72000".into())).is_unavailable());
+        assert!(!store_error(sqlx::Error::RowNotFound).is_unavailable());
+    }
 }

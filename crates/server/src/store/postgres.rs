@@ -12,20 +12,18 @@
 //! or a serialization failure rolls the whole transaction back, and the copy is tried again, up to
 //! [`MAX_COPY_ATTEMPTS`] times. Retries are counted ([`PgStore::retries`]) and logged.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex as SyncMutex};
 use std::time::{Duration, Instant};
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{PgConnection, Postgres, QueryBuilder, Transaction};
+use sqlx::{AssertSqlSafe, PgConnection, Postgres, Transaction};
 
-use super::{Context, CopyError, CopyRequest, LoadError, Repository, StoreError};
-use crate::copy::{self, Identity, NameCandidates, Randomness, TakenNames, Target, UuidRandomness};
+use super::pipeline::{self, Lookup, Statements, TableRows, TakenRow};
+use super::{AttachedRows, Context, CopyError, CopyRequest, LoadError, Repository, StoreError};
 use crate::fixture::Dataset;
-use crate::model::{
-    App, Component, ComponentGraph, ConfigFile, Dependency, EnvVar, Label, Port, Region, SourceAuth, Team, User, Volume,
-};
+use crate::model::{App, Component, Region, Team, User};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -128,31 +126,9 @@ impl PgStore {
 
     async fn try_copy(&self, request: &CopyRequest<'_>) -> Result<Vec<Component>, CopyError> {
         let mut tx = self.pool.begin().await.context("starting the copy transaction")?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-            .bind(COPY_LOCK_CLASS)
-            .bind(&request.target.team.tenant_id)
-            .execute(&mut *tx)
-            .await
-            .context("locking the target team")?;
-        let app_components: Vec<Component> = sqlx::query_as(concat!(
-            "SELECT ",
-            component_columns!(),
-            " FROM tenant_services WHERE app_id = $1 ORDER BY create_time, service_id"
-        ))
-        .bind(request.source_app.app_id)
-        .fetch_all(&mut *tx)
-        .await
-        .context("reading the source app's components")?;
-        let selected = copy::select(&app_components, request.requested)?;
-        let sources = load_graphs(&mut tx, &selected).await?;
-        let mut random = UuidRandomness;
-        let identities = free_identities(&mut tx, sources.len(), &mut random).await?;
-        let candidates = NameCandidates::draw(&sources, &identities, &mut random);
-        let taken = taken_names(&mut tx, &request.target, &candidates).await?;
-        let copies = copy::plan(&sources, &identities, &candidates, &request.target, &taken)?;
-        insert_graphs(&mut tx, &copies).await?;
+        let copies = pipeline::copy(&mut *tx, request).await?;
         tx.commit().await.context("committing the copy")?;
-        Ok(copies.into_iter().map(|copy| copy.component).collect())
+        Ok(copies)
     }
 
     /// Runs the copy, again after a clash, up to [`MAX_COPY_ATTEMPTS`] times.
@@ -191,6 +167,14 @@ impl PgStore {
 /// found the database unreachable.
 type TeamQueue = Arc<tokio::sync::Mutex<Option<Instant>>>;
 
+/// Whether the copy waited the whole acquire timeout for a connection: then the copies queued
+/// behind it fail at once for that long, instead of each waiting it again. Any other failure,
+/// even an outage met during the copy (after which the pool opens a new connection), leaves the
+/// next copy of the team to try for itself.
+fn waited_for_a_connection_in_vain(result: &Result<Vec<Component>, CopyError>) -> bool {
+    matches!(result, Err(CopyError::Store(StoreError { source: sqlx::Error::PoolTimedOut, .. })))
+}
+
 /// Whether a failed copy may succeed if tried again from the start.
 fn is_retryable(error: &CopyError) -> bool {
     let CopyError::Store(StoreError { source: sqlx::Error::Database(db), .. }) = error else { return false };
@@ -202,11 +186,6 @@ fn is_retryable(error: &CopyError) -> bool {
 fn backoff(attempt: u32) -> Duration {
     let jitter = u64::from(uuid::Uuid::new_v4().as_u128() as u16 % 10);
     Duration::from_millis(u64::from(attempt) * 5 + jitter)
-}
-
-/// `= ANY($n)` binds a list as one array.
-fn ids<'a>(ids: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    ids.into_iter().map(str::to_owned).collect()
 }
 
 impl Repository for PgStore {
@@ -315,44 +294,15 @@ impl Repository for PgStore {
             );
         }
         let result = self.copy_with_retries(request).await;
-        *turn = matches!(&result, Err(CopyError::Store(error)) if error.is_unavailable()).then(Instant::now);
+        *turn = waited_for_a_connection_in_vain(&result).then(Instant::now);
         result
     }
 
     async fn load_dataset(&self, data: &Dataset, only_into_empty: bool) -> Result<bool, LoadError> {
         let mut tx = self.begin_fixture().await?;
-        let applied: Option<(String,)> = sqlx::query_as("SELECT name FROM applied_fixtures WHERE name = $1")
-            .bind(&data.name)
-            .fetch_optional(&mut *tx)
-            .await
-            .context("reading the applied fixtures")?;
-        if applied.is_some() {
-            return Ok(false);
-        }
-        if only_into_empty {
-            let (rows,): (i64,) = sqlx::query_as(
-                "SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM tenants) + (SELECT count(*) FROM regions) \
-                 + (SELECT count(*) FROM apps) + (SELECT count(*) FROM tenant_services)",
-            )
-            .fetch_one(&mut *tx)
-            .await
-            .context("checking that the database is empty")?;
-            if rows > 0 {
-                return Err(LoadError::NotEmpty(data.name.clone()));
-            }
-        }
-        insert_dataset(&mut tx, data).await?;
-        sqlx::query(
-            "INSERT INTO applied_fixtures (name, sha256, applied_at) \
-             VALUES ($1, $2, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'))",
-        )
-        .bind(&data.name)
-        .bind(&data.sha256)
-        .execute(&mut *tx)
-        .await
-        .context("recording the fixture")?;
+        let loaded = pipeline::load_dataset(&mut *tx, data, only_into_empty).await?;
         tx.commit().await.context("committing the fixture")?;
-        Ok(true)
+        Ok(loaded)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -366,418 +316,147 @@ impl Repository for PgStore {
     }
 }
 
-/// Loads the selected components with everything copied along with them, in selection order.
-async fn load_graphs(tx: &mut PgConnection, selected: &[&Component]) -> Result<Vec<ComponentGraph>, StoreError> {
-    let ids = ids(selected.iter().map(|c| c.service_id.as_str()));
-    // Looked up through the primary key, one id at a time. An equality on service_id (`= ANY($1)`
-    // or a join) lets the planner pick the GiST index of the port-name exclusion constraint,
-    // which holds service_id but not first: a scan of the whole index, whose cost grows with every
-    // port of the store. The row range below means `service_id = id` (any port), and only a
-    // btree can serve a row comparison, so the primary key is the one index it can use. The range
-    // sits in a LATERAL subquery that `OFFSET 0` keeps from being flattened into a join: as a
-    // join condition it is neither hashable nor mergeable, so for a long id list the planner chose
-    // a nested loop over the whole table (O(ids × ports): 5 s for 1,000 ids at 80,000 ports).
-    let ports: Vec<Port> = sqlx::query_as(
-        "SELECT p.service_id, p.tenant_id, p.container_port, p.protocol, p.port_alias, p.is_inner_service, \
-         p.is_outer_service, p.k8s_service_name FROM unnest($1::text[]) AS ids(id) CROSS JOIN LATERAL \
-         (SELECT * FROM service_ports WHERE (service_id, container_port) BETWEEN (ids.id, $2) AND (ids.id, $3) \
-         OFFSET 0) p ORDER BY p.container_port",
-    )
-    .bind(&ids)
-    .bind(i64::MIN)
-    .bind(i64::MAX)
-    .fetch_all(&mut *tx)
-    .await
-    .context("reading ports")?;
-    let envs: Vec<EnvVar> = sqlx::query_as(
-        "SELECT service_id, tenant_id, container_port, name, attr_name, attr_value, is_change, scope \
-         FROM service_envs WHERE service_id = ANY($1) ORDER BY id",
-    )
-    .bind(&ids)
-    .fetch_all(&mut *tx)
-    .await
-    .context("reading environment variables")?;
-    let volumes: Vec<Volume> = sqlx::query_as(
-        "SELECT service_id, volume_name, volume_path, volume_type, volume_capacity, access_mode, host_path \
-         FROM service_volumes WHERE service_id = ANY($1) ORDER BY id",
-    )
-    .bind(&ids)
-    .fetch_all(&mut *tx)
-    .await
-    .context("reading volumes")?;
-    let config_files: Vec<ConfigFile> = sqlx::query_as(
-        "SELECT service_id, volume_name, file_content FROM service_config_files WHERE service_id = ANY($1) ORDER BY id",
-    )
-    .bind(&ids)
-    .fetch_all(&mut *tx)
-    .await
-    .context("reading configuration files")?;
-    let labels: Vec<Label> = sqlx::query_as(
-        "SELECT service_id, tenant_id, region, label_name, label_value FROM service_labels \
-         WHERE service_id = ANY($1) ORDER BY id",
-    )
-    .bind(&ids)
-    .fetch_all(&mut *tx)
-    .await
-    .context("reading labels")?;
-    let dependencies: Vec<Dependency> = sqlx::query_as(
-        "SELECT service_id, dep_service_id, tenant_id, dep_order FROM service_dependencies \
-         WHERE service_id = ANY($1) ORDER BY dep_order, dep_service_id",
-    )
-    .bind(&ids)
-    .fetch_all(&mut *tx)
-    .await
-    .context("reading dependencies")?;
-    let auths: Vec<SourceAuth> =
-        sqlx::query_as("SELECT service_id, user_name, password FROM service_source_auth WHERE service_id = ANY($1)")
-            .bind(&ids)
-            .fetch_all(&mut *tx)
-            .await
-            .context("reading build-source credentials")?;
-    Ok(super::AttachedRows { ports, envs, volumes, config_files, labels, dependencies, auths }.into_graphs(selected))
-}
+/// The rows attached to the components whose ids are bound as one `text[]`, in one statement: one
+/// JSON array per table, each in the order the copy keeps ([`super::JsonArrays`]).
+///
+/// Ports are looked up through the primary key, one id at a time. An equality on service_id
+/// (`= ANY($1)` or a join) lets the planner pick the GiST index of the port-name exclusion
+/// constraint, which holds service_id but not first: a scan of the whole index, whose cost grows
+/// with every port of the store. The row range below means `service_id = id` (any port), and only
+/// a btree can serve a row comparison, so the primary key is the one index it can use. The range
+/// sits in a LATERAL subquery that `OFFSET 0` keeps from being flattened into a join: as a join
+/// condition it is neither hashable nor mergeable, so for a long id list the planner chose a
+/// nested loop over the whole table (O(ids × ports): 5 s for 1,000 ids at 80,000 ports).
+const ATTACHED_ROWS: &str = "SELECT \
+    (SELECT coalesce(json_agg(p ORDER BY p.container_port), '[]')::text \
+        FROM unnest($1::text[]) AS ids(id) CROSS JOIN LATERAL \
+        (SELECT service_id, tenant_id, container_port, protocol, port_alias, is_inner_service, is_outer_service, \
+            k8s_service_name FROM service_ports WHERE (service_id, container_port) \
+            BETWEEN (ids.id, '-9223372036854775808'::bigint) AND (ids.id, '9223372036854775807'::bigint) \
+            OFFSET 0) p), \
+    (SELECT coalesce(json_agg(e ORDER BY e.id), '[]')::text FROM service_envs e WHERE e.service_id = ANY($1)), \
+    (SELECT coalesce(json_agg(v ORDER BY v.id), '[]')::text FROM service_volumes v WHERE v.service_id = ANY($1)), \
+    (SELECT coalesce(json_agg(f ORDER BY f.id), '[]')::text FROM service_config_files f WHERE f.service_id = ANY($1)), \
+    (SELECT coalesce(json_agg(l ORDER BY l.id), '[]')::text FROM service_labels l WHERE l.service_id = ANY($1)), \
+    (SELECT coalesce(json_agg(d ORDER BY d.dep_order, d.dep_service_id), '[]')::text \
+        FROM service_dependencies d WHERE d.service_id = ANY($1)), \
+    (SELECT coalesce(json_agg(a), '[]')::text FROM service_source_auth a WHERE a.service_id = ANY($1))";
 
-/// Which of the candidate names are used: component names in the target app, port service names
-/// in the target team. Two indexed lookups of the candidates only.
-async fn taken_names(
-    tx: &mut PgConnection,
-    target: &Target<'_>,
-    candidates: &NameCandidates,
-) -> Result<TakenNames, StoreError> {
-    let component_names: Vec<(String,)> = sqlx::query_as(
-        "SELECT k8s_component_name FROM tenant_services WHERE app_id = $1 AND k8s_component_name = ANY($2)",
-    )
-    .bind(target.app.app_id)
-    .bind(ids(candidates.component_names()))
-    .fetch_all(&mut *tx)
-    .await
-    .context("reading the target app's component names")?;
-    let port_names: Vec<(String, String)> = sqlx::query_as(
-        "SELECT k8s_service_name, service_id FROM service_ports WHERE tenant_id = $1 AND k8s_service_name = ANY($2)",
-    )
-    .bind(&target.team.tenant_id)
-    .bind(ids(candidates.port_names()))
-    .fetch_all(&mut *tx)
-    .await
-    .context("reading the target team's port names")?;
-    Ok(super::taken_names_from(component_names, port_names))
-}
-
-/// `count` identities whose aliases no component of the store (nor of the batch) uses.
-async fn free_identities(
-    tx: &mut PgConnection,
-    count: usize,
-    random: &mut dyn Randomness,
-) -> Result<Vec<Identity>, CopyError> {
-    let mut identities: Vec<Identity> = (0..count).map(|_| Identity::fresh(random)).collect();
-    for _ in 0..copy::MAX_ATTEMPTS {
-        let aliases = ids(identities.iter().map(|i| i.service_alias.as_str()));
-        let taken: Vec<(String,)> =
-            sqlx::query_as("SELECT service_alias FROM tenant_services WHERE service_alias = ANY($1)")
-                .bind(&aliases)
-                .fetch_all(&mut *tx)
-                .await
-                .context("checking new aliases")?;
-        let taken: HashSet<String> = taken.into_iter().map(|(a,)| a).collect();
-        let clashes = copy::clashing_identities(&identities, &taken);
-        if clashes.is_empty() {
-            return Ok(identities);
-        }
-        for index in clashes {
-            identities[index] = Identity::fresh(random);
-        }
-    }
-    Err(copy::PlanError::NamesExhausted { what: "component alias", base: "gr".to_owned() }.into())
-}
-
-/// Inserts `rows` into `table` in one statement (nothing when there are none).
-async fn insert_rows<T>(
-    tx: &mut PgConnection,
-    table_and_columns: &str,
-    rows: Vec<T>,
-    bind: impl FnMut(sqlx::query_builder::Separated<'_, Postgres, &'static str>, T),
-    what: &'static str,
-) -> Result<(), StoreError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut query = QueryBuilder::<Postgres>::new(format!("INSERT INTO {table_and_columns} "));
-    query.push_values(rows, bind);
-    query.build().execute(&mut *tx).await.context(what)?;
-    Ok(())
-}
-
-fn bind_component(mut row: sqlx::query_builder::Separated<'_, Postgres, &'static str>, c: &Component) {
-    row.push_bind(c.service_id.clone())
-        .push_bind(c.service_alias.clone())
-        .push_bind(c.tenant_id.clone())
-        .push_bind(c.service_region.clone())
-        .push_bind(c.app_id)
-        .push_bind(c.service_key.clone())
-        .push_bind(c.service_cname.clone())
-        .push_bind(c.desc.clone())
-        .push_bind(c.category.clone())
-        .push_bind(c.version.clone())
-        .push_bind(c.update_version)
-        .push_bind(c.image.clone())
-        .push_bind(c.cmd.clone())
-        .push_bind(c.min_node)
-        .push_bind(c.min_cpu)
-        .push_bind(c.container_gpu)
-        .push_bind(c.min_memory)
-        .push_bind(c.extend_method.clone())
-        .push_bind(c.code_from.clone())
-        .push_bind(c.git_url.clone())
-        .push_bind(c.git_project_id)
-        .push_bind(c.git_full_name.clone())
-        .push_bind(c.code_version.clone())
-        .push_bind(c.service_type.clone())
-        .push_bind(c.creater)
-        .push_bind(c.language.clone())
-        .push_bind(c.total_memory)
-        .push_bind(c.is_service)
-        .push_bind(c.service_origin.clone())
-        .push_bind(c.tenant_service_group_id)
-        .push_bind(c.open_webhooks)
-        .push_bind(c.service_source.clone())
-        .push_bind(c.create_status.clone())
-        .push_bind(c.check_uuid.clone())
-        .push_bind(c.check_event_id.clone())
-        .push_bind(c.docker_cmd.clone())
-        .push_bind(c.server_type.clone())
-        .push_bind(c.is_upgrate)
-        .push_bind(c.build_upgrade)
-        .push_bind(c.oauth_service_id)
-        .push_bind(c.k8s_component_name.clone())
-        .push_bind(c.deploy_version.clone())
-        .push_bind(c.create_time.clone())
-        .push_bind(c.update_time.clone());
-}
-
-/// Writes components and everything attached to them, one statement per table. All components
-/// go in first, so that dependencies between them satisfy the foreign keys.
-async fn insert_graphs(tx: &mut PgConnection, graphs: &[ComponentGraph]) -> Result<(), StoreError> {
-    let table = concat!("tenant_services (", component_columns!(), ")");
-    insert_rows(tx, table, graphs.iter().map(|g| &g.component).collect(), bind_component, "inserting components")
-        .await?;
-    insert_rows(
-        tx,
-        "service_ports (service_id, tenant_id, container_port, protocol, port_alias, is_inner_service, \
-         is_outer_service, k8s_service_name)",
-        graphs.iter().flat_map(|g| &g.ports).collect(),
-        |mut row, p| {
-            row.push_bind(p.service_id.clone())
-                .push_bind(p.tenant_id.clone())
-                .push_bind(p.container_port)
-                .push_bind(p.protocol.clone())
-                .push_bind(p.port_alias.clone())
-                .push_bind(p.is_inner_service)
-                .push_bind(p.is_outer_service)
-                .push_bind(p.k8s_service_name.clone());
-        },
-        "inserting ports",
-    )
-    .await?;
-    insert_rows(
-        tx,
-        "service_envs (service_id, tenant_id, container_port, name, attr_name, attr_value, is_change, scope)",
-        graphs.iter().flat_map(|g| &g.envs).collect(),
-        |mut row, e| {
-            row.push_bind(e.service_id.clone())
-                .push_bind(e.tenant_id.clone())
-                .push_bind(e.container_port)
-                .push_bind(e.name.clone())
-                .push_bind(e.attr_name.clone())
-                .push_bind(e.attr_value.clone())
-                .push_bind(e.is_change)
-                .push_bind(e.scope.clone());
-        },
-        "inserting environment variables",
-    )
-    .await?;
-    insert_volumes_and_files(tx, graphs).await?;
-    insert_rows(
-        tx,
-        "service_labels (service_id, tenant_id, region, label_name, label_value)",
-        graphs.iter().flat_map(|g| &g.labels).collect(),
-        |mut row, l| {
-            row.push_bind(l.service_id.clone())
-                .push_bind(l.tenant_id.clone())
-                .push_bind(l.region.clone())
-                .push_bind(l.label_name.clone())
-                .push_bind(l.label_value.clone());
-        },
-        "inserting labels",
-    )
-    .await?;
-    insert_rows(
-        tx,
-        "service_dependencies (service_id, dep_service_id, tenant_id, dep_order)",
-        graphs.iter().flat_map(|g| &g.dependencies).collect(),
-        |mut row, d| {
-            row.push_bind(d.service_id.clone())
-                .push_bind(d.dep_service_id.clone())
-                .push_bind(d.tenant_id.clone())
-                .push_bind(d.dep_order);
-        },
-        "inserting dependencies",
-    )
-    .await?;
-    insert_rows(
-        tx,
-        "service_source_auth (service_id, user_name, password)",
-        graphs.iter().filter_map(|g| g.source_auth.as_ref()).collect(),
-        |mut row, a| {
-            row.push_bind(a.service_id.clone()).push_bind(a.user_name.clone()).push_bind(a.password.clone());
-        },
-        "inserting build-source credentials",
-    )
-    .await
-}
-
-/// Writes volumes, then the configuration files linked to them by the new volumes' ids.
-async fn insert_volumes_and_files(tx: &mut PgConnection, graphs: &[ComponentGraph]) -> Result<(), StoreError> {
-    let volumes: Vec<&Volume> = graphs.iter().flat_map(|g| &g.volumes).collect();
-    if volumes.is_empty() {
-        return Ok(());
-    }
-    let mut query = QueryBuilder::<Postgres>::new(
-        "INSERT INTO service_volumes (service_id, volume_name, volume_path, volume_type, volume_capacity, \
-         access_mode, host_path) ",
-    );
-    query.push_values(&volumes, |mut row, v| {
-        row.push_bind(v.service_id.clone())
-            .push_bind(v.volume_name.clone())
-            .push_bind(v.volume_path.clone())
-            .push_bind(v.volume_type.clone())
-            .push_bind(v.volume_capacity)
-            .push_bind(v.access_mode.clone())
-            .push_bind(v.host_path.clone());
-    });
-    query.push(" RETURNING service_id, volume_name, id");
-    let ids: Vec<(String, String, i64)> =
-        query.build_query_as().fetch_all(&mut *tx).await.context("inserting volumes")?;
-    let volume_ids: HashMap<(String, String), i64> =
-        ids.into_iter().map(|(service_id, name, id)| ((service_id, name), id)).collect();
-    let mut files = Vec::new();
-    for f in graphs.iter().flat_map(|g| &g.config_files) {
-        let Some(volume_id) = volume_ids.get(&(f.service_id.clone(), f.volume_name.clone())) else {
-            return Err(StoreError {
-                context: "linking a configuration file to its volume",
-                source: sqlx::Error::RowNotFound,
-            });
+/// One statement that writes every table of `writes`, the rows of table `n` bound as parameter
+/// `n` (a JSON array): one data-modifying `WITH` query per table (foreign keys are checked at the
+/// end of the statement, so the order within it does not matter), each table's own row type
+/// converting the fields (a `bytea` column takes its hex text form), in array order. Rows that link
+/// a volume join the volumes written by the same statement. It returns how many rows were linked.
+fn write_statement(writes: &[TableRows]) -> String {
+    const NEW_VOLUMES: &str = "new_volumes";
+    let mut queries = Vec::with_capacity(writes.len());
+    let mut linked = "0::bigint".to_owned();
+    for (index, TableRows { table, .. }) in writes.iter().enumerate() {
+        let (name, columns, n) = (table.name, table.columns, index + 1);
+        let rows = format!("json_populate_recordset(NULL::{name}, ${n}::json) WITH ORDINALITY AS r");
+        let (alias, query) = if table.links_volume {
+            linked = format!("(SELECT count(*) FROM w{n})");
+            let query = format!(
+                "INSERT INTO {name} ({columns}) SELECT r.service_id, v.id, r.volume_name, r.file_content FROM {rows} \
+                 JOIN {NEW_VOLUMES} v ON v.service_id = r.service_id AND v.volume_name = r.volume_name \
+                 ORDER BY r.ordinality RETURNING 1"
+            );
+            (format!("w{n}"), query)
+        } else if name == pipeline::VOLUMES.name {
+            let query = format!(
+                "INSERT INTO {name} ({columns}) SELECT {columns} FROM {rows} ORDER BY r.ordinality \
+                 RETURNING id, service_id, volume_name"
+            );
+            (NEW_VOLUMES.to_owned(), query)
+        } else {
+            (
+                format!("w{n}"),
+                format!("INSERT INTO {name} ({columns}) SELECT {columns} FROM {rows} ORDER BY r.ordinality"),
+            )
         };
-        files.push((f, *volume_id));
+        queries.push(format!("{alias} AS ({query})"));
     }
-    insert_rows(
-        tx,
-        "service_config_files (service_id, volume_id, volume_name, file_content)",
-        files,
-        |mut row, (f, volume_id)| {
-            row.push_bind(f.service_id.clone())
-                .push_bind(volume_id)
-                .push_bind(f.volume_name.clone())
-                .push_bind(f.file_content.clone());
-        },
-        "inserting configuration files",
-    )
-    .await
+    format!("WITH {} SELECT {linked}", queries.join(", "))
 }
 
-async fn insert_dataset(tx: &mut PgConnection, data: &Dataset) -> Result<(), StoreError> {
-    insert_rows(
-        tx,
-        "users (user_id, nick_name, enterprise_id)",
-        data.users.iter().collect(),
-        |mut row, u| {
-            row.push_bind(u.user_id).push_bind(u.nick_name.clone()).push_bind(u.enterprise_id.clone());
-        },
-        "inserting users",
-    )
-    .await?;
-    insert_rows(
-        tx,
-        "user_access_keys (user_id, key_sha256, expire_time)",
-        data.access_keys.iter().collect(),
-        |mut row, k| {
-            row.push_bind(k.user_id).push_bind(k.key_sha256.to_vec()).push_bind(k.expire_time);
-        },
-        "inserting access keys",
-    )
-    .await?;
-    insert_rows(
-        tx,
-        "regions (region_name, region_alias, enterprise_id, status)",
-        data.regions.iter().collect(),
-        |mut row, r| {
-            row.push_bind(r.region_name.clone())
-                .push_bind(r.region_alias.clone())
-                .push_bind(r.enterprise_id.clone())
-                .push_bind(r.status.clone());
-        },
-        "inserting regions",
-    )
-    .await?;
-    insert_rows(
-        tx,
-        "tenants (tenant_id, tenant_name, tenant_alias, enterprise_id)",
-        data.teams.iter().collect(),
-        |mut row, t| {
-            row.push_bind(t.tenant_id.clone())
-                .push_bind(t.tenant_name.clone())
-                .push_bind(t.tenant_alias.clone())
-                .push_bind(t.enterprise_id.clone());
-        },
-        "inserting teams",
-    )
-    .await?;
-    insert_rows(
-        tx,
-        "tenant_members (tenant_id, user_id)",
-        data.members.iter().collect(),
-        |mut row, (tenant_id, user_id)| {
-            row.push_bind(tenant_id.clone()).push_bind(*user_id);
-        },
-        "inserting team members",
-    )
-    .await?;
-    insert_rows(
-        tx,
-        "tenant_regions (tenant_id, region_name, is_init)",
-        data.team_regions.iter().collect(),
-        |mut row, (tenant_id, region_name)| {
-            row.push_bind(tenant_id.clone()).push_bind(region_name.clone()).push_bind(1_i32);
-        },
-        "inserting teams' regions",
-    )
-    .await?;
-    insert_rows(
-        tx,
-        "apps (app_id, tenant_id, region_name, app_name, governance_mode)",
-        data.apps.iter().collect(),
-        |mut row, a| {
-            row.push_bind(a.app_id)
-                .push_bind(a.tenant_id.clone())
-                .push_bind(a.region_name.clone())
-                .push_bind(a.app_name.clone())
-                .push_bind(a.governance_mode.clone());
-        },
-        "inserting apps",
-    )
-    .await?;
-    insert_graphs(tx, &data.components).await?;
-    insert_rows(
-        tx,
-        "service_probes (service_id, mode, scheme, port, path)",
-        data.probes.iter().collect(),
-        |mut row, p| {
-            row.push_bind(p.service_id.clone())
-                .push_bind(p.mode.clone())
-                .push_bind(p.scheme.clone())
-                .push_bind(p.port)
-                .push_bind(p.path.clone());
-        },
-        "inserting probes",
-    )
-    .await
+/// The statements of a copy or a fixture load on PostgreSQL, inside a READ COMMITTED transaction.
+impl Statements for PgConnection {
+    async fn source_components(&mut self, app_id: i32) -> Result<Vec<Component>, StoreError> {
+        sqlx::query_as(pipeline::SOURCE_COMPONENTS)
+            .bind(app_id)
+            .fetch_all(&mut *self)
+            .await
+            .context("reading the source app's components")
+    }
+
+    async fn attached_rows(&mut self, service_ids: Vec<String>) -> Result<AttachedRows, StoreError> {
+        let arrays = sqlx::query_as(ATTACHED_ROWS).bind(service_ids).fetch_one(&mut *self).await.context(
+            "reading the components' ports, variables, volumes, files, labels, dependencies and credentials",
+        )?;
+        AttachedRows::from_json(arrays)
+    }
+
+    async fn taken(&mut self, lookup: &Lookup) -> Result<Vec<TakenRow>, StoreError> {
+        sqlx::query_as(
+            "SELECT $1, service_alias, '' FROM tenant_services WHERE service_alias = ANY($2) \
+             UNION ALL SELECT $3, k8s_component_name, '' FROM tenant_services \
+             WHERE app_id = $4 AND k8s_component_name = ANY($5) \
+             UNION ALL SELECT $6, k8s_service_name, service_id FROM service_ports \
+             WHERE tenant_id = $7 AND k8s_service_name = ANY($8)",
+        )
+        .bind(pipeline::TAKEN_ALIAS)
+        .bind(&lookup.aliases)
+        .bind(pipeline::TAKEN_COMPONENT_NAME)
+        .bind(lookup.app_id)
+        .bind(&lookup.component_names)
+        .bind(pipeline::TAKEN_PORT_NAME)
+        .bind(&lookup.tenant_id)
+        .bind(&lookup.port_names)
+        .fetch_all(&mut *self)
+        .await
+        .context("looking up the new aliases and names")
+    }
+
+    async fn fixture_state(&mut self, name: &str) -> Result<(bool, i64), StoreError> {
+        let (applied, stored): (i64, i64) = sqlx::query_as(pipeline::FIXTURE_STATE)
+            .bind(name)
+            .fetch_one(&mut *self)
+            .await
+            .context("reading the applied fixtures")?;
+        Ok((applied > 0, stored))
+    }
+
+    async fn record_fixture(&mut self, name: &str, sha256: &str, now: String) -> Result<(), StoreError> {
+        sqlx::query(pipeline::RECORD_FIXTURE)
+            .bind(name)
+            .bind(sha256)
+            .bind(now)
+            .execute(&mut *self)
+            .await
+            .context("recording the fixture")?;
+        Ok(())
+    }
+
+    async fn lock_team(&mut self, tenant_id: &str) -> Result<(), StoreError> {
+        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+            .bind(COPY_LOCK_CLASS)
+            .bind(tenant_id)
+            .execute(&mut *self)
+            .await
+            .context("locking the target team")?;
+        Ok(())
+    }
+
+    async fn write(&mut self, writes: &[TableRows]) -> Result<u64, StoreError> {
+        if writes.is_empty() {
+            return Ok(0);
+        }
+        let mut query = sqlx::query_scalar(AssertSqlSafe(write_statement(writes)));
+        for TableRows { rows, .. } in writes {
+            query = query.bind(rows);
+        }
+        let what = "inserting components, ports, variables, volumes, files, labels, dependencies and credentials";
+        let linked: i64 = query.fetch_one(&mut *self).await.context(what)?;
+        Ok(linked as u64)
+    }
 }

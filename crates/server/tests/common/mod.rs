@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 pub use backend::{Backend, TestDatabase};
 use rainbond_client::Client;
+use rainbond_client::types::{AppCopyCRes, ErrorBody};
 use rainbond_server::fixture::{DEMO, Fixture};
 use rainbond_server::limits::Limits;
 use rainbond_server::service::CopyService;
@@ -202,5 +203,18 @@ pub fn copy_body(team: &str, region: &str, app_id: i32, services: &[&str]) -> ra
         target_team_name: team.to_owned(),
         target_region_name: region.to_owned(),
         target_app_id: app_id,
+    }
+}
+
+/// A copy's body on success, else its status and error body.
+pub fn copy_outcome(
+    result: Result<rainbond_client::ResponseValue<AppCopyCRes>, rainbond_client::Error<ErrorBody>>,
+) -> Result<AppCopyCRes, (u16, ErrorBody)> {
+    match result {
+        Ok(response) => Ok(response.into_inner()),
+        Err(rainbond_client::Error::ErrorResponse(response)) => {
+            Err((response.status().as_u16(), response.into_inner()))
+        }
+        Err(other) => panic!("unexpected client error: {other}"),
     }
 }

@@ -1,0 +1,374 @@
+//! The copy and the fixture load, written once for both backends. A backend supplies
+//! [`Statements`], the few statements whose SQL differs between SQLite and PostgreSQL, run on one
+//! connection inside the transaction the backend opened; everything else (the order of the steps,
+//! the storage-independent copy rules of [`crate::copy`], which rows are written to which table)
+//! is here.
+//!
+//! Rows are written as one JSON array per table, bound as one parameter: a statement's parameter
+//! count does not grow with the rows (PostgreSQL refuses more than 65,535 parameters, which a copy
+//! at the documented limit of 1,000 components with 9 variables each would need 72,000 of), and
+//! the statement text depends on the table only, so each connection prepares it once.
+
+use std::collections::HashSet;
+use std::future::Future;
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::{AttachedRows, CopyError, CopyRequest, LoadError, StoreError};
+use crate::copy::{self, Identity, NameCandidates, TakenNames, Target, UuidRandomness};
+use crate::fixture::Dataset;
+use crate::model::{Component, ComponentGraph};
+
+/// A table rows are inserted into, and the columns that are written: each column takes the
+/// field of the same name of the JSON rows.
+#[derive(Debug)]
+pub(crate) struct Table {
+    pub name: &'static str,
+    pub columns: &'static str,
+    /// Binary columns, sent as `\x`-prefixed hex strings (PostgreSQL's `bytea` text form).
+    pub bytes: &'static [&'static str],
+    /// The rows name a volume of their component (`service_id`, `volume_name`) instead of its id:
+    /// each is linked to the volume, which must be in [`VOLUMES`] (written before, or in the same
+    /// batch).
+    pub links_volume: bool,
+    /// What an error says was being done.
+    pub what: &'static str,
+}
+
+impl Table {
+    const fn new(name: &'static str, columns: &'static str, what: &'static str) -> Table {
+        Table { name, columns, bytes: &[], links_volume: false, what }
+    }
+
+    /// The column names, unquoted.
+    pub fn column_names(&self) -> impl Iterator<Item = &'static str> {
+        self.columns.split(',').map(|column| column.trim().trim_matches('"'))
+    }
+}
+
+static COMPONENTS: Table = Table::new("tenant_services", component_columns!(), "inserting components");
+static PORTS: Table = Table::new(
+    "service_ports",
+    "service_id, tenant_id, container_port, protocol, port_alias, is_inner_service, is_outer_service, k8s_service_name",
+    "inserting ports",
+);
+static ENVS: Table = Table::new(
+    "service_envs",
+    "service_id, tenant_id, container_port, name, attr_name, attr_value, is_change, scope",
+    "inserting environment variables",
+);
+pub(crate) static VOLUMES: Table = Table::new(
+    "service_volumes",
+    "service_id, volume_name, volume_path, volume_type, volume_capacity, access_mode, host_path",
+    "inserting volumes",
+);
+static CONFIG_FILES: Table = Table {
+    name: "service_config_files",
+    columns: "service_id, volume_id, volume_name, file_content",
+    bytes: &[],
+    links_volume: true,
+    what: "inserting configuration files",
+};
+static LABELS: Table =
+    Table::new("service_labels", "service_id, tenant_id, region, label_name, label_value", "inserting labels");
+static DEPENDENCIES: Table =
+    Table::new("service_dependencies", "service_id, dep_service_id, tenant_id, dep_order", "inserting dependencies");
+static SOURCE_AUTHS: Table =
+    Table::new("service_source_auth", "service_id, user_name, password", "inserting build-source credentials");
+static USERS: Table = Table::new("users", "user_id, nick_name, enterprise_id", "inserting users");
+static ACCESS_KEYS: Table = Table {
+    name: "user_access_keys",
+    columns: "user_id, key_sha256, expire_time",
+    bytes: &["key_sha256"],
+    links_volume: false,
+    what: "inserting access keys",
+};
+static REGIONS: Table = Table::new("regions", "region_name, region_alias, enterprise_id, status", "inserting regions");
+static TEAMS: Table = Table::new("tenants", "tenant_id, tenant_name, tenant_alias, enterprise_id", "inserting teams");
+static MEMBERS: Table = Table::new("tenant_members", "tenant_id, user_id", "inserting team members");
+static TEAM_REGIONS: Table =
+    Table::new("tenant_regions", "tenant_id, region_name, is_init", "inserting teams' regions");
+static APPS: Table = Table::new("apps", "app_id, tenant_id, region_name, app_name, governance_mode", "inserting apps");
+static PROBES: Table = Table::new("service_probes", "service_id, mode, scheme, port, path", "inserting probes");
+
+/// The rows for one table, as one JSON array.
+#[derive(Debug)]
+pub(crate) struct TableRows {
+    pub table: &'static Table,
+    pub rows: String,
+}
+
+/// Everything a copy or a fixture writes: the tables that get rows, in the order they are
+/// written (a row's table comes after the tables its foreign keys name).
+#[derive(Debug, Default)]
+pub(crate) struct Writes {
+    pub tables: Vec<TableRows>,
+    /// How many rows link to a volume.
+    linked: usize,
+}
+
+impl Writes {
+    /// Adds `rows` for `table` (nothing when there are none).
+    fn add<T: Serialize>(&mut self, table: &'static Table, rows: &[T]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let json = serde_json::to_string(rows)
+            .map_err(|error| StoreError { context: table.what, source: sqlx::Error::Encode(error.into()) })?;
+        if table.links_volume {
+            self.linked += rows.len();
+        }
+        self.tables.push(TableRows { table, rows: json });
+        Ok(())
+    }
+
+    /// Components and everything attached to them. Components go first, so that dependencies
+    /// between them satisfy the foreign keys, and volumes before the files that link to them.
+    fn add_graphs(&mut self, graphs: &[ComponentGraph]) -> Result<(), StoreError> {
+        fn all<'a, T>(graphs: &'a [ComponentGraph], rows: impl Fn(&'a ComponentGraph) -> &'a [T]) -> Vec<&'a T> {
+            graphs.iter().flat_map(rows).collect()
+        }
+        let components: Vec<&Component> = graphs.iter().map(|g| &g.component).collect();
+        self.add(&COMPONENTS, &components)?;
+        self.add(&PORTS, &all(graphs, |g| &g.ports))?;
+        self.add(&ENVS, &all(graphs, |g| &g.envs))?;
+        self.add(&VOLUMES, &all(graphs, |g| &g.volumes))?;
+        self.add(&CONFIG_FILES, &all(graphs, |g| &g.config_files))?;
+        self.add(&LABELS, &all(graphs, |g| &g.labels))?;
+        self.add(&DEPENDENCIES, &all(graphs, |g| &g.dependencies))?;
+        let auths: Vec<_> = graphs.iter().filter_map(|g| g.source_auth.as_ref()).collect();
+        self.add(&SOURCE_AUTHS, &auths)
+    }
+
+    /// Every row of a fixture.
+    fn of_dataset(data: &Dataset) -> Result<Writes, StoreError> {
+        let mut writes = Writes::default();
+        writes.add(&USERS, &data.users)?;
+        let keys: Vec<_> = data
+            .access_keys
+            .iter()
+            .map(
+                |k| json!({"user_id": k.user_id, "key_sha256": bytea_hex(&k.key_sha256), "expire_time": k.expire_time}),
+            )
+            .collect();
+        writes.add(&ACCESS_KEYS, &keys)?;
+        writes.add(&REGIONS, &data.regions)?;
+        writes.add(&TEAMS, &data.teams)?;
+        let members: Vec<_> = data.members.iter().map(|(t, u)| json!({"tenant_id": t, "user_id": u})).collect();
+        writes.add(&MEMBERS, &members)?;
+        let team_regions: Vec<_> =
+            data.team_regions.iter().map(|(t, r)| json!({"tenant_id": t, "region_name": r, "is_init": 1})).collect();
+        writes.add(&TEAM_REGIONS, &team_regions)?;
+        writes.add(&APPS, &data.apps)?;
+        writes.add_graphs(&data.components)?;
+        writes.add(&PROBES, &data.probes)?;
+        Ok(writes)
+    }
+}
+
+/// Writes `writes` with the backend's [`Statements::write`], and checks that every row that names
+/// a volume found it.
+async fn write<S: Statements>(db: &mut S, writes: Writes) -> Result<(), StoreError> {
+    let linked = db.write(&writes.tables).await?;
+    if linked != writes.linked as u64 {
+        return Err(StoreError {
+            context: "linking a configuration file to its volume",
+            source: sqlx::Error::RowNotFound,
+        });
+    }
+    Ok(())
+}
+
+/// The source app's components, oldest first (`$1`: the app id). This SQL and the two below are
+/// the same in both dialects (SQLite also takes `$n` parameters).
+pub(crate) const SOURCE_COMPONENTS: &str = concat!(
+    "SELECT ",
+    component_columns!(),
+    " FROM tenant_services WHERE app_id = $1 ORDER BY create_time, service_id"
+);
+/// Whether the fixture named `$1` was loaded (a count), and how many users, teams, regions, apps
+/// and components the database holds.
+pub(crate) const FIXTURE_STATE: &str = "SELECT (SELECT count(*) FROM applied_fixtures WHERE name = $1), \
+    (SELECT count(*) FROM users) + (SELECT count(*) FROM tenants) + (SELECT count(*) FROM regions) \
+    + (SELECT count(*) FROM apps) + (SELECT count(*) FROM tenant_services)";
+/// Records a loaded fixture: name, digest, when.
+pub(crate) const RECORD_FIXTURE: &str = "INSERT INTO applied_fixtures (name, sha256, applied_at) VALUES ($1, $2, $3)";
+
+/// The names a copy looks up where it goes, all in one statement: its new aliases across the
+/// store, its component-name candidates in the target app, its port-name candidates in the target
+/// team.
+#[derive(Debug)]
+pub(crate) struct Lookup {
+    pub aliases: Vec<String>,
+    pub app_id: i32,
+    pub component_names: Vec<String>,
+    pub tenant_id: String,
+    pub port_names: Vec<String>,
+}
+
+impl Lookup {
+    fn new(identities: &[Identity], candidates: &NameCandidates, target: &Target<'_>) -> Lookup {
+        Lookup {
+            aliases: identities.iter().map(|i| i.service_alias.clone()).collect(),
+            app_id: target.app.app_id,
+            component_names: candidates.component_names().map(str::to_owned).collect(),
+            tenant_id: target.team.tenant_id.clone(),
+            port_names: candidates.port_names().map(str::to_owned).collect(),
+        }
+    }
+}
+
+/// What a [`Lookup`] found, as `(kind, name, service_id)` rows: kind [`TAKEN_ALIAS`],
+/// [`TAKEN_COMPONENT_NAME`] or [`TAKEN_PORT_NAME`]; the id is the port's component (else empty).
+pub(crate) type TakenRow = (String, String, String);
+pub(crate) const TAKEN_ALIAS: &str = "alias";
+pub(crate) const TAKEN_COMPONENT_NAME: &str = "component";
+pub(crate) const TAKEN_PORT_NAME: &str = "port";
+
+/// The taken aliases and names of a [`Lookup`]'s rows.
+fn taken_from(rows: Vec<TakenRow>) -> (HashSet<String>, TakenNames) {
+    let mut aliases = HashSet::new();
+    let mut names = TakenNames::default();
+    for (kind, name, service_id) in rows {
+        match kind.as_str() {
+            TAKEN_ALIAS => {
+                aliases.insert(name);
+            }
+            TAKEN_COMPONENT_NAME => {
+                names.component_names.insert(name);
+            }
+            _ => {
+                names.port_names.entry(name).or_default().insert(service_id);
+            }
+        }
+    }
+    (aliases, names)
+}
+
+/// The statements of one backend, run on the connection of an open transaction.
+pub(crate) trait Statements: Send {
+    /// The source app's components, oldest first.
+    fn source_components(&mut self, app_id: i32) -> impl Future<Output = Result<Vec<Component>, StoreError>> + Send;
+
+    /// The rows attached to the components with these ids.
+    fn attached_rows(
+        &mut self,
+        service_ids: Vec<String>,
+    ) -> impl Future<Output = Result<AttachedRows, StoreError>> + Send;
+
+    /// Makes copies into the team take turns from here to the end of the transaction (nothing
+    /// where the transaction already writes alone).
+    fn lock_team(&mut self, tenant_id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The rows of the [`Lookup`], in one statement.
+    fn taken(&mut self, lookup: &Lookup) -> impl Future<Output = Result<Vec<TakenRow>, StoreError>> + Send;
+
+    /// Inserts every table's rows, in order; each table's rows in their order. Returns how many
+    /// rows of [`Table::links_volume`] tables were linked to their volume.
+    fn write(&mut self, writes: &[TableRows]) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Whether the fixture named `name` was loaded, and how many users, teams, regions, apps and
+    /// components the database holds.
+    fn fixture_state(&mut self, name: &str) -> impl Future<Output = Result<(bool, i64), StoreError>> + Send;
+
+    /// Records that the fixture was loaded, at `now`.
+    fn record_fixture(
+        &mut self,
+        name: &str,
+        sha256: &str,
+        now: String,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Makes a copy: selects the components, reads them with their rows, draws identities and name
+/// candidates, looks up which are taken (drawing clashing aliases again), plans and writes. The
+/// source is read before the team's turn is taken unless it is in the target team, whose copies
+/// may be adding to it.
+pub(crate) async fn copy<S: Statements>(db: &mut S, request: &CopyRequest<'_>) -> Result<Vec<Component>, CopyError> {
+    let tenant_id = &request.target.team.tenant_id;
+    if request.target.same_team {
+        db.lock_team(tenant_id).await?;
+    }
+    let app_components = db.source_components(request.source_app.app_id).await?;
+    let selected = copy::select(&app_components, request.requested)?;
+    let ids = selected.iter().map(|c| c.service_id.clone()).collect();
+    let sources = db.attached_rows(ids).await?.into_graphs(&selected);
+    if !request.target.same_team {
+        db.lock_team(tenant_id).await?;
+    }
+    let mut random = UuidRandomness;
+    let mut identities: Vec<Identity> = (0..sources.len()).map(|_| Identity::fresh(&mut random)).collect();
+    for _ in 0..copy::MAX_ATTEMPTS {
+        let candidates = NameCandidates::draw(&sources, &identities, &mut random);
+        let (aliases, names) = taken_from(db.taken(&Lookup::new(&identities, &candidates, &request.target)).await?);
+        let clashes = copy::clashing_identities(&identities, &aliases);
+        if clashes.is_empty() {
+            let copies = copy::plan(&sources, &identities, &candidates, &request.target, &names)?;
+            let mut writes = Writes::default();
+            writes.add_graphs(&copies)?;
+            write(db, writes).await?;
+            return Ok(copies.into_iter().map(|copy| copy.component).collect());
+        }
+        for index in clashes {
+            identities[index] = Identity::fresh(&mut random);
+        }
+    }
+    Err(copy::PlanError::NamesExhausted { what: "component alias", base: "gr".to_owned() }.into())
+}
+
+/// Loads a fixture's rows (see [`super::Repository::load_dataset`]).
+pub(crate) async fn load_dataset<S: Statements>(
+    db: &mut S,
+    data: &Dataset,
+    only_into_empty: bool,
+) -> Result<bool, LoadError> {
+    let (applied, stored_rows) = db.fixture_state(&data.name).await?;
+    if applied {
+        return Ok(false);
+    }
+    if only_into_empty && stored_rows > 0 {
+        return Err(LoadError::NotEmpty(data.name.clone()));
+    }
+    write(db, Writes::of_dataset(data)?).await?;
+    db.record_fixture(&data.name, &data.sha256, crate::clock::now_text()).await?;
+    Ok(true)
+}
+
+/// Bytes as PostgreSQL's `bytea` hex text: `\x` and two hex digits per byte.
+fn bytea_hex(bytes: &[u8]) -> String {
+    format!("\\x{}", crate::fixture::hex(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binary_columns_are_written_as_bytea_hex() {
+        assert_eq!(bytea_hex(&[0x00, 0xab, 0x10]), "\\x00ab10");
+    }
+
+    #[test]
+    fn lookup_rows_are_sorted_into_aliases_component_names_and_port_owners() {
+        let row = |kind: &str, name: &str, id: &str| (kind.to_owned(), name.to_owned(), id.to_owned());
+        let (aliases, names) = taken_from(vec![
+            row(TAKEN_ALIAS, "gr123456", ""),
+            row(TAKEN_COMPONENT_NAME, "web", ""),
+            row(TAKEN_PORT_NAME, "web-80", "a"),
+            row(TAKEN_PORT_NAME, "web-80", "b"),
+        ]);
+        assert_eq!(aliases, HashSet::from(["gr123456".to_owned()]));
+        assert_eq!(names.component_names, HashSet::from(["web".to_owned()]));
+        assert_eq!(names.port_names["web-80"], HashSet::from(["a".to_owned(), "b".to_owned()]));
+    }
+
+    #[test]
+    fn column_names_are_unquoted() {
+        assert!(COMPONENTS.column_names().any(|c| c == "desc"));
+        assert_eq!(
+            DEPENDENCIES.column_names().collect::<Vec<_>>(),
+            ["service_id", "dep_service_id", "tenant_id", "dep_order"]
+        );
+    }
+}

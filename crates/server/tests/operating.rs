@@ -306,16 +306,35 @@ async fn answers_503_are_counted_by_cause() {
     assert_eq!((caused("database"), caused("in_flight"), caused("request_timeout")), (1.0, 1.0, 0.0));
     assert_eq!(request_counts(&samples).get(&("copy_app".to_owned(), "503".to_owned())), Some(&2.0));
 
-    // A request that outlives the request timeout (0.5 s) while the lock is held (busy timeout 10 s).
+    // A request that outlives the request timeout (0.5 s): its body stops halfway, and the body-read
+    // timeout (10 s) is longer.
     let other = TestDatabase::sqlite();
-    let server =
-        LoggedServer::start(&other.location, dir.join("b.log"), &["--busy-timeout", "10", "--request-timeout", "0.5"]);
-    let locker = lock_sqlite(&other.location).await;
-    assert_eq!(raw_copy(&server.url).await, StatusCode::SERVICE_UNAVAILABLE);
-    drop(locker);
+    let server = LoggedServer::start(
+        &other.location,
+        dir.join("b.log"),
+        &["--body-read-timeout", "10", "--request-timeout", "0.5"],
+    );
+    assert_eq!(copy_with_a_stalled_body(&server.url).await, 503);
     let samples = scrape(&python, &server.url).await;
     let caused = |cause| value(&samples, "rainbond_http_unavailable_total", &[("cause", cause)]).unwrap();
     assert_eq!((caused("database"), caused("in_flight"), caused("request_timeout")), (0.0, 0.0, 1.0));
+}
+
+/// Sends a copy whose body stops after its first byte (the connection stays open); the status of
+/// the answer.
+async fn copy_with_a_stalled_body(url: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "POST {COPY_SHOP} HTTP/1.1\r\nhost: {address}\r\nauthorization: {ADMIN}\r\n\
+         content-type: application/json\r\ncontent-length: 100\r\n\r\n{{"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0; 1024];
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut answer)).await.unwrap().unwrap();
+    let status_line = String::from_utf8_lossy(&answer[..read]).lines().next().unwrap_or_default().to_owned();
+    status_line.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or_else(|| panic!("{status_line}"))
 }
 
 /// Polls `GET {url}/{probe}` every 50 ms until it answers `status`; how long that took.

@@ -80,6 +80,10 @@ pub enum FindingKind {
     DescriptionMismatch,
     /// A title differs (only with descriptions on, and only for sources that carry titles).
     TitleMismatch,
+    /// The server answers an error code (with a status) that the spec's table does not list.
+    UndocumentedErrorCode,
+    /// The spec's table lists an error code (with a status) that the server never answers.
+    UnansweredErrorCode,
 }
 
 impl FindingKind {
@@ -89,7 +93,7 @@ impl FindingKind {
     }
 
     /// Every kind, in declaration order.
-    pub const ALL: [FindingKind; 28] = [
+    pub const ALL: [FindingKind; 30] = [
         FindingKind::MissingOperation,
         FindingKind::ExtraOperation,
         FindingKind::OperationIdMismatch,
@@ -118,6 +122,8 @@ impl FindingKind {
         FindingKind::CompositionMismatch,
         FindingKind::DescriptionMismatch,
         FindingKind::TitleMismatch,
+        FindingKind::UndocumentedErrorCode,
+        FindingKind::UnansweredErrorCode,
     ];
 }
 
@@ -226,6 +232,7 @@ pub fn check(spec: &Spec, code: &CodeView, options: &CheckOptions) -> Report {
         comparer.registry(registry);
     }
 
+    error_codes(spec, code, &mut collector);
     let mut report = collector.into_report(spec, spec_schemas.len());
     report.warnings = undocumented_statuses(spec);
     report
@@ -243,6 +250,23 @@ fn undocumented_statuses(spec: &Spec) -> Vec<Warning> {
             message: undocumented.message,
         })
         .collect()
+}
+
+/// The error codes the spec lists against the codes the server answers, both ways.
+fn error_codes(spec: &Spec, code: &CodeView, out: &mut Collector) {
+    let documented = crate::error_codes::documented(&spec.document);
+    let pointer = format!("{}/description", crate::error_codes::ERROR_CODES_POINTER);
+    let mut finding = |kind, spec_text: String, code_text: String| {
+        out.findings.entry((kind, pointer.clone(), spec_text, code_text)).or_default().insert(Source::ServerCodes);
+    };
+    for (answered, status) in code.error_codes.difference(&documented) {
+        let said = format!("answers code {answered} with status {status}");
+        finding(FindingKind::UndocumentedErrorCode, "not in the list of error codes".to_owned(), said);
+    }
+    for (listed, status) in documented.difference(&code.error_codes) {
+        let said = format!("lists code {listed} with status {status}");
+        finding(FindingKind::UnansweredErrorCode, said, "never answers it".to_owned());
+    }
 }
 
 fn spec_schema_names(document: &Value) -> Vec<String> {
@@ -985,7 +1009,12 @@ paths:
 
     #[test]
     fn an_operation_answered_with_a_status_it_does_not_document_is_a_warning_only_strict_fails_on() {
-        let code = CodeView { server_openapi: serde_json::json!({}), server_schemars: vec![], client_schemars: vec![] };
+        let code = CodeView {
+            server_openapi: serde_json::json!({}),
+            server_schemars: vec![],
+            client_schemars: vec![],
+            error_codes: Default::default(),
+        };
         let report = check(&Spec::parse("t.yaml", SPEC).unwrap(), &code, &CheckOptions::default());
         assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
         let warning = &report.warnings[0];

@@ -1,6 +1,7 @@
 //! What the Rust code says the API is: the server's utoipa document and the schemars schemas of
 //! the server's models and of the client's types.
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 use schemars::schema::RootSchema;
@@ -8,6 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::Error;
+use crate::error_codes::CodeAndStatus;
 
 /// Where in the code a statement about the API comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -19,18 +21,23 @@ pub enum Source {
     ServerSchemars,
     /// The JSON Schemas schemars 0.8 derives from the client's (progenitor/typify) types.
     ClientSchemars,
+    /// The error codes the server answers (`rainbond_api::codes::ALL`).
+    ServerCodes,
 }
 
 impl Source {
     /// Every source, in report order.
-    pub const ALL: [Source; 3] = [Source::ServerOpenapi, Source::ServerSchemars, Source::ClientSchemars];
+    pub const ALL: [Source; 4] =
+        [Source::ServerOpenapi, Source::ServerSchemars, Source::ClientSchemars, Source::ServerCodes];
 
-    /// The name used in reports: `server-openapi`, `server-schemars`, `client-schemars`.
+    /// The name used in reports: `server-openapi`, `server-schemars`, `client-schemars`,
+    /// `server-codes`.
     pub fn name(self) -> &'static str {
         match self {
             Source::ServerOpenapi => "server-openapi",
             Source::ServerSchemars => "server-schemars",
             Source::ClientSchemars => "client-schemars",
+            Source::ServerCodes => "server-codes",
         }
     }
 }
@@ -51,6 +58,8 @@ pub struct CodeView {
     pub server_schemars: Vec<(String, Value)>,
     /// The client's types, by spec schema name.
     pub client_schemars: Vec<(String, Value)>,
+    /// The error codes the server answers, with their statuses (`rainbond_api::codes::ALL`).
+    pub error_codes: BTreeSet<CodeAndStatus>,
 }
 
 impl CodeView {
@@ -75,6 +84,7 @@ impl CodeView {
             server_openapi: serde_json::to_value(server_openapi).map_err(Error::CodeToJson)?,
             server_schemars: registry(server_schemars)?,
             client_schemars: registry(client_schemars)?,
+            error_codes: crate::error_codes::answered(),
         })
     }
 
@@ -101,7 +111,7 @@ impl CodeView {
         let registry = match source {
             Source::ServerSchemars => &mut self.server_schemars,
             Source::ClientSchemars => &mut self.client_schemars,
-            Source::ServerOpenapi => return Err(Error::NotARegistry(source)),
+            Source::ServerOpenapi | Source::ServerCodes => return Err(Error::NotARegistry(source)),
         };
         match registry.iter_mut().find(|(key, _)| key == name) {
             Some(slot) => slot.1 = value,
@@ -115,7 +125,7 @@ impl CodeView {
         match source {
             Source::ServerSchemars => Some(&self.server_schemars),
             Source::ClientSchemars => Some(&self.client_schemars),
-            Source::ServerOpenapi => None,
+            Source::ServerOpenapi | Source::ServerCodes => None,
         }
     }
 }

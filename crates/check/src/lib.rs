@@ -6,6 +6,8 @@
 //!   into one canonical form ([`schema::Shape`]) first, so dialect differences (3.0 `nullable`,
 //!   3.1 type arrays, null branches, `allOf` wrappers, `definitions` paths, unsigned formats) are
 //!   not drift. Every difference is a [`Finding`] with a JSON pointer and a line in the spec.
+//!   It also holds the table of error codes in the spec to the codes the server answers
+//!   ([`error_codes`]).
 //! - [`diff`](diff::diff): what an edit of the spec breaks, for clients on the wire (oasdiff's
 //!   ERR/WARN/INFO levels and rule ids, [`wire`]) and for the Rust API of the generated client
 //!   ([`rust_api`]), with the semver bump `rainbond-client` needs.
@@ -17,6 +19,7 @@
 pub mod check;
 pub mod code;
 pub mod diff;
+pub mod error_codes;
 pub mod git;
 pub mod openapi;
 pub mod pointer;

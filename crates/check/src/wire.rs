@@ -4,6 +4,8 @@
 //! or rely on, which the document cannot tell); `INFO` breaks none. Rule ids are oasdiff's where
 //! oasdiff has the rule (README.md lists the few that are this crate's own).
 //!
+//! Every rule, with its id and level, is in [`rules`]; the differ names rules by id.
+//!
 //! A request breaks when the server starts to accept less (a new required property or
 //! parameter, a narrower type, a value no longer allowed); a response breaks when the server may
 //! start to send something clients were promised it would not (a removed or optional property, a
@@ -15,6 +17,8 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use rainbond_codegen::Spec;
 use serde::Serialize;
 use serde_json::Value;
+
+pub mod rules;
 
 use crate::openapi::{self, Operation, Parameter};
 use crate::schema::{self, Additional, Node, Shape};
@@ -121,8 +125,27 @@ struct Differ<'a> {
 }
 
 impl<'a> Differ<'a> {
-    fn emit(&mut self, level: Level, id: impl Into<String>, side: Side, pointer: &str, message: String) {
-        let entry = self.raw.entry((id.into(), pointer.to_owned(), side, message)).or_insert((level, BTreeSet::new()));
+    /// Records a change under the rule `id`, at the rule's level ([`rules::level`]).
+    fn emit(&mut self, id: &str, side: Side, pointer: &str, message: String) {
+        self.record(rules::level(id), id.to_owned(), side, pointer, message);
+    }
+
+    /// [`Differ::emit`], at most INFO when `capped` (an ignored property, an unused scheme).
+    fn emit_capped(&mut self, id: &str, capped: bool, side: Side, pointer: &str, message: String) {
+        let level = if capped { Level::Info } else { rules::level(id) };
+        self.record(level, id.to_owned(), side, pointer, message);
+    }
+
+    /// Records a change of a schema under the rule `suffix` at `rule`'s place
+    /// ([`rules::schema_level`]; at most INFO in an ignored property).
+    fn emit_schema(&mut self, rule: &Rule, suffix: &str, pointer: &str, message: String) {
+        let level =
+            if rule.ignored { Level::Info } else { rules::schema_level(suffix, rule.direction == Direction::Request) };
+        self.record(level, rule.id(suffix), Side::New, pointer, message);
+    }
+
+    fn record(&mut self, level: Level, id: String, side: Side, pointer: &str, message: String) {
+        let entry = self.raw.entry((id, pointer.to_owned(), side, message)).or_insert((level, BTreeSet::new()));
         entry.0 = entry.0.min(level);
         if let Some(operation) = &self.operation {
             entry.1.insert(operation.clone());
@@ -141,14 +164,14 @@ impl<'a> Differ<'a> {
                 }
                 None => {
                     let path_gone = !new_ops.iter().any(|n| n.template == old_op.template);
-                    let (id, level) = match (path_gone, old_op.deprecated()) {
-                        (true, false) => ("api-path-removed-without-deprecation", Level::Err),
-                        (true, true) => ("api-path-removed-with-deprecation", Level::Info),
-                        (false, false) => ("api-removed-without-deprecation", Level::Err),
-                        (false, true) => ("api-removed-with-deprecation", Level::Info),
+                    let id = match (path_gone, old_op.deprecated()) {
+                        (true, false) => "api-path-removed-without-deprecation",
+                        (true, true) => "api-path-removed-with-deprecation",
+                        (false, false) => "api-removed-without-deprecation",
+                        (false, true) => "api-removed-with-deprecation",
                     };
                     let message = format!("removed the operation {}", describe_operation(old_op));
-                    self.emit(level, id, Side::Old, &old_op.node.pointer, message);
+                    self.emit(id, Side::Old, &old_op.node.pointer, message);
                 }
             }
         }
@@ -156,7 +179,7 @@ impl<'a> Differ<'a> {
             if !old_ops.iter().any(|o| o.key() == new_op.key()) {
                 self.operation = Some(new_op.label());
                 let message = format!("added the operation {}", describe_operation(new_op));
-                self.emit(Level::Info, "endpoint-added", Side::New, &new_op.node.pointer, message);
+                self.emit("endpoint-added", Side::New, &new_op.node.pointer, message);
             }
         }
         self.operation = None;
@@ -167,20 +190,14 @@ impl<'a> Differ<'a> {
         match (old_op.operation_id(), new_op.operation_id()) {
             (Some(a), Some(b)) if a != b => {
                 let message = format!("operationId changed from `{a}` to `{b}`");
-                self.emit(Level::Info, "api-operation-id-removed", Side::New, &id_pointer, message);
+                self.emit("api-operation-id-removed", Side::New, &id_pointer, message);
             }
             (Some(a), None) => {
                 let message = format!("removed operationId `{a}`");
-                self.emit(Level::Info, "api-operation-id-removed", Side::Old, &id_pointer, message);
+                self.emit("api-operation-id-removed", Side::Old, &id_pointer, message);
             }
             (None, Some(b)) => {
-                self.emit(
-                    Level::Info,
-                    "api-operation-id-added",
-                    Side::New,
-                    &id_pointer,
-                    format!("added operationId `{b}`"),
-                );
+                self.emit("api-operation-id-added", Side::New, &id_pointer, format!("added operationId `{b}`"));
             }
             _ => {}
         }
@@ -193,24 +210,17 @@ impl<'a> Differ<'a> {
         let (old_tags, new_tags) = (tags(old_op), tags(new_op));
         let tags_pointer = format!("{}/tags", new_op.node.pointer);
         for tag in old_tags.difference(&new_tags) {
-            self.emit(Level::Info, "api-tag-removed", Side::New, &tags_pointer, format!("removed the tag `{tag}`"));
+            self.emit("api-tag-removed", Side::New, &tags_pointer, format!("removed the tag `{tag}`"));
         }
         for tag in new_tags.difference(&old_tags) {
-            self.emit(Level::Info, "api-tag-added", Side::New, &tags_pointer, format!("added the tag `{tag}`"));
+            self.emit("api-tag-added", Side::New, &tags_pointer, format!("added the tag `{tag}`"));
         }
         match (old_op.deprecated(), new_op.deprecated()) {
             (false, true) => {
-                self.emit(
-                    Level::Info,
-                    "endpoint-deprecated",
-                    Side::New,
-                    &new_op.node.pointer,
-                    "deprecated the operation".into(),
-                );
+                self.emit("endpoint-deprecated", Side::New, &new_op.node.pointer, "deprecated the operation".into());
             }
             (true, false) => {
                 self.emit(
-                    Level::Info,
                     "endpoint-reactivated",
                     Side::New,
                     &new_op.node.pointer,
@@ -249,7 +259,7 @@ impl<'a> Differ<'a> {
         for old_param in &old_params {
             if !pairs.iter().any(|(o, _)| std::ptr::eq(*o, old_param)) {
                 let message = format!("removed the {} parameter `{}`", old_param.location, old_param.name);
-                self.emit(Level::Warn, "request-parameter-removed", Side::Old, &old_param.node.pointer, message);
+                self.emit("request-parameter-removed", Side::Old, &old_param.node.pointer, message);
             }
         }
         for new_param in &new_params {
@@ -257,18 +267,14 @@ impl<'a> Differ<'a> {
                 continue;
             }
             let required = new_param.required || new_param.location == "path";
-            let (level, id) = if required {
-                (Level::Err, "new-required-request-parameter")
-            } else {
-                (Level::Info, "new-optional-request-parameter")
-            };
+            let id = if required { "new-required-request-parameter" } else { "new-optional-request-parameter" };
             let message = format!(
                 "added the {} {} parameter `{}`",
                 if required { "required" } else { "optional" },
                 new_param.location,
                 new_param.name
             );
-            self.emit(level, id, Side::New, &new_param.node.pointer, message);
+            self.emit(id, Side::New, &new_param.node.pointer, message);
         }
         for (old_param, new_param) in pairs {
             let pointer = &new_param.node.pointer;
@@ -277,16 +283,16 @@ impl<'a> Differ<'a> {
                     "renamed the path parameter `{}` to `{}` (path parameters are positional)",
                     old_param.name, new_param.name
                 );
-                self.emit(Level::Info, "request-path-parameter-renamed", Side::New, pointer, message);
+                self.emit("request-path-parameter-renamed", Side::New, pointer, message);
             }
             match (old_param.required, new_param.required) {
                 (false, true) => {
                     let message = format!("the {} parameter `{}` became required", new_param.location, new_param.name);
-                    self.emit(Level::Err, "request-parameter-became-required", Side::New, pointer, message);
+                    self.emit("request-parameter-became-required", Side::New, pointer, message);
                 }
                 (true, false) => {
                     let message = format!("the {} parameter `{}` became optional", new_param.location, new_param.name);
-                    self.emit(Level::Info, "request-parameter-became-optional", Side::New, pointer, message);
+                    self.emit("request-parameter-became-optional", Side::New, pointer, message);
                 }
                 _ => {}
             }
@@ -300,34 +306,26 @@ impl<'a> Differ<'a> {
         match (old_op.request_body(), new_op.request_body()) {
             (None, None) => {}
             (Some(old_body), None) => {
-                self.emit(
-                    Level::Err,
-                    "request-body-removed",
-                    Side::Old,
-                    &old_body.pointer,
-                    "removed the request body".into(),
-                );
+                self.emit("request-body-removed", Side::Old, &old_body.pointer, "removed the request body".into());
             }
             (None, Some(new_body)) => {
                 if new_body.bool("required").unwrap_or(false) {
                     let message = "added a required request body".to_owned();
-                    self.emit(Level::Err, "request-body-added-required", Side::New, &new_body.pointer, message);
+                    self.emit("request-body-added-required", Side::New, &new_body.pointer, message);
                 } else {
                     let message = "added an optional request body".to_owned();
-                    self.emit(Level::Info, "request-body-added-optional", Side::New, &new_body.pointer, message);
+                    self.emit("request-body-added-optional", Side::New, &new_body.pointer, message);
                 }
             }
             (Some(old_body), Some(new_body)) => {
                 match (old_body.bool("required").unwrap_or(false), new_body.bool("required").unwrap_or(false)) {
                     (false, true) => self.emit(
-                        Level::Err,
                         "request-body-became-required",
                         Side::New,
                         &new_body.pointer,
                         "the request body became required".into(),
                     ),
                     (true, false) => self.emit(
-                        Level::Info,
                         "request-body-became-optional",
                         Side::New,
                         &new_body.pointer,
@@ -347,13 +345,13 @@ impl<'a> Differ<'a> {
             match new_responses.iter().find(|n| n.status == old_response.status) {
                 None => {
                     let success = openapi::is_success(&old_response.status);
-                    let (level, id, kind) = if success {
-                        (Level::Err, "response-success-status-removed", "success")
+                    let (id, kind) = if success {
+                        ("response-success-status-removed", "success")
                     } else {
-                        (Level::Info, "response-non-success-status-removed", "non-success")
+                        ("response-non-success-status-removed", "non-success")
                     };
                     let message = format!("removed the {kind} response status {}", old_response.status);
-                    self.emit(level, id, Side::Old, &old_response.site.pointer, message);
+                    self.emit(id, Side::Old, &old_response.site.pointer, message);
                 }
                 Some(new_response) => self.content(&old_response.node, &new_response.node, Direction::Response),
             }
@@ -367,7 +365,7 @@ impl<'a> Differ<'a> {
                     ("response-non-success-status-added", "non-success")
                 };
                 let message = format!("added the {kind} response status {}", new_response.status);
-                self.emit(Level::Info, id, Side::New, &new_response.site.pointer, message);
+                self.emit(id, Side::New, &new_response.site.pointer, message);
             }
         }
     }
@@ -383,13 +381,7 @@ impl<'a> Differ<'a> {
             match new_media.iter().find(|(n, _)| n == media_type) {
                 None => {
                     let message = format!("removed the {what} media type {media_type}");
-                    self.emit(
-                        Level::Err,
-                        format!("{prefix}-media-type-removed"),
-                        Side::Old,
-                        &old_node.pointer,
-                        message,
-                    );
+                    self.emit(&format!("{prefix}-media-type-removed"), Side::Old, &old_node.pointer, message);
                 }
                 Some((_, new_node)) => {
                     if let (Some(o), Some(n)) = (old_node.child("schema"), new_node.child("schema")) {
@@ -401,7 +393,7 @@ impl<'a> Differ<'a> {
         for (media_type, new_node) in &new_media {
             if !old_media.iter().any(|(o, _)| o == media_type) {
                 let message = format!("added the {what} media type {media_type}");
-                self.emit(Level::Info, format!("{prefix}-media-type-added"), Side::New, &new_node.pointer, message);
+                self.emit(&format!("{prefix}-media-type-added"), Side::New, &new_node.pointer, message);
             }
         }
     }
@@ -416,23 +408,23 @@ impl<'a> Differ<'a> {
         let after = openapi::security_text(&new_security);
         if new_security.is_empty() {
             let message = format!("the operation no longer requires authentication (was: {before})");
-            self.emit(Level::Info, "api-security-removed", Side::New, &pointer, message);
+            self.emit("api-security-removed", Side::New, &pointer, message);
             return;
         }
         if old_security.is_empty() {
             let message = format!("the operation now requires authentication: {after}");
-            self.emit(Level::Err, "api-security-added", Side::New, &pointer, message);
+            self.emit("api-security-added", Side::New, &pointer, message);
             return;
         }
         for removed in old_security.difference(&new_security) {
             let one = openapi::security_text(&[removed.clone()].into_iter().collect());
             let message = format!("clients authenticating with {one} are refused (now: {after})");
-            self.emit(Level::Err, "api-security-removed", Side::New, &pointer, message);
+            self.emit("api-security-alternative-removed", Side::New, &pointer, message);
         }
         for added in new_security.difference(&old_security) {
             let one = openapi::security_text(&[added.clone()].into_iter().collect());
             let message = format!("clients may also authenticate with {one}");
-            self.emit(Level::Info, "api-security-added", Side::New, &pointer, message);
+            self.emit("api-security-alternative-added", Side::New, &pointer, message);
         }
     }
 
@@ -443,24 +435,12 @@ impl<'a> Differ<'a> {
         let (old_schemas, new_schemas) = (names(self.old, "schemas"), names(self.new, "schemas"));
         for (name, node) in &old_schemas {
             if !new_schemas.iter().any(|(n, _)| n == name) {
-                self.emit(
-                    Level::Info,
-                    "api-schema-removed",
-                    Side::Old,
-                    &node.pointer,
-                    format!("removed the schema {name}"),
-                );
+                self.emit("api-schema-removed", Side::Old, &node.pointer, format!("removed the schema {name}"));
             }
         }
         for (name, node) in &new_schemas {
             if !old_schemas.iter().any(|(o, _)| o == name) {
-                self.emit(
-                    Level::Info,
-                    "api-schema-added",
-                    Side::New,
-                    &node.pointer,
-                    format!("added the schema {name}"),
-                );
+                self.emit("api-schema-added", Side::New, &node.pointer, format!("added the schema {name}"));
             }
         }
         let (old_schemes, new_schemes) = (names(self.old, "securitySchemes"), names(self.new, "securitySchemes"));
@@ -468,7 +448,7 @@ impl<'a> Differ<'a> {
             match new_schemes.iter().find(|(n, _)| n == name) {
                 None => {
                     let message = format!("removed the security scheme {name}");
-                    self.emit(Level::Info, "api-security-component-removed", Side::Old, &node.pointer, message);
+                    self.emit("api-security-component-removed", Side::Old, &node.pointer, message);
                 }
                 Some((_, new_node)) => self.security_scheme(name, &node.resolved(), &new_node.resolved()),
             }
@@ -476,7 +456,7 @@ impl<'a> Differ<'a> {
         for (name, node) in &new_schemes {
             if !old_schemes.iter().any(|(o, _)| o == name) {
                 let message = format!("added the security scheme {name}");
-                self.emit(Level::Info, "api-security-component-added", Side::New, &node.pointer, message);
+                self.emit("api-security-component-added", Side::New, &node.pointer, message);
             }
         }
     }
@@ -498,7 +478,7 @@ impl<'a> Differ<'a> {
                 old_type.unwrap_or("none"),
                 new_type.unwrap_or("none")
             );
-            changes.push((Level::Info, "api-security-component-type-changed", new.pointer.clone(), message));
+            changes.push(("api-security-component-type-changed", new.pointer.clone(), message));
         } else {
             for (field, id) in [
                 ("in", "api-security-component-location-changed"),
@@ -516,18 +496,18 @@ impl<'a> Differ<'a> {
                         before.unwrap_or("none"),
                         after.unwrap_or("none")
                     );
-                    changes.push((Level::Err, id, format!("{}/{field}", new.pointer), message));
+                    changes.push((id, format!("{}/{field}", new.pointer), message));
                 }
             }
         }
-        for (level, id, pointer, message) in changes {
+        for (id, pointer, message) in changes {
             if users.is_empty() {
-                self.emit(level.max(Level::Info), id, Side::New, &pointer, message);
+                self.emit_capped(id, true, Side::New, &pointer, message);
                 continue;
             }
             for user in &users {
                 self.operation = Some(user.clone());
-                self.emit(level, id, Side::New, &pointer, message.clone());
+                self.emit(id, Side::New, &pointer, message.clone());
             }
             self.operation = None;
         }
@@ -574,14 +554,9 @@ impl<'a> Differ<'a> {
         }
         if old.nullable != new.nullable {
             let pointer = facet_pointer(old, new, &["nullable", "type", "oneOf", "anyOf", "enum"]);
-            let (id, breaking) = if new.nullable {
-                ("became-nullable", direction == Direction::Response)
-            } else {
-                ("became-not-nullable", direction == Direction::Request)
-            };
-            let message = format!("{subject}: {}", id.replace('-', " "));
-            let level = if breaking { rule.err() } else { rule.info() };
-            self.emit(level, rule.id(id), Side::New, &pointer, message);
+            let suffix = if new.nullable { "became-nullable" } else { "became-not-nullable" };
+            let message = format!("{subject}: {}", suffix.replace('-', " "));
+            self.emit_schema(&rule, suffix, &pointer, message);
         }
         self.enumeration(old, new, &rule, &facet_pointer(old, new, &["enum", "const"]));
         self.constraints(old, new, &rule);
@@ -612,11 +587,12 @@ impl<'a> Differ<'a> {
                 old.alternatives.len(),
                 new.alternatives.len()
             );
-            let level = match (direction, new.alternatives.len() > old.alternatives.len()) {
-                (Direction::Request, true) | (Direction::Response, false) => rule.info(),
-                _ => rule.err(),
+            let suffix = if new.alternatives.len() > old.alternatives.len() {
+                "alternatives-added"
+            } else {
+                "alternatives-removed"
             };
-            self.emit(level, rule.id("alternatives-changed"), Side::New, &pointer, message);
+            self.emit_schema(&rule, suffix, &pointer, message);
         } else {
             for (o, n) in old.alternatives.iter().zip(&new.alternatives) {
                 self.schema(o, n, direction, place);
@@ -627,48 +603,41 @@ impl<'a> Differ<'a> {
     /// A type or format change: widening is fine for requests (and still breaks responses:
     /// clients may not read the wider values), narrowing is fine for responses.
     fn type_change(&mut self, rule: &Rule, pointer: &str, message: String, widened: bool, narrowed: bool) {
-        let (level, suffix) = match (rule.direction, widened, narrowed) {
-            (Direction::Request, true, _) => (rule.info(), "type-generalized"),
-            (Direction::Response, true, _) => (rule.err(), "type-generalized"),
-            (Direction::Response, _, true) => (rule.info(), "type-specialized"),
-            _ => (rule.err(), "type-changed"),
+        let suffix = match (rule.direction, widened, narrowed) {
+            (_, true, _) => "type-generalized",
+            (Direction::Response, _, true) => "type-specialized",
+            _ => "type-changed",
         };
-        self.emit(level, rule.id(suffix), Side::New, pointer, message);
+        self.emit_schema(rule, suffix, pointer, message);
     }
 
     fn enumeration(&mut self, old: &Shape<'a>, new: &Shape<'a>, rule: &Rule, pointer: &str) {
         let subject = &rule.subject;
-        let request = rule.direction == Direction::Request;
         match (&old.enumeration, &new.enumeration) {
             (None, None) => {}
             (None, Some(values)) => {
                 let message = format!("{subject}: became an enum {}", Value::Array(values.clone()));
-                let level = if request { rule.err() } else { rule.info() };
-                self.emit(level, rule.id("became-enum"), Side::New, pointer, message);
+                self.emit_schema(rule, "became-enum", pointer, message);
             }
             (Some(values), None) => {
                 let message = format!("{subject}: is no longer an enum (was {})", Value::Array(values.clone()));
-                let level = if request { rule.info() } else { rule.warn() };
-                self.emit(level, rule.id("became-not-enum"), Side::New, pointer, message);
+                self.emit_schema(rule, "became-not-enum", pointer, message);
             }
             (Some(old_values), Some(new_values)) => {
                 let (old_set, new_set) = (schema::enum_set(old_values), schema::enum_set(new_values));
                 for removed in old_set.difference(&new_set) {
                     let message = format!("{subject}: removed the enum value {removed}");
-                    let level = if request { rule.err() } else { rule.info() };
-                    self.emit(level, rule.id("enum-value-removed"), Side::New, pointer, message);
+                    self.emit_schema(rule, "enum-value-removed", pointer, message);
                 }
                 for added in new_set.difference(&old_set) {
                     let message = format!("{subject}: added the enum value {added}");
-                    let level = if request { rule.info() } else { rule.warn() };
-                    self.emit(level, rule.id("enum-value-added"), Side::New, pointer, message);
+                    self.emit_schema(rule, "enum-value-added", pointer, message);
                 }
             }
         }
     }
 
     fn constraints(&mut self, old: &Shape<'a>, new: &Shape<'a>, rule: &Rule) {
-        let request = rule.direction == Direction::Request;
         let keys: BTreeSet<&str> = old.constraints.keys().chain(new.constraints.keys()).copied().collect();
         for key in keys {
             let pointer = &facet_pointer(old, new, &[key]);
@@ -682,87 +651,76 @@ impl<'a> Differ<'a> {
                 before.map_or_else(|| "none".to_owned(), Value::to_string),
                 after.map_or_else(|| "none".to_owned(), Value::to_string)
             );
-            let (suffix, level) = match constraint_bound(key) {
-                Some((stem, upper)) => {
+            let suffix = match rules::bound(key) {
+                Some((stem, _)) => {
                     let (b, a) = (before.and_then(Value::as_f64), after.and_then(Value::as_f64));
-                    // `narrows`: the new bound accepts less than the old one.
-                    let (change, narrows) = match (b, a) {
-                        (None, Some(_)) => ("set", true),
-                        (Some(_), None) => ("unset", false),
+                    let change = match (b, a) {
+                        (None, Some(_)) => "set",
+                        (Some(_), None) => "unset",
                         (Some(b), Some(a)) => {
-                            (if a < b { "decreased" } else { "increased" }, if upper { a < b } else { a > b })
+                            if a < b {
+                                "decreased"
+                            } else {
+                                "increased"
+                            }
                         }
-                        (None, None) => ("changed", false),
+                        (None, None) => "changed",
                     };
-                    let level = match (request, narrows, change) {
-                        (true, true, "set") => rule.warn(),
-                        (true, true, _) => rule.err(),
-                        (true, false, _) => rule.info(),
-                        (false, true, _) => rule.info(),
-                        (false, false, _) => rule.err(),
-                    };
-                    (format!("{stem}-{change}"), level)
+                    format!("{stem}-{change}")
                 }
                 None if key == "pattern" => match (before, after) {
-                    (None, Some(_)) => ("pattern-added".to_owned(), if request { rule.err() } else { rule.info() }),
-                    (Some(_), None) => ("pattern-removed".to_owned(), rule.info()),
-                    _ => ("pattern-changed".to_owned(), if request { rule.warn() } else { rule.info() }),
+                    (None, Some(_)) => "pattern-added".to_owned(),
+                    (Some(_), None) => "pattern-removed".to_owned(),
+                    _ => "pattern-changed".to_owned(),
                 },
-                None if key == "uniqueItems" => match after {
-                    Some(_) => ("unique-items-set".to_owned(), if request { rule.warn() } else { rule.info() }),
-                    None => ("unique-items-unset".to_owned(), if request { rule.info() } else { rule.warn() }),
-                },
-                None => ("multiple-of-changed".to_owned(), rule.warn()),
+                None if key == "uniqueItems" => {
+                    if after.is_some() { "unique-items-set" } else { "unique-items-unset" }.to_owned()
+                }
+                None => "multiple-of-changed".to_owned(),
             };
-            self.emit(level, rule.id(&suffix), Side::New, pointer, message);
+            self.emit_schema(rule, &suffix, pointer, message);
         }
     }
 
     fn properties(&mut self, old: &Shape<'a>, new: &Shape<'a>, direction: Direction, path: &str, ignored: bool) {
         let join = |name: &str| if path.is_empty() { name.to_owned() } else { format!("{path}.{name}") };
-        let cap = |level: Level| if ignored { Level::Info } else { level };
         for (name, old_node) in &old.properties {
             let property = join(name);
             let old_required = old.required.contains(name);
             let old_shape = Shape::of(old_node);
             match new.property(name) {
                 None => {
-                    let (level, id) = match direction {
-                        Direction::Request => (Level::Warn, "request-property-removed"),
-                        Direction::Response if old_shape.write_only => {
-                            (Level::Info, "response-optional-write-only-property-removed")
-                        }
-                        Direction::Response if old_required => (Level::Err, "response-required-property-removed"),
-                        Direction::Response => (Level::Warn, "response-optional-property-removed"),
+                    let id = match direction {
+                        Direction::Request => "request-property-removed",
+                        Direction::Response if old_shape.write_only => "response-optional-write-only-property-removed",
+                        Direction::Response if old_required => "response-required-property-removed",
+                        Direction::Response => "response-optional-property-removed",
                     };
                     let message = format!("removed the {} property `{property}`", direction_word(direction));
-                    self.emit(cap(level), id, Side::Old, &old_node.pointer, message);
+                    self.emit_capped(id, ignored, Side::Old, &old_node.pointer, message);
                 }
                 Some(new_node) => {
                     let new_shape = Shape::of(new_node);
                     let new_required = new.required.contains(name);
                     self.property_access(&old_shape, &new_shape, new_required, direction, &property, &new_node.pointer);
                     if old_required != new_required {
-                        let (level, id) = match (direction, new_required) {
-                            (Direction::Request, true) if !new_shape.read_only => {
-                                (Level::Err, "request-property-became-required")
-                            }
-                            (Direction::Request, true) => (Level::Info, "request-property-became-required"),
-                            (Direction::Request, false) => (Level::Info, "request-property-became-optional"),
+                        let id = match (direction, new_required) {
+                            (Direction::Request, true) => "request-property-became-required",
+                            (Direction::Request, false) => "request-property-became-optional",
                             (Direction::Response, false) if !new_shape.write_only => {
-                                (Level::Err, "response-property-became-optional")
+                                "response-property-became-optional"
                             }
-                            (Direction::Response, false) => {
-                                (Level::Info, "response-write-only-property-became-optional")
-                            }
-                            (Direction::Response, true) => (Level::Info, "response-property-became-required"),
+                            (Direction::Response, false) => "response-write-only-property-became-optional",
+                            (Direction::Response, true) => "response-property-became-required",
                         };
+                        // A readOnly property is not required of requests.
+                        let not_asked = direction == Direction::Request && new_shape.read_only;
                         let message = format!(
                             "the {} property `{property}` became {}",
                             direction_word(direction),
                             if new_required { "required" } else { "optional" }
                         );
-                        self.emit(cap(level), id, Side::New, &new_node.pointer, message);
+                        self.emit_capped(id, ignored || not_asked, Side::New, &new_node.pointer, message);
                     }
                     let skip = match direction {
                         Direction::Request => new_shape.read_only && old_shape.read_only,
@@ -780,19 +738,17 @@ impl<'a> Differ<'a> {
             let property = join(name);
             let new_shape = Shape::of(new_node);
             let required = new.required.contains(name);
-            let (level, id, what) = match direction {
+            let (id, what) = match direction {
                 Direction::Request if required && !new_shape.read_only => {
-                    (Level::Err, "new-required-request-property", "required request")
+                    ("new-required-request-property", "required request")
                 }
-                Direction::Request if required => (Level::Info, "new-optional-request-property", "readOnly request"),
-                Direction::Request => (Level::Info, "new-optional-request-property", "optional request"),
-                Direction::Response if required => {
-                    (Level::Info, "response-required-property-added", "required response")
-                }
-                Direction::Response => (Level::Info, "response-optional-property-added", "optional response"),
+                Direction::Request if required => ("new-optional-request-property", "readOnly request"),
+                Direction::Request => ("new-optional-request-property", "optional request"),
+                Direction::Response if required => ("response-required-property-added", "required response"),
+                Direction::Response => ("response-optional-property-added", "optional response"),
             };
             let message = format!("added the {what} property `{property}`");
-            self.emit(cap(level), id, Side::New, &new_node.pointer, message);
+            self.emit_capped(id, ignored, Side::New, &new_node.pointer, message);
         }
     }
 
@@ -816,7 +772,7 @@ impl<'a> Differ<'a> {
             let id = format!("{}-{requiredness}-property-{change}", direction_word(direction));
             let message =
                 format!("the {} property `{property}` {}", direction_word(direction), change.replace('-', " "));
-            self.emit(Level::Info, id, Side::New, pointer, message);
+            self.emit(&id, Side::New, pointer, message);
         }
     }
 
@@ -831,7 +787,6 @@ impl<'a> Differ<'a> {
         path: &str,
         ignored: bool,
     ) {
-        let request = direction == Direction::Request;
         match (&old.additional, &new.additional) {
             (Additional::Any, Additional::Any) | (Additional::Forbidden, Additional::Forbidden) => {}
             (Additional::Schema(o), Additional::Schema(n)) => {
@@ -841,18 +796,15 @@ impl<'a> Differ<'a> {
             (_, Additional::Forbidden) => {
                 // Clients that follow the spec send no undeclared property; some may: WARN.
                 let message = format!("{}: additional properties are no longer allowed", rule.subject);
-                let level = if request { rule.warn() } else { rule.info() };
-                self.emit(level, rule.id("additional-properties-forbidden"), Side::New, pointer, message);
+                self.emit_schema(rule, "additional-properties-forbidden", pointer, message);
             }
             (Additional::Forbidden, _) | (Additional::Schema(_), Additional::Any) => {
                 let message = format!("{}: additional properties of any type are allowed", rule.subject);
-                let level = if request { rule.info() } else { rule.warn() };
-                self.emit(level, rule.id("additional-properties-allowed"), Side::New, pointer, message);
+                self.emit_schema(rule, "additional-properties-allowed", pointer, message);
             }
             (Additional::Any, Additional::Schema(_)) => {
                 let message = format!("{}: additional properties are restricted to a schema", rule.subject);
-                let level = if request { rule.warn() } else { rule.info() };
-                self.emit(level, rule.id("additional-properties-restricted"), Side::New, pointer, message);
+                self.emit_schema(rule, "additional-properties-restricted", pointer, message);
             }
         }
     }
@@ -885,18 +837,6 @@ impl Rule {
     fn id(&self, suffix: &str) -> String {
         format!("{}-{suffix}", self.prefix)
     }
-
-    fn err(&self) -> Level {
-        if self.ignored { Level::Info } else { Level::Err }
-    }
-
-    fn warn(&self) -> Level {
-        if self.ignored { Level::Info } else { Level::Warn }
-    }
-
-    fn info(&self) -> Level {
-        Level::Info
-    }
 }
 
 fn direction_word(direction: Direction) -> &'static str {
@@ -911,23 +851,6 @@ fn direction_word(direction: Direction) -> &'static str {
 fn facet_pointer(old: &Shape<'_>, new: &Shape<'_>, keywords: &[&str]) -> String {
     let at_use_site = keywords.iter().any(|k| old.own_keywords.contains(*k) || new.own_keywords.contains(*k));
     if at_use_site { new.pointer.clone() } else { new.definition.clone() }
-}
-
-/// The id stem of a bound keyword and whether it is an upper bound.
-fn constraint_bound(key: &str) -> Option<(&'static str, bool)> {
-    Some(match key {
-        "maxLength" => ("max-length", true),
-        "minLength" => ("min-length", false),
-        "maximum" => ("max", true),
-        "minimum" => ("min", false),
-        "exclusiveMaximum" => ("exclusive-max", true),
-        "exclusiveMinimum" => ("exclusive-min", false),
-        "maxItems" => ("max-items", true),
-        "minItems" => ("min-items", false),
-        "maxProperties" => ("max-properties", true),
-        "minProperties" => ("min-properties", false),
-        _ => return None,
-    })
 }
 
 /// Whether every value of the `inner` types is a value of the `outer` types (no types = any).

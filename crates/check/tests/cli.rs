@@ -166,7 +166,7 @@ fn diff_output_in_every_format() {
     assert!(
         stdout(&github)
             .lines()
-            .any(|l| l.starts_with("::error file=new.yaml,line=361,title=new-required-request-property::"))
+            .any(|l| l.starts_with("::error file=new.yaml,line=395,title=new-required-request-property::"))
     );
     insta::assert_snapshot!("diff_github", stdout(&github));
     let json = run(folder.path(), &["diff", "openapi.yaml", "new.yaml", "--format", "json"]);
@@ -348,4 +348,58 @@ fn the_readme_documents_every_finding_kind_and_rust_change_kind() {
     let changes = rainbond_check::rust_api::RustChangeKind::ALL.iter().map(|k| k.name());
     let missing: Vec<String> = kinds.chain(changes).filter(|name| !readme.contains(&format!("`{name}`"))).collect();
     assert!(missing.is_empty(), "README.md does not document {missing:?}");
+}
+
+/// The cells of the README's table rows that start with a backquoted name, by number of cells.
+fn readme_rows(readme: &str, cells: usize) -> Vec<Vec<String>> {
+    readme
+        .lines()
+        .filter(|line| line.starts_with("| `"))
+        .map(|line| line.trim_matches('|').split(" | ").map(|cell| cell.trim().to_owned()).collect::<Vec<_>>())
+        .filter(|row| row.len() == cells)
+        .collect()
+}
+
+fn level_cell(level: Option<rainbond_check::wire::Level>) -> String {
+    level.map_or("—".to_owned(), |level| level.name().to_owned())
+}
+
+#[test]
+fn the_readme_lists_every_wire_rule_with_its_level() {
+    use rainbond_check::wire::rules;
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let fixed: Vec<Vec<String>> = rules::OPERATION_RULES
+        .iter()
+        .map(|rule| vec![format!("`{}`", rule.id), rule.level.name().to_owned(), rule.meaning.to_owned()])
+        .collect();
+    let documented: Vec<Vec<String>> =
+        readme_rows(&readme, 3).into_iter().filter(|row| ["ERR", "WARN", "INFO"].contains(&row[1].as_str())).collect();
+    assert_eq!(documented, fixed, "the README's table of rules with a fixed id");
+    let schema: Vec<Vec<String>> = rules::SCHEMA_RULES
+        .iter()
+        .map(|rule| {
+            vec![
+                format!("`{}`", rule.suffix),
+                level_cell(rule.request),
+                level_cell(rule.response),
+                rule.meaning.to_owned(),
+            ]
+        })
+        .collect();
+    assert_eq!(readme_rows(&readme, 4), schema, "the README's table of schema rules");
+    let bounds: Vec<Vec<String>> = rules::BOUND_CHANGES
+        .iter()
+        .map(|(change, upper, lower)| {
+            let mut row = vec![format!("`-{change}`")];
+            row.extend(upper.iter().chain(lower).map(|level| level.name().to_owned()));
+            row
+        })
+        .collect();
+    assert_eq!(readme_rows(&readme, 5), bounds, "the README's table of bound changes");
+    for change in rules::ACCESS_MOVES {
+        assert!(readme.contains(change), "README.md does not name the access move `{change}`");
+    }
+    for (_, stem, _) in rules::BOUNDS {
+        assert!(readme.contains(&format!("`{stem}`")), "README.md does not name the bound `{stem}`");
+    }
 }

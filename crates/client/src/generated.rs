@@ -205,7 +205,38 @@ pub mod types {
         schemars::JsonSchema
     )]
     pub struct ErrorBody {
-        ///A Rainbond error code (e.g. 3000 region not found, 2001 team not initialised in the region, 4000 app not found), or the HTTP status.
+        /**A Rainbond error code, or the HTTP status where the console has none. Every code the server answers, with its HTTP status:
+
+`20400` (400): the request is malformed or breaks a rule of the operation; `msg` says which.
+
+`401` (401): the access key is missing, unknown or expired.
+
+`403` (403): the caller is not a member of the source team.
+
+`404` (404): the team, the target team or app, or a component does not exist; or the path names nothing.
+
+`3000` (404): the region does not exist.
+
+`4000` (404): the app does not exist in the team and region of the path.
+
+`405` (405): the path does not have the method.
+
+`408` (408): the request body did not arrive within the body-read timeout.
+
+`2001` (409): the team is not initialised in the region.
+
+`10409` (409): concurrent copies into the same target kept clashing with this one; nothing was changed, retry.
+
+`413` (413): the request body is too large.
+
+`415` (415): the request body is not JSON.
+
+`10401` (500): the server failed; nothing was changed.
+
+`503` (503): too many requests in flight, or the request ran past the request timeout; retry after `Retry-After`.
+
+`10402` (503): the database is busy or unreachable, or a statement ran past its timeout; nothing was changed, retry after `Retry-After`.
+*/
         pub code: i32,
         ///The error in English.
         pub msg: ::std::string::String,

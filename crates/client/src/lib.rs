@@ -80,10 +80,12 @@ pub mod schemas;
 mod access_key;
 #[cfg(feature = "mock")]
 pub mod mock;
+mod request_id;
 pub mod retry;
 
 pub use access_key::{BuildError, ClientBuilder};
 pub use generated::*;
+pub use request_id::{REQUEST_ID_HEADER, RequestId};
 pub use reqwest;
 pub use retry::{InvalidKey, RetryPolicy};
 

@@ -5,24 +5,10 @@ use axum::http::StatusCode;
 
 use rainbond_api::models::ErrorBody;
 
-/// The Rainbond console's error codes this API answers with; other errors carry their HTTP status
-/// as the code.
-pub mod code {
-    /// The region does not exist.
-    pub const REGION_NOT_FOUND: i32 = 3000;
-    /// The team is not initialised in the region.
-    pub const TEAM_NOT_IN_REGION: i32 = 2001;
-    /// The app does not exist (in the team and region of the request).
-    pub const APP_NOT_FOUND: i32 = 4000;
-    /// The request is malformed or breaks a rule.
-    pub const INVALID_REQUEST: i32 = 20400;
-    /// The server failed.
-    pub const SERVER_ERROR: i32 = 10401;
-    /// The database is busy or cannot be reached (503).
-    pub const DATABASE_UNAVAILABLE: i32 = 10402;
-    /// Concurrent copies into the same target kept clashing.
-    pub const CONTENDED: i32 = 10409;
-}
+/// The error codes this API answers, each with its status (`rainbond_api::codes`: the list
+/// `rainbond-check` holds the spec to).
+pub use rainbond_api::codes as code;
+use rainbond_api::codes::ErrorCode;
 
 /// An error answered to the caller.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,30 +20,27 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// An error with a status, a Rainbond code, an English message and a message for display.
-    pub fn new(status: StatusCode, code: i32, msg: impl Into<String>, msg_show: impl Into<String>) -> Self {
-        ApiError { status, body: ErrorBody { code, msg: msg.into(), msg_show: msg_show.into() } }
+    /// An error with a documented code (and its status), an English message and a message for
+    /// display.
+    pub fn new(code: ErrorCode, msg: impl Into<String>, msg_show: impl Into<String>) -> Self {
+        let status = StatusCode::from_u16(code.status).expect("every documented code has a valid status");
+        ApiError { status, body: ErrorBody { code: code.code, msg: msg.into(), msg_show: msg_show.into() } }
     }
 
     /// 400 with the console's validation code.
     pub fn bad_request(msg: impl Into<String>, msg_show: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code::INVALID_REQUEST, msg, msg_show)
+        Self::new(code::INVALID_REQUEST, msg, msg_show)
     }
 
     /// 401: no usable access key.
     pub fn unauthorized(msg: impl Into<String>, msg_show: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, 401, msg, msg_show)
-    }
-
-    /// 404 with a code.
-    pub fn not_found(code: i32, msg: impl Into<String>, msg_show: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, code, msg, msg_show)
+        Self::new(code::UNAUTHORIZED, msg, msg_show)
     }
 
     /// 503: the server cannot take the request now; retrying later may work (every 503 is
     /// answered with `Retry-After`, see [`crate::limits`]).
     pub fn unavailable(msg: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, 503, msg, "服务器繁忙，请稍后重试")
+        Self::new(code::BUSY, msg, "服务器繁忙，请稍后重试")
     }
 
     /// 500: the server failed. The cause is logged, not sent.
@@ -68,7 +51,7 @@ impl ApiError {
 
     /// 500, for a failure already logged.
     pub fn server_error() -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, code::SERVER_ERROR, "internal server error", "服务器内部错误")
+        Self::new(code::SERVER_ERROR, "internal server error", "服务器内部错误")
     }
 
     /// 503 with code 10402: the database cannot be used for now (it restarts, or its lock stayed
@@ -76,8 +59,8 @@ impl ApiError {
     /// cause is logged, not sent.
     pub fn database_unavailable(cause: &dyn std::error::Error) -> Self {
         tracing::warn!(error = %ErrorChain(cause), "the database is unavailable");
+        crate::metrics::global().unavailable(crate::metrics::UnavailableCause::Database);
         Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
             code::DATABASE_UNAVAILABLE,
             "the database is busy or unavailable; nothing was changed, retry later",
             "数据库暂时不可用，请稍后重试",
@@ -89,7 +72,6 @@ impl ApiError {
     pub fn contended(cause: &dyn std::error::Error) -> Self {
         tracing::warn!(error = %ErrorChain(cause), "copy given up after repeated clashes");
         Self::new(
-            StatusCode::CONFLICT,
             code::CONTENDED,
             "concurrent changes to the target kept clashing with this copy; try again",
             "目标正被并发修改，请稍后重试",

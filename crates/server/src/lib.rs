@@ -5,7 +5,8 @@
 //! - [`copy`]: the copy semantics, independent of storage;
 //! - [`store`]: persistence (SQLite) behind the [`store::Repository`] trait;
 //! - [`fixture`]: demo and test data sets; [`http`]: the full HTTP surface, served within the
-//!   [`limits`] against slow and greedy clients.
+//!   [`limits`] against slow and greedy clients;
+//! - [`observe`]: request ids, the request's log span and line; [`metrics`]: `GET /metrics`.
 
 pub mod access_key;
 pub mod clock;
@@ -14,6 +15,8 @@ pub mod error;
 pub mod fixture;
 pub mod http;
 pub mod limits;
+pub mod metrics;
 pub mod model;
+pub mod observe;
 pub mod service;
 pub mod store;

@@ -27,6 +27,7 @@ use tokio::sync::Semaphore;
 use tokio::time::Sleep;
 
 use crate::error::ApiError;
+use crate::metrics::{self, UnavailableCause};
 
 /// Seconds a client is told to wait (`Retry-After`) before retrying after a 503.
 pub const RETRY_AFTER_SECONDS: u64 = 1;
@@ -45,7 +46,10 @@ pub struct Limits {
     pub max_connections: usize,
     /// Requests handled at once at most; more are answered 503 at once.
     pub max_in_flight: usize,
-    /// After a shutdown signal, time given to requests in flight before connections are dropped.
+    /// After a shutdown signal, time the server goes on accepting and serving requests while
+    /// `/readyz` answers 503, so that a load balancer stops sending it requests.
+    pub drain_period: Duration,
+    /// After the drain period, time given to requests in flight before connections are dropped.
     pub shutdown_deadline: Duration,
 }
 
@@ -57,6 +61,7 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(30),
             max_connections: 512,
             max_in_flight: 128,
+            drain_period: Duration::ZERO,
             shutdown_deadline: Duration::from_secs(10),
         }
     }
@@ -86,7 +91,10 @@ fn unavailable(msg: &str) -> Response {
 async fn limit_in_flight(State(slots): State<Arc<Semaphore>>, request: Request, next: Next) -> Response {
     match slots.try_acquire() {
         Ok(_permit) => next.run(request).await,
-        Err(_) => unavailable("too many requests in flight; retry later"),
+        Err(_) => {
+            metrics::global().unavailable(UnavailableCause::InFlight);
+            unavailable("too many requests in flight; retry later")
+        }
     }
 }
 
@@ -95,6 +103,7 @@ async fn limit_request_time(State(limit): State<Duration>, request: Request, nex
         Ok(response) => response,
         Err(_) => {
             tracing::warn!(timeout = ?limit, "request timed out");
+            metrics::global().unavailable(UnavailableCause::RequestTimeout);
             unavailable("the request took longer than the server allows; retry later")
         }
     }
@@ -111,8 +120,7 @@ async fn limit_body_read(State(limit): State<Duration>, request: Request, next: 
     }
     tracing::warn!(timeout = ?limit, "request body timed out");
     let mut response = error_response(ApiError::new(
-        StatusCode::REQUEST_TIMEOUT,
-        408,
+        crate::error::code::BODY_TIMEOUT,
         "the request body was not received in time",
         "请求体接收超时",
     ));

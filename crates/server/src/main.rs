@@ -9,7 +9,9 @@ use clap::{Parser, Subcommand};
 use rainbond_server::fixture::{DEMO, Fixture};
 use rainbond_server::limits::Limits;
 use rainbond_server::service::CopyService;
-use rainbond_server::store::{DEFAULT_BUSY_TIMEOUT, LoadError, Repository, Store, StoreOptions};
+use rainbond_server::store::{
+    DEFAULT_BUSY_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, LoadError, Repository, Store, StoreOptions,
+};
 
 /// The database used when neither `--database` nor `DATABASE_URL` is given.
 const DEFAULT_DATABASE: &str = "rainbond.db";
@@ -17,8 +19,30 @@ const DEFAULT_DATABASE: &str = "rainbond.db";
 #[derive(Parser)]
 #[command(name = "rainbond-server", version, about = "Reference server of the Rainbond copy-app API")]
 struct Cli {
+    /// How log lines (on stderr) are written: `text` for people, `json` (one object per line,
+    /// with the request's span and its `request_id`) for log shippers.
+    #[arg(long, global = true, value_enum, env = "RAINBOND_LOG_FORMAT", default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+/// The `--log-format` choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Logs to stderr in `format`, filtered by `RUST_LOG` (default: INFO for the server).
+fn init_logging(format: LogFormat) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "rainbond_server=info".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().flatten_event(true).with_current_span(true).with_span_list(false).init(),
+    }
 }
 
 #[derive(clap::Args)]
@@ -35,13 +59,20 @@ struct DatabaseArg {
     /// (503 with Retry-After after it).
     #[arg(long, value_name = "SECONDS", default_value_t = Seconds(DEFAULT_BUSY_TIMEOUT))]
     busy_timeout: Seconds,
+    /// PostgreSQL: seconds a statement may run, waiting for a lock included (503 with code 10402
+    /// after it; nothing is written).
+    #[arg(long, value_name = "SECONDS", default_value_t = Seconds(DEFAULT_STATEMENT_TIMEOUT))]
+    statement_timeout: Seconds,
 }
 
 impl DatabaseArg {
     async fn open(&self) -> anyhow::Result<Store> {
-        Store::open(&self.database, StoreOptions { pool_size: self.pool_size, busy_timeout: self.busy_timeout.0 })
-            .await
-            .with_context(|| format!("database {}", self.redacted()))
+        let options = StoreOptions {
+            pool_size: self.pool_size,
+            busy_timeout: self.busy_timeout.0,
+            statement_timeout: self.statement_timeout.0,
+        };
+        Store::open(&self.database, options).await.with_context(|| format!("database {}", self.redacted()))
     }
 
     /// The location without a password, for messages.
@@ -79,7 +110,12 @@ struct LimitArgs {
     /// Requests handled at once at most; more are answered 503 with Retry-After.
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_in_flight, value_parser = positive)]
     max_in_flight: usize,
-    /// Seconds given to requests in flight after Ctrl-C or SIGTERM before connections are dropped.
+    /// Seconds the server goes on serving after Ctrl-C or SIGTERM while /readyz answers 503 (0: stop
+    /// accepting at once).
+    #[arg(long, value_name = "SECONDS", default_value_t = Seconds(Limits::default().drain_period),
+          value_parser = non_negative_seconds)]
+    drain_period: Seconds,
+    /// Seconds given to requests in flight after the drain period before connections are dropped.
     #[arg(long, value_name = "SECONDS", default_value_t = Seconds(Limits::default().shutdown_deadline))]
     shutdown_deadline: Seconds,
 }
@@ -92,6 +128,7 @@ impl LimitArgs {
             request_timeout: self.request_timeout.0,
             max_connections: self.max_connections,
             max_in_flight: self.max_in_flight,
+            drain_period: self.drain_period.0,
             shutdown_deadline: self.shutdown_deadline.0,
         }
     }
@@ -117,6 +154,14 @@ impl std::str::FromStr for Seconds {
             }
             _ => Err(format!("`{text}` is not a positive number of seconds")),
         }
+    }
+}
+
+/// A duration of zero or more seconds.
+fn non_negative_seconds(text: &str) -> Result<Seconds, String> {
+    match text.parse::<f64>() {
+        Ok(0.0) => Ok(Seconds(Duration::ZERO)),
+        _ => text.parse(),
     }
 }
 
@@ -154,14 +199,9 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "rainbond_server=info,tower_http=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    match run(Cli::parse()).await {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
@@ -252,8 +292,13 @@ mod tests {
     use super::*;
 
     fn redacted(database: &str) -> String {
-        DatabaseArg { database: database.to_owned(), pool_size: 1, busy_timeout: Seconds(DEFAULT_BUSY_TIMEOUT) }
-            .redacted()
+        DatabaseArg {
+            database: database.to_owned(),
+            pool_size: 1,
+            busy_timeout: Seconds(DEFAULT_BUSY_TIMEOUT),
+            statement_timeout: Seconds(DEFAULT_STATEMENT_TIMEOUT),
+        }
+        .redacted()
     }
 
     #[test]
@@ -269,5 +314,23 @@ mod tests {
             assert!(Cli::try_parse_from(["rainbond-server", "serve", "--pool-size", refused]).is_err(), "{refused}");
         }
         assert!(Cli::try_parse_from(["rainbond-server", "serve", "--pool-size", "4"]).is_ok());
+    }
+
+    #[test]
+    fn the_drain_period_may_be_zero_but_no_other_limit() {
+        assert!(Cli::try_parse_from(["rainbond-server", "serve", "--drain-period", "0"]).is_ok());
+        assert!(Cli::try_parse_from(["rainbond-server", "serve", "--drain-period", "2.5"]).is_ok());
+        for refused in [["--drain-period", "-1"], ["--shutdown-deadline", "0"], ["--statement-timeout", "0"]] {
+            let args = ["rainbond-server", "serve", refused[0], refused[1]];
+            assert!(Cli::try_parse_from(args).is_err(), "{refused:?}");
+        }
+    }
+
+    #[test]
+    fn the_log_format_is_text_or_json() {
+        let cli = Cli::try_parse_from(["rainbond-server", "serve", "--log-format", "json"]).unwrap();
+        assert_eq!(cli.log_format, LogFormat::Json);
+        assert_eq!(Cli::try_parse_from(["rainbond-server", "serve"]).unwrap().log_format, LogFormat::Text);
+        assert!(Cli::try_parse_from(["rainbond-server", "serve", "--log-format", "yaml"]).is_err());
     }
 }

@@ -59,29 +59,23 @@ impl<R: Repository> CopyService<R> {
             .store
             .team(&caller.enterprise_id, team_id)
             .await?
-            .ok_or_else(|| ApiError::not_found(404, "the team is not found", "团队不存在"))?;
+            .ok_or_else(|| ApiError::new(code::NOT_FOUND, "the team is not found", "团队不存在"))?;
         if !self.store.is_member(&team.tenant_id, caller.user_id).await? {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                403,
-                "the user is not a member of the team",
-                "用户不是该团队的成员",
-            ));
+            return Err(ApiError::new(code::FORBIDDEN, "the user is not a member of the team", "用户不是该团队的成员"));
         }
         let region = self
             .store
             .region(&caller.enterprise_id, region_name)
             .await?
-            .ok_or_else(|| ApiError::not_found(code::REGION_NOT_FOUND, "the region is not found", "集群不存在"))?;
+            .ok_or_else(|| ApiError::new(code::REGION_NOT_FOUND, "the region is not found", "集群不存在"))?;
         if !region.is_usable() || !self.store.team_in_region(&team.tenant_id, region_name).await? {
             return Err(ApiError::new(
-                StatusCode::CONFLICT,
                 code::TEAM_NOT_IN_REGION,
                 "the team is not initialized in the region",
                 "团队未开通该集群",
             ));
         }
-        let app_not_found = || ApiError::not_found(code::APP_NOT_FOUND, "the app is not found", "应用不存在");
+        let app_not_found = || ApiError::new(code::APP_NOT_FOUND, "the app is not found", "应用不存在");
         let app_id: i32 = app_id.parse().map_err(|_| app_not_found())?;
         let app = self.store.app(app_id).await?.ok_or_else(app_not_found)?;
         if app.tenant_id != team.tenant_id || app.region_name != region_name {
@@ -93,8 +87,8 @@ impl<R: Repository> CopyService<R> {
     /// The target team, region and app of a copy.
     async fn target(&self, caller: &User, body: &AppCopyC) -> Result<(Team, App), ApiError> {
         let team_not_found = || {
-            ApiError::not_found(
-                404,
+            ApiError::new(
+                code::NOT_FOUND,
                 "the target team is not found, or it has not joined the region",
                 "目标团队不存在，或团队未加入该数据中心",
             )
@@ -110,7 +104,7 @@ impl<R: Repository> CopyService<R> {
             .store
             .app(body.target_app_id)
             .await?
-            .ok_or_else(|| ApiError::not_found(404, "the target app is not found", "目标应用不存在"))?;
+            .ok_or_else(|| ApiError::new(code::NOT_FOUND, "the target app is not found", "目标应用不存在"))?;
         if app.tenant_id != team.tenant_id {
             return Err(ApiError::bad_request(
                 "the target app does not belong to the target team",
@@ -144,8 +138,8 @@ impl<R: Repository> CopyService<R> {
         let copies = self.store.copy_components(request).await.map_err(|error| match error {
             CopyError::Selection(SelectionError::UnknownComponents(ids)) => {
                 let ids: Vec<&str> = ids.iter().map(|id| shortened(id)).collect();
-                ApiError::not_found(
-                    404,
+                ApiError::new(
+                    code::NOT_FOUND,
                     format!("components not found in the source app, or not complete: {}", ids.join(", ")),
                     format!("组件不存在或尚未创建完成：{}", ids.join("、")),
                 )
@@ -159,8 +153,12 @@ impl<R: Repository> CopyService<R> {
             }
             CopyError::Plan(error) => ApiError::internal(&error),
             CopyError::Store(error) => error.into(),
-            CopyError::Contended { .. } => ApiError::contended(&error),
+            CopyError::Contended { .. } => {
+                crate::metrics::global().copy_contended();
+                ApiError::contended(&error)
+            }
         })?;
+        crate::metrics::global().copied(copies.len());
         tracing::info!(
             user = caller.user_id,
             source_app = source_app.app_id,
@@ -209,12 +207,12 @@ impl<R: Repository> Api for CopyService<R> {
             | RejectionKind::Header
             | RejectionKind::MissingBody
             | RejectionKind::InvalidBody => (code::INVALID_REQUEST, "请求参数错误"),
-            RejectionKind::UnsupportedMediaType => (415, "请求体必须是 JSON"),
-            RejectionKind::BodyTooLarge => (413, "请求体过大"),
-            RejectionKind::NotFound => (404, "资源不存在"),
-            RejectionKind::MethodNotAllowed => (405, "不支持该请求方法"),
+            RejectionKind::UnsupportedMediaType => (code::UNSUPPORTED_MEDIA_TYPE, "请求体必须是 JSON"),
+            RejectionKind::BodyTooLarge => (code::BODY_TOO_LARGE, "请求体过大"),
+            RejectionKind::NotFound => (code::NOT_FOUND, "资源不存在"),
+            RejectionKind::MethodNotAllowed => (code::METHOD_NOT_ALLOWED, "不支持该请求方法"),
         };
-        ErrorBody { code, msg: rejection.message.clone(), msg_show: msg_show.to_owned() }
+        ErrorBody { code: code.code, msg: rejection.message.clone(), msg_show: msg_show.to_owned() }
     }
 
     async fn list_copy_services(&self, caller: User, path: ListCopyServicesPath) -> ListCopyServicesResponse {

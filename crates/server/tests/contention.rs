@@ -91,8 +91,9 @@ async fn a_locked_database_gets_503_in_time_and_nothing_is_written() {
     let database = dir.path().join("locked.db");
     let server = ServerProcess::start(&database, &["--busy-timeout", &BUSY_TIMEOUT_SECONDS.to_string()]);
     let http = one_shot_http();
+    let readyz = || http.get(format!("{}/readyz", server.url)).send();
     let healthz = || http.get(format!("{}/healthz", server.url)).send();
-    assert_eq!(healthz().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(readyz().await.unwrap().status(), StatusCode::OK);
 
     // Another process (this test) takes the database's write lock and keeps it.
     let mut locker = sqlx::SqliteConnection::connect(&format!("sqlite:{}", database.display())).await.unwrap();
@@ -102,15 +103,16 @@ async fn a_locked_database_gets_503_in_time_and_nothing_is_written() {
     let started = Instant::now();
     let body = copy_all_into(2);
     let copies = (0..12).map(|_| copy(&http, &server.url, (common::SHOP_TEAM, 1), &body));
-    let (answers, health) = futures::join!(join_all(copies), healthz());
+    let (answers, ready, health) = futures::join!(join_all(copies), readyz(), healthz());
     let waited = started.elapsed();
     for (status, body) in &answers {
         assert_eq!(*status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
         assert_eq!(body["code"], 10402, "the database-unavailable code: {body}");
     }
-    let health = health.unwrap();
-    assert_eq!(health.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(health.headers()["retry-after"], "1");
+    let ready = ready.unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE, "not ready while the database is locked");
+    assert_eq!(ready.headers()["retry-after"], "1");
+    assert_eq!(health.unwrap().status(), StatusCode::OK, "the process still serves");
     // Each waits one busy timeout for a connection or the lock, never more than both.
     assert!(waited < Duration::from_secs(BUSY_TIMEOUT_SECONDS * 2 + 5), "answered after {waited:?}");
     let response = http
@@ -128,7 +130,7 @@ async fn a_locked_database_gets_503_in_time_and_nothing_is_written() {
     locker.close().await.unwrap();
     let (status, body) = copy(&http, &server.url, (common::SHOP_TEAM, 1), &copy_all_into(2)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(healthz().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(readyz().await.unwrap().status(), StatusCode::OK);
 }
 
 async fn table_counts(connection: &mut sqlx::SqliteConnection) -> Vec<i64> {

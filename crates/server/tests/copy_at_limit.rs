@@ -133,7 +133,7 @@ async fn a_refused_copy_is_no_outage_and_does_not_hold_up_its_team(database: Tes
     let (status, body) = copy_app(&server, LARGE_APP, LARGE_TARGET).await.expect_err("the database refuses the copy");
     assert_eq!(
         (status, body.code),
-        (500, rainbond_server::error::code::SERVER_ERROR),
+        (500, rainbond_server::error::code::SERVER_ERROR.code),
         "a refused statement is not an outage: {}",
         body.msg
     );

@@ -24,22 +24,9 @@ fn chromium() -> Option<PathBuf> {
     path.is_file().then_some(path)
 }
 
-/// The tools venv's Python, when Playwright is importable there.
-fn python_with_playwright(root: &Path) -> Option<PathBuf> {
-    let python = root.join("target/tools-venv/bin/python");
-    let importable = Command::new(&python)
-        .args(["-c", "import playwright.sync_api"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    importable.then_some(python)
-}
-
 #[test]
 fn docs_work_in_a_real_browser_without_the_internet() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let (Some(chromium), Some(python)) = (chromium(), python_with_playwright(&root)) else {
+    let (Some(chromium), Some(python)) = (chromium(), binary::tools_python("playwright.sync_api")) else {
         let message = "chromium (/usr/bin/chromium or CHROMIUM_BIN) or Playwright (`cargo xtask tools`) is \
                        missing: the browser test of /docs did not run";
         if std::env::var("RAINBOND_REQUIRE_TOOLS").as_deref() == Ok("1") {

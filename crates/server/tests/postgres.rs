@@ -238,8 +238,9 @@ impl Drop for Outage {
     }
 }
 
-async fn health(server: &TestServer) -> u16 {
-    reqwest::get(format!("{}/healthz", server.url)).await.unwrap().status().as_u16()
+/// The status of `GET {server}/{probe}` (`healthz` or `readyz`).
+async fn probe(server: &TestServer, probe: &str) -> u16 {
+    reqwest::get(format!("{}/{probe}", server.url)).await.unwrap().status().as_u16()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -259,16 +260,20 @@ async fn the_server_rides_out_a_database_restart() {
         }
     }
 
-    // During the outage: the documented error, and an unhealthy server.
+    // During the outage: a server that is alive but not ready (within a second), and the
+    // documented error.
+    let asked = Instant::now();
+    assert_eq!(probe(&server, "readyz").await, 503);
+    assert!(asked.elapsed() < Duration::from_secs(1), "/readyz answered after {:?}", asked.elapsed());
+    assert_eq!(probe(&server, "healthz").await, 200);
     let (status, body) = copy_app_1(&server, (SHOP_TEAM, 2)).await.expect_err("the database is down");
     assert_eq!((status, body.code), (503, 10402), "{body:?}");
     assert!(body.msg.contains("unavailable"), "{}", body.msg);
-    assert_eq!(health(&server).await, 503);
 
     // Back by itself once the database is: no restart of the server.
     outage.end().await;
     let deadline = Instant::now() + Duration::from_secs(60);
-    while health(&server).await != 200 {
+    while probe(&server, "readyz").await != 200 {
         assert!(Instant::now() < deadline, "the server did not recover within 60 s of the database");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

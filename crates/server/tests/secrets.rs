@@ -5,10 +5,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::Child;
 
 use common::raw_http::{RawRequest, RawResponse, send};
 use common::{ADMIN, EXPIRED, GUEST};
@@ -28,33 +26,14 @@ struct TracedServer {
 impl TracedServer {
     fn start(database: &Path, log: &Path) -> TracedServer {
         let log_file = std::fs::File::create(log).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_rainbond-server"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--demo", "--database"])
-            .arg(database)
-            .env("RUST_LOG", "trace")
-            .env("RUST_BACKTRACE", "1")
-            .stdout(Stdio::piped())
-            .stderr(log_file)
-            .spawn()
-            .expect("the server starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url =
-            line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("first line: {line:?}")).to_owned();
+        let (child, url) = common::binary::serve_demo_logging(database, &[], "trace", log_file);
         TracedServer { child, url }
     }
 
     /// SIGTERM, then wait (the shutdown lines are logged too).
     fn stop(mut self) {
-        assert!(Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap().success());
-        for _ in 0..300 {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(status.success(), "the server exits 0 after SIGTERM, got {status}");
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("the server did not stop within 30 s");
+        common::binary::terminate(&self.child);
+        common::binary::wait_for_clean_exit(&mut self.child);
     }
 }
 
@@ -90,9 +69,13 @@ fn copy_to(team: &str, region: &str, app: i32, services: &[&str]) -> serde_json:
     json!({"services": services, "target_team_name": team, "target_region_name": region, "target_app_id": app})
 }
 
+/// A key a caller pastes into a URL: a query string or a path segment.
+const PASTED: &str = "rbd-pasted-into-a-url-7d2e";
+
 /// Requests that reach every answer the API has, each carrying a key (valid, expired or unknown)
-/// in `Authorization`. (A key a caller puts in a path or a body field is its own input: paths are
-/// logged, and error messages may repeat body values, cut to 64 characters.)
+/// in `Authorization`, and requests with a key pasted into the URL (the log names a request's
+/// operation, never its path or query string). (A key put in a body field is the caller's own
+/// input: error messages may repeat body values, cut to 64 characters.)
 fn every_error_path() -> Vec<(RawRequest<'static>, u16)> {
     let valid = || Some(copy_to("o19p6wen", "rainbond", 2, &[common::WEB]));
     let bearer = format!("Bearer {ADMIN}");
@@ -145,6 +128,15 @@ fn every_error_path() -> Vec<(RawRequest<'static>, u16)> {
         (request("DELETE", COPY, Some(ADMIN), None), 405),
         (request("GET", "/openapi/v1/nothing", Some(ADMIN), None), 404),
         (request("POST", COPY, Some(&bearer), valid()), 200),
+        (request("GET", &format!("{COPY}?access_key={ADMIN}"), Some(ADMIN), None), 200),
+        (request("GET", &format!("{COPY}?token={PASTED}&key={PASTED}"), None, None), 401),
+        (request("GET", &format!("/openapi/v1/teams/{PASTED}/regions/rainbond/apps/1/copy"), Some(ADMIN), None), 404),
+        (request("GET", &format!("/openapi/v1/teams/o19p6wen/regions/{PASTED}/apps/1/copy"), Some(ADMIN), None), 404),
+        (
+            request("POST", &format!("/openapi/v1/teams/o19p6wen/regions/rainbond/apps/{PASTED}/copy"), None, valid()),
+            401,
+        ),
+        (request("GET", &format!("/openapi/v1/{PASTED}?k={PASTED}"), None, None), 404),
     ]
 }
 
@@ -184,6 +176,8 @@ async fn no_access_key_is_logged_or_answered() {
     assert!(log.contains("TRACE") && log.contains("DEBUG"), "the run logs at every level:\n{log}");
     assert!(log.contains("request failed"), "the 500's cause is logged:\n{log}");
     assert!(!log.contains("panicked"), "the server panicked:\n{log}");
+    let pasted: Vec<&str> = log.lines().filter(|line| line.contains(PASTED)).collect();
+    assert!(pasted.is_empty(), "a key pasted into a URL is in the log:\n{}", pasted.join("\n"));
     for key in [ADMIN, GUEST, EXPIRED, UNKNOWN] {
         let lines: Vec<&str> = log.lines().filter(|line| line.contains(key)).collect();
         assert!(lines.is_empty(), "the key {key} is in the log:\n{}", lines.join("\n"));

@@ -20,7 +20,40 @@ use crate::runtime::{Validate, join_path};
     schemars::JsonSchema
 )]
 pub struct ErrorBody {
-    /// A Rainbond error code (e.g. 3000 region not found, 2001 team not initialised in the region, 4000 app not found), or the HTTP status.
+    /// A Rainbond error code, or the HTTP status where the console has none. Every code the server answers, with its HTTP status:
+    ///
+    /// `20400` (400): the request is malformed or breaks a rule of the operation; `msg` says which.
+    ///
+    /// `401` (401): the access key is missing, unknown or expired.
+    ///
+    /// `403` (403): the caller is not a member of the source team.
+    ///
+    /// `404` (404): the team, the target team or app, or a component does not exist; or the path names nothing.
+    ///
+    /// `3000` (404): the region does not exist.
+    ///
+    /// `4000` (404): the app does not exist in the team and region of the path.
+    ///
+    /// `405` (405): the path does not have the method.
+    ///
+    /// `408` (408): the request body did not arrive within the body-read timeout.
+    ///
+    /// `2001` (409): the team is not initialised in the region.
+    ///
+    /// `10409` (409): concurrent copies into the same target kept clashing with this one; nothing was changed, retry.
+    ///
+    /// `413` (413): the request body is too large.
+    ///
+    /// `415` (415): the request body is not JSON.
+    ///
+    /// `10401` (500): the server failed; nothing was changed.
+    ///
+    /// `503` (503): too many requests in flight, or the request ran past the request timeout; retry after `Retry-After`.
+    ///
+    /// `10402` (503): the database is busy or unreachable, or a statement ran past its timeout; nothing was changed, retry after `Retry-After`.
+    #[schemars(
+        description = "A Rainbond error code, or the HTTP status where the console has none. Every code the server answers, with its HTTP status:\n\n`20400` (400): the request is malformed or breaks a rule of the operation; `msg` says which.\n\n`401` (401): the access key is missing, unknown or expired.\n\n`403` (403): the caller is not a member of the source team.\n\n`404` (404): the team, the target team or app, or a component does not exist; or the path names nothing.\n\n`3000` (404): the region does not exist.\n\n`4000` (404): the app does not exist in the team and region of the path.\n\n`405` (405): the path does not have the method.\n\n`408` (408): the request body did not arrive within the body-read timeout.\n\n`2001` (409): the team is not initialised in the region.\n\n`10409` (409): concurrent copies into the same target kept clashing with this one; nothing was changed, retry.\n\n`413` (413): the request body is too large.\n\n`415` (415): the request body is not JSON.\n\n`10401` (500): the server failed; nothing was changed.\n\n`503` (503): too many requests in flight, or the request ran past the request timeout; retry after `Retry-After`.\n\n`10402` (503): the database is busy or unreachable, or a statement ran past its timeout; nothing was changed, retry after `Retry-After`.\n"
+    )]
     pub code: i32,
     /// The error in English.
     pub msg: String,

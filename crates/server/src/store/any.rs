@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
-use super::{CopyError, CopyRequest, DEFAULT_BUSY_TIMEOUT, LoadError, PgStore, Repository, SqliteStore, StoreError};
+use super::{
+    CopyError, CopyRequest, DEFAULT_BUSY_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, LoadError, PgStore, PoolStats, Repository,
+    SqliteStore, StoreError,
+};
 use crate::fixture::Dataset;
 use crate::model::{App, Component, Region, Team, User};
 
@@ -14,6 +17,9 @@ pub struct StoreOptions {
     /// SQLite: how long a statement waits for a lock held by another connection or process
     /// before the request is answered 503.
     pub busy_timeout: Duration,
+    /// PostgreSQL: the longest a statement may run (waiting for a lock included) before it is
+    /// cancelled and the request answered 503.
+    pub statement_timeout: Duration,
 }
 
 impl StoreOptions {
@@ -23,7 +29,11 @@ impl StoreOptions {
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { pool_size: Self::DEFAULT_POOL_SIZE, busy_timeout: DEFAULT_BUSY_TIMEOUT }
+        StoreOptions {
+            pool_size: Self::DEFAULT_POOL_SIZE,
+            busy_timeout: DEFAULT_BUSY_TIMEOUT,
+            statement_timeout: DEFAULT_STATEMENT_TIMEOUT,
+        }
     }
 }
 
@@ -46,7 +56,9 @@ impl Store {
     /// Opens the database at `location`: PostgreSQL for a `postgres://` URL, else SQLite.
     pub async fn open(location: &str, options: StoreOptions) -> Result<Store, StoreError> {
         Ok(if is_postgres_url(location) {
-            Store::Postgres(PgStore::open(location, options.pool_size).await?)
+            Store::Postgres(
+                PgStore::open_with_statement_timeout(location, options.pool_size, options.statement_timeout).await?,
+            )
         } else {
             Store::Sqlite(SqliteStore::open_with_busy_timeout(location, options.busy_timeout).await?)
         })
@@ -61,14 +73,16 @@ impl Store {
     }
 }
 
-/// Calls the same method on whichever backend `$store` is.
+/// Calls the same method on whichever backend `$store` is, counted as a store call in the
+/// metrics while it runs.
 macro_rules! delegate {
-    ($store:expr, $backend:ident => $call:expr) => {
+    ($store:expr, $backend:ident => $call:expr) => {{
+        let _call = crate::metrics::global().store_call();
         match $store {
             Store::Sqlite($backend) => $call,
             Store::Postgres($backend) => $call,
         }
-    };
+    }};
 }
 
 impl Repository for Store {
@@ -114,5 +128,12 @@ impl Repository for Store {
 
     async fn ping(&self) -> Result<(), StoreError> {
         delegate!(self, s => s.ping().await)
+    }
+
+    fn pool_stats(&self) -> PoolStats {
+        match self {
+            Store::Sqlite(store) => PoolStats::of(store.pool(), 0),
+            Store::Postgres(store) => PoolStats::of(store.pool(), store.retries()),
+        }
     }
 }

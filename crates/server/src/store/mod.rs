@@ -25,7 +25,7 @@ use std::collections::HashMap;
 use std::future::Future;
 
 pub use any::{Store, StoreOptions, is_postgres_url};
-pub use postgres::{MAX_COPY_ATTEMPTS, PgStore};
+pub use postgres::{DEFAULT_STATEMENT_TIMEOUT, MAX_COPY_ATTEMPTS, PgStore};
 pub use sqlite::{DEFAULT_BUSY_TIMEOUT, SqliteStore};
 
 use crate::copy::{PlanError, SelectionError, Target};
@@ -73,7 +73,8 @@ impl StoreError {
 }
 
 /// SQLite's codes of a lock held elsewhere, and PostgreSQL's SQLSTATEs of a server that is
-/// shutting down, starting up or refusing connections (classes 08 and 57P).
+/// shutting down, starting up or refusing connections (classes 08 and 57P), or of a statement
+/// cancelled by the statement timeout (57014).
 fn is_unavailable_database_error(error: &dyn sqlx::error::DatabaseError) -> bool {
     let Some(code) = error.code() else { return false };
     if error.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
@@ -81,7 +82,8 @@ fn is_unavailable_database_error(error: &dyn sqlx::error::DatabaseError) -> bool
     {
         code.parse::<i32>().is_ok_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED))
     } else {
-        code.starts_with("08") || code.starts_with("57P")
+        // 57014: a statement cancelled, by the statement timeout (a lock held past it) or by an operator.
+        code.starts_with("08") || code.starts_with("57P") || code == "57014"
     }
 }
 
@@ -204,6 +206,36 @@ pub trait Repository: Send + Sync + 'static {
 
     /// Whether the database answers and accepts writes.
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The connection pool's figures and the copy retries, for the metrics.
+    fn pool_stats(&self) -> PoolStats {
+        PoolStats::default()
+    }
+}
+
+/// A store's connection pool and retry figures, as of now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    /// The most connections the pool opens.
+    pub max: u32,
+    /// Connections open (in use or idle).
+    pub open: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// Copies tried again after a clash (PostgreSQL) since the store was opened.
+    pub copy_retries: u64,
+}
+
+impl PoolStats {
+    /// The figures of a sqlx pool.
+    pub(crate) fn of<DB: sqlx::Database>(pool: &sqlx::Pool<DB>, copy_retries: u64) -> PoolStats {
+        PoolStats {
+            max: pool.options().get_max_connections(),
+            open: pool.size(),
+            idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            copy_retries,
+        }
+    }
 }
 
 /// The rows attached to a set of components, as read by a backend, before they are grouped by

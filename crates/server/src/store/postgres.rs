@@ -32,8 +32,9 @@ pub const MAX_COPY_ATTEMPTS: u32 = 8;
 /// How long a request waits for a pooled connection (or for a new one to be opened) before it is
 /// answered as "database unavailable".
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
-/// The longest a statement may run; a copy waiting for the team lock counts.
-const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest a statement may run by default (`serve --statement-timeout`); a copy waiting for
+/// the team lock counts.
+pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 /// First advisory-lock key: copies into a team (the second key is the team's hash).
 const COPY_LOCK_CLASS: i32 = 0x5242_0001;
 /// Advisory lock taken while a fixture is loaded, so that instances started together with
@@ -58,7 +59,18 @@ impl PgStore {
     /// Connects to the database at `url` (`postgres://…`) with a pool of at most `pool_size`
     /// connections and brings its schema up to date (instances migrating together take turns).
     pub async fn open(url: &str, pool_size: u32) -> Result<Self, StoreError> {
-        let options = Self::connect_options(url)?;
+        Self::open_with_statement_timeout(url, pool_size, DEFAULT_STATEMENT_TIMEOUT).await
+    }
+
+    /// [`PgStore::open`], cancelling a statement that runs longer than `statement_timeout`.
+    pub async fn open_with_statement_timeout(
+        url: &str,
+        pool_size: u32,
+        statement_timeout: Duration,
+    ) -> Result<Self, StoreError> {
+        // Appended after the default's: the server applies `-c` options in order, the last one wins.
+        let options = Self::connect_options(url)?
+            .options([("statement_timeout", format!("{}ms", statement_timeout.as_millis()))]);
         let pool = PgPoolOptions::new()
             .max_connections(pool_size)
             .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -84,7 +96,7 @@ impl PgStore {
     pub fn connect_options(url: &str) -> Result<PgConnectOptions, StoreError> {
         let options: PgConnectOptions = url.parse().context("parsing the database URL")?;
         Ok(options.application_name("rainbond-server").options([
-            ("statement_timeout", format!("{}ms", STATEMENT_TIMEOUT.as_millis())),
+            ("statement_timeout", format!("{}ms", DEFAULT_STATEMENT_TIMEOUT.as_millis())),
             ("plan_cache_mode", "force_custom_plan".to_owned()),
             ("jit", "off".to_owned()),
         ]))
@@ -93,6 +105,11 @@ impl PgStore {
     /// Closes every connection.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// The connection pool.
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
     }
 
     /// How many copies were tried again after a clash with a concurrent writer, since the store
@@ -289,8 +306,13 @@ impl Repository for PgStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.context("pinging the database")?;
-        Ok(())
+        // A write statement, rolled back: a read-only transaction or a standby refuses it (25006).
+        let mut tx = self.pool.begin().await.context("pinging the database")?;
+        sqlx::query("UPDATE applied_fixtures SET name = name WHERE false")
+            .execute(&mut *tx)
+            .await
+            .context("checking that the database takes writes")?;
+        tx.rollback().await.context("ending the write check")
     }
 }
 

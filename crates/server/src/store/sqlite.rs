@@ -80,6 +80,11 @@ impl SqliteStore {
             .busy_timeout(DEFAULT_BUSY_TIMEOUT))
     }
 
+    /// The connection pool.
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     /// Closes every connection, the writer's too (the WAL is checkpointed by the last one).
     pub async fn close(&self) {
         self.pool.close().await;

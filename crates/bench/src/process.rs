@@ -25,8 +25,14 @@ pub struct Server {
 impl Server {
     /// Starts `binary serve` on a free port of 127.0.0.1 with `database`.
     pub fn start(binary: &Path, database: &str) -> anyhow::Result<Server> {
+        Server::start_with(binary, database, &[])
+    }
+
+    /// [`Server::start`] with more `serve` flags.
+    pub fn start_with(binary: &Path, database: &str, flags: &[&str]) -> anyhow::Result<Server> {
         let mut child = Command::new(binary)
             .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
+            .args(flags)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .spawn()

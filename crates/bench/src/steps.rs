@@ -18,7 +18,8 @@ use crate::stats::Spread;
 use crate::tooling::{COMMANDS, Tools};
 
 /// The steps, in order.
-const STEPS: [&str; 9] = ["data", "throughput", "profile", "growth", "sizes", "client", "stop", "tooling", "rebuild"];
+const STEPS: [&str; 10] =
+    ["data", "throughput", "profile", "metrics", "growth", "sizes", "client", "stop", "tooling", "rebuild"];
 
 /// Percentiles reported for each run.
 const PERCENTILES: [(&str, f64); 3] = [("p50", 50.0), ("p99", 99.0), ("p99.9", 99.9)];
@@ -109,6 +110,8 @@ async fn against_server(
     let (mut figures, chart, storage) = measured?;
     step("profile");
     profile(cli, server, scale, layout, database).await?;
+    step("metrics");
+    figures.push(metrics_cost(cli, server, scale, layout, database).await?);
     let rss = Spread::of(&[server.peak_rss_mib()?]);
     figures.push(
         Figure::new("memory", "server peak RSS during the throughput runs", "MiB", rss).share_of(64.0).at_most(64.0),
@@ -307,6 +310,42 @@ async fn profile(
     profiler.finish(&summary, &title, server.pid())?;
     println!("profile: {}", summary.display());
     Ok(())
+}
+
+/// What recording metrics costs: copies/s at c=8 on the server against the same on a second
+/// instance started with `--no-metrics` on the same database, alternated in each repetition.
+async fn metrics_cost(
+    cli: &Cli,
+    server: &Server,
+    scale: &Scale,
+    layout: &Layout,
+    database: &Database,
+) -> anyhow::Result<Figure> {
+    let unrecorded = Server::start_with(&cli.server, database.location(), &["--no-metrics"])?;
+    let http = http_client()?;
+    let copies_on = |base: &str| -> Vec<Prepared> {
+        layout.throughput_targets.iter().map(|&target| Prepared::copy(base, SHOP_APP, target)).collect()
+    };
+    let (with, without) = (copies_on(&server.url), copies_on(&unrecorded.url));
+    let (mut recorded_runs, mut unrecorded_runs) = (Vec::new(), Vec::new());
+    for rep in 0..scale.reps {
+        let off = drive(&http, &without, target_concurrency_count(scale), TARGET_CONCURRENCY).await;
+        let on = drive(&http, &with, target_concurrency_count(scale), TARGET_CONCURRENCY).await;
+        println!(
+            "rep {}: c={TARGET_CONCURRENCY} {:>7.0} copies/s with metrics, {:>7.0} without",
+            rep + 1,
+            on.rate(),
+            off.rate()
+        );
+        report_errors(&on, "copy with metrics");
+        report_errors(&off, "copy without metrics");
+        recorded_runs.push(on);
+        unrecorded_runs.push(off);
+    }
+    unrecorded.stop()?;
+    let name = format!("3-component copies/s with metrics recorded, c={TARGET_CONCURRENCY}, 1 instance");
+    Ok(Figure::new("copy", name, "/s", Spread::over(&recorded_runs, Run::rate))
+        .ratio_to("the same without metrics (--no-metrics)", Spread::over(&unrecorded_runs, Run::rate)))
 }
 
 fn concurrency_figures(

@@ -35,11 +35,11 @@ pub const READINESS_CHECK_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// The application's router. [`serve`] adds the limits and [`crate::observe`]'s layer.
 pub fn router<R: Repository>(service: Arc<CopyService<R>>) -> Router {
-    let operations = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz::<R>))
-        .route("/metrics", get(metrics::<R>))
-        .with_state(service.clone());
+    let mut operations = Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz::<R>));
+    if crate::metrics::recording() {
+        operations = operations.route("/metrics", get(metrics::<R>));
+    }
+    let operations = operations.with_state(service.clone());
     api::router(service)
         .merge(operations)
         .merge(SwaggerUi::new("/docs").url("/openapi.json", served_document()))

@@ -185,6 +185,9 @@ enum Command {
         /// Load the demo fixture first (into an empty database; once).
         #[arg(long)]
         demo: bool,
+        /// Record no metrics and serve no `/metrics` (the benchmark measures what recording costs).
+        #[arg(long)]
+        no_metrics: bool,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -212,7 +215,10 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { listen, database, demo, limits } => {
+        Command::Serve { listen, database, demo, no_metrics, limits } => {
+            if no_metrics {
+                rainbond_server::metrics::stop_recording();
+            }
             let store = database.open().await?;
             if demo {
                 let data = Fixture::parse(DEMO)?.to_dataset(DEMO)?;

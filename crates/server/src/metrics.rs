@@ -5,6 +5,7 @@
 //! arise ([`crate::limits`], [`crate::error::ApiError::database_unavailable`]); the store's pool and
 //! retry figures are read from the store at each scrape ([`Metrics::render`]).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
@@ -68,6 +69,21 @@ pub struct Metrics {
     pool_max: IntGauge,
     store_calls: IntGauge,
     store_calls_waiting: IntGauge,
+}
+
+/// Whether the process records metrics (`serve --no-metrics` turns it off, so that the benchmark
+/// can measure what recording costs).
+static RECORDING: AtomicBool = AtomicBool::new(true);
+
+/// Stops recording for the rest of the process: nothing is counted, and [`crate::http::router`]
+/// serves no `/metrics`.
+pub fn stop_recording() {
+    RECORDING.store(false, Ordering::Relaxed);
+}
+
+/// Whether metrics are recorded (see [`stop_recording`]).
+pub fn recording() -> bool {
+    RECORDING.load(Ordering::Relaxed)
 }
 
 /// The process's metrics.
@@ -159,35 +175,45 @@ impl Metrics {
 
     /// Records an answered request.
     pub fn record_request(&self, operation: &str, status: StatusCode, elapsed: Duration) {
+        if !recording() {
+            return;
+        }
         self.requests.with_label_values(&[operation, status.as_str()]).inc();
         self.latency.with_label_values(&[operation]).observe(elapsed.as_secs_f64());
     }
 
     /// Counts a request as in flight until the guard is dropped.
     pub fn in_flight(&self) -> InFlight<'_> {
-        self.in_flight.inc();
-        InFlight(&self.in_flight)
+        InFlight::count(&self.in_flight)
     }
 
     /// Counts a 503 by its cause.
     pub fn unavailable(&self, cause: UnavailableCause) {
+        if !recording() {
+            return;
+        }
         self.unavailable.with_label_values(&[cause.label()]).inc();
     }
 
     /// Records a successful copy of `components` components.
     pub fn copied(&self, components: usize) {
+        if !recording() {
+            return;
+        }
         self.copy_components.observe(components as f64);
     }
 
     /// Counts a copy given up after repeated clashes.
     pub fn copy_contended(&self) {
+        if !recording() {
+            return;
+        }
         self.copies_contended.inc();
     }
 
     /// Counts a call into the store until the guard is dropped.
     pub fn store_call(&self) -> InFlight<'_> {
-        self.store_calls.inc();
-        InFlight(&self.store_calls)
+        InFlight::count(&self.store_calls)
     }
 
     /// The metrics in the Prometheus text format, with the store's figures as of now.
@@ -210,11 +236,23 @@ impl Metrics {
     }
 }
 
-/// Decrements a gauge when dropped.
-pub struct InFlight<'a>(&'a IntGauge);
+/// Counts one on a gauge while it lives (nothing while metrics are not [`recording`]).
+pub struct InFlight<'a>(Option<&'a IntGauge>);
+
+impl<'a> InFlight<'a> {
+    fn count(gauge: &'a IntGauge) -> InFlight<'a> {
+        let counted = recording().then_some(gauge);
+        if let Some(gauge) = counted {
+            gauge.inc();
+        }
+        InFlight(counted)
+    }
+}
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        self.0.dec();
+        if let Some(gauge) = self.0 {
+            gauge.dec();
+        }
     }
 }

@@ -263,6 +263,16 @@ async fn metrics_parse_and_count_the_requests_sent() {
     assert_eq!(request_counts(&again), expected, "the first scrape is counted");
 }
 
+#[tokio::test]
+async fn without_metrics_the_server_serves_no_metrics_and_copies_as_before() {
+    let database = TestDatabase::sqlite();
+    let log = database.dir().unwrap().join("server.log");
+    let server = LoggedServer::start(&database.location, log, &["--no-metrics"]);
+    copy_with_id(&server, 2, None).await.unwrap();
+    assert_eq!(status_of(&server.url, "metrics").await, 404, "no /metrics");
+    assert_eq!(status_of(&server.url, "readyz").await, 200, "the other probes stay");
+}
+
 /// Takes SQLite's write lock from another connection and keeps it until dropped.
 async fn lock_sqlite(location: &str) -> sqlx::SqliteConnection {
     let mut locker = sqlx::SqliteConnection::connect(&format!("sqlite:{location}")).await.unwrap();

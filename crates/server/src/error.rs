@@ -22,6 +22,10 @@ pub mod code {
     pub const DATABASE_UNAVAILABLE: i32 = 10402;
     /// Concurrent copies into the same target kept clashing.
     pub const CONTENDED: i32 = 10409;
+    /// A copy with the same `Idempotency-Key` is still running (409).
+    pub const IDEMPOTENCY_KEY_IN_PROGRESS: i32 = 10410;
+    /// The `Idempotency-Key` was used for another request (422).
+    pub const IDEMPOTENCY_KEY_REUSED: i32 = 20422;
 }
 
 /// An error answered to the caller.

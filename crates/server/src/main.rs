@@ -142,6 +142,10 @@ enum Command {
         demo: bool,
         #[command(flatten)]
         limits: LimitArgs,
+        /// Seconds the answer of a copy sent with an `Idempotency-Key` is remembered (whole
+        /// seconds, at least 1; default 24 hours).
+        #[arg(long, value_name = "SECONDS", default_value_t = Seconds(rainbond_server::idempotency::DEFAULT_TTL))]
+        idempotency_ttl: Seconds,
     },
     /// Load a fixture file into the database, in one transaction.
     Seed {
@@ -172,7 +176,7 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { listen, database, demo, limits } => {
+        Command::Serve { listen, database, demo, limits, idempotency_ttl } => {
             let store = database.open().await?;
             if demo {
                 let data = Fixture::parse(DEMO)?.to_dataset(DEMO)?;
@@ -191,7 +195,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let address = listener.local_addr()?;
             // Scripts and tests read this line to find the port.
             println!("listening on http://{address}");
-            let router = rainbond_server::http::router(Arc::new(CopyService::new(store.clone())));
+            let service = CopyService::new(store.clone()).with_idempotency_ttl(idempotency_ttl.0);
+            let router = rainbond_server::http::router(Arc::new(service));
             rainbond_server::http::serve(listener, router, limits.limits(), shutdown_signal())
                 .await
                 .context("serving HTTP")?;

@@ -4,6 +4,7 @@
 mod common;
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use common::*;
 use rainbond_client::types::{AppCopyCRes, ErrorBody};
@@ -183,7 +184,101 @@ async fn an_expired_key_makes_a_new_copy_and_expired_keys_are_deleted(database: 
     server.stop().await;
 }
 
+/// One HTTP/1.1 message read from `stream` (headers, and a body of `content-length` bytes), or
+/// `None` when the peer closed the connection first.
+async fn read_message(stream: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut message = Vec::new();
+    let mut buffer = [0u8; 8192];
+    loop {
+        if let Some(end) = message.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&message[..end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|line| line.strip_prefix("content-length:"))
+                .map_or(0, |value| value.trim().parse().unwrap());
+            if message.len() >= end + 4 + length {
+                return Some(message);
+            }
+        }
+        let read = stream.read(&mut buffer).await.ok()?;
+        if read == 0 {
+            return None;
+        }
+        message.extend_from_slice(&buffer[..read]);
+    }
+}
+
+/// A proxy on 127.0.0.1 in front of `upstream` (host:port) that passes every exchange on, except
+/// that it closes the client's connection once the server has answered the first `POST`, whose
+/// answer it keeps (returned by the handle) instead of passing on.
+async fn dropping_proxy(upstream: String) -> (String, std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>) {
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let dropped: std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>> = Default::default();
+    let kept = dropped.clone();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let dropped = dropped.clone();
+            let upstream = upstream.clone();
+            tokio::spawn(async move {
+                let mut server = tokio::net::TcpStream::connect(&upstream).await.unwrap();
+                while let Some(request) = read_message(&mut client).await {
+                    server.write_all(&request).await.unwrap();
+                    let Some(answer) = read_message(&mut server).await else { return };
+                    let lose = request.starts_with(b"POST") && {
+                        let mut dropped = dropped.lock().unwrap();
+                        dropped.is_empty() && {
+                            dropped.push(answer.clone());
+                            true
+                        }
+                    };
+                    if lose {
+                        return; // the connection closes: the client never sees the answer
+                    }
+                    client.write_all(&answer).await.unwrap();
+                }
+            });
+        }
+    });
+    (url, kept)
+}
+
+/// The body of a raw HTTP message.
+fn message_body(message: &[u8]) -> serde_json::Value {
+    let end = message.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    serde_json::from_slice(&message[end + 4..]).unwrap()
+}
+
+async fn a_copy_whose_answer_is_lost_is_retried_and_made_once(database: TestDatabase) {
+    let server = TestServer::demo(&database).await;
+    let before = server.inspect().await.app_components(STAGING).await;
+    let (proxy, dropped) = dropping_proxy(server.url.trim_start_matches("http://").to_owned()).await;
+    let client = rainbond_client::Client::with_access_key(&proxy, ADMIN).unwrap();
+    let copy = client
+        .copy_app()
+        .team_id(SHOP_TEAM)
+        .region_name("rainbond")
+        .app_id("1")
+        .body(copy_body(SHOP_TEAM, "rainbond", STAGING, &[WEB, API]))
+        .send();
+    let policy = rainbond_client::RetryPolicy::default().backoff(Duration::from_millis(10), Duration::from_millis(50));
+    let answer = policy.run(copy).await.expect("the retry is answered").into_inner();
+
+    let lost: AppCopyCRes = serde_json::from_value(message_body(&dropped.lock().unwrap()[0])).unwrap();
+    assert_eq!(answer, lost, "the retry answers the components of the lost answer");
+    let db = server.inspect().await;
+    let after = db.app_components(STAGING).await;
+    let new: HashSet<&str> = after.iter().filter(|c| !before.contains(c)).map(|(id, _)| id.as_str()).collect();
+    assert_eq!(new, ids(&answer).into_iter().collect(), "the app holds exactly one copy, the one answered");
+    assert_eq!(after.len(), before.len() + 2);
+    db.close().await;
+    server.stop().await;
+}
+
 on_both_backends!(
+    a_copy_whose_answer_is_lost_is_retried_and_made_once,
     a_copy_sent_twice_with_one_key_makes_one_copy,
     eight_concurrent_copies_with_one_key_make_one_copy,
     a_reused_key_with_another_request_is_refused,

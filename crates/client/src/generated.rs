@@ -195,79 +195,6 @@ pub mod types {
         }
     }
 
-    ///`CopyAppIdempotencyKey`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
-    #[serde(transparent)]
-    pub struct CopyAppIdempotencyKey(::std::string::String);
-    impl ::std::ops::Deref for CopyAppIdempotencyKey {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<CopyAppIdempotencyKey> for ::std::string::String {
-        fn from(value: CopyAppIdempotencyKey) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for CopyAppIdempotencyKey {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for CopyAppIdempotencyKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for CopyAppIdempotencyKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for CopyAppIdempotencyKey {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
     ///The body of every error response.
     #[derive(
         ::serde::Deserialize,
@@ -2560,7 +2487,7 @@ pub mod builder {
         team_id: Result<::std::string::String, String>,
         region_name: Result<::std::string::String, String>,
         app_id: Result<::std::string::String, String>,
-        idempotency_key: Result<Option<types::CopyAppIdempotencyKey>, String>,
+        idempotency_key: Result<Option<::std::string::String>, String>,
         body: Result<types::builder::AppCopyC, String>,
     }
 
@@ -2617,13 +2544,13 @@ pub mod builder {
 
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CopyAppIdempotencyKey>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.idempotency_key = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `CopyAppIdempotencyKey` for idempotency_key failed"
+                    "conversion to `:: std :: string :: String` for idempotency_key failed"
                         .to_string()
                 });
             self

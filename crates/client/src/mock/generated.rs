@@ -208,7 +208,7 @@ pub mod operations {
 
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::CopyAppIdempotencyKey>>,
+            T: Into<Option<&'a str>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Idempotency-Key", value.to_string()))

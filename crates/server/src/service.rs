@@ -13,6 +13,9 @@
 //!   `-<new alias>`, never an unchecked duplicate nor a port name of the copied components (so a
 //!   second host-name remap changes nothing); a renamed host is not renamed again by a later
 //!   rename of the same batch (the console applies its renames one after the other).
+//! - a copy may carry an `Idempotency-Key` (the console has none): the same key and request
+//!   answer the first copy again, another request with the key is 422, and a key still being
+//!   copied on another instance is 409 ([`crate::idempotency`]).
 
 use std::time::Duration;
 

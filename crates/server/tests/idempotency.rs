@@ -321,3 +321,29 @@ async fn two_instances_share_the_keys() {
     first.stop().await;
     second.stop().await;
 }
+
+/// `serve --idempotency-ttl` sets how long a key is remembered: a repeat within it answers the
+/// first copy, one after it makes a new copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_serve_flag_sets_how_long_a_key_is_remembered() {
+    let database = TestDatabase::sqlite();
+    let server =
+        common::process::ServerProcess::start(std::path::Path::new(&database.location), &["--idempotency-ttl", "1"]);
+    let send = || async {
+        let response = reqwest::Client::new()
+            .post(format!("{}{}", server.url, common::process::COPY_SHOP))
+            .header("Authorization", ADMIN)
+            .header("Idempotency-Key", "short-lived")
+            .json(&copy_body(SHOP_TEAM, "rainbond", STAGING, &[WEB]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.json::<serde_json::Value>().await.unwrap()["services"][0]["service_id"].clone()
+    };
+    let first = send().await;
+    assert_eq!(send().await, first, "within the lifetime: the same copy");
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    assert_ne!(send().await, first, "after the lifetime: a new copy");
+    server.kill();
+}

@@ -347,3 +347,39 @@ async fn the_serve_flag_sets_how_long_a_key_is_remembered() {
     assert_ne!(send().await, first, "after the lifetime: a new copy");
     server.kill();
 }
+
+/// On PostgreSQL a key is held by the transaction of the copy using it: while another
+/// transaction holds it (a copy running on another instance) the request is answered 409/10410
+/// and copies nothing; once that transaction ends, even by its connection dying, the key is free.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_key_held_elsewhere_is_409_until_its_transaction_ends() {
+    use sqlx::Connection;
+    let Some(database) = TestDatabase::postgres().await else { return };
+    let server = TestServer::demo(&database).await;
+    let before = staging_components(&server).await;
+    let mut elsewhere = sqlx::PgConnection::connect(&database.location).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut elsewhere).await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext('1:held'))")
+        .bind(rainbond_server::store::KEY_LOCK_CLASS)
+        .execute(&mut elsewhere)
+        .await
+        .unwrap();
+    let (status, body) = keyed_copy(&server, ADMIN, "held", &[WEB]).await.expect_err("the key is held");
+    assert_eq!((status, body.code), (409, 10410), "{body:?}");
+    assert_eq!(staging_components(&server).await, before, "nothing was copied");
+    // Another user's key of the same text is not held.
+    let db = server.inspect().await;
+    sqlx::query("INSERT INTO tenant_members (tenant_id, user_id) VALUES ($1, 2)")
+        .bind(SHOP_TEAM_ID)
+        .execute(&db.0)
+        .await
+        .unwrap();
+    db.close().await;
+    keyed_copy(&server, GUEST, "held", &[WEB]).await.expect("the guest's key is its own");
+    // The holder's connection dies: its transaction, and the key with it, are gone.
+    elsewhere.close_hard().await.unwrap();
+    let copy = keyed_copy(&server, ADMIN, "held", &[WEB]).await.expect("the key is free");
+    assert_eq!(keyed_copy(&server, ADMIN, "held", &[WEB]).await.expect("remembered"), copy);
+    assert_eq!(staging_components(&server).await, before + 2);
+    server.stop().await;
+}

@@ -41,7 +41,7 @@ const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 const COPY_LOCK_CLASS: i32 = 0x5242_0001;
 /// First advisory-lock key: a copy with an idempotency key (the second key is the hash of the user
 /// and the key). Taken without waiting: a key held elsewhere is a copy still running.
-const KEY_LOCK_CLASS: i32 = 0x5242_0003;
+pub const KEY_LOCK_CLASS: i32 = 0x5242_0003;
 /// Deletes a few expired idempotency keys (`$1`: now, `$2`: how many at most), skipping rows
 /// another transaction is deleting.
 const DELETE_EXPIRED_KEYS: &str = "DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(\

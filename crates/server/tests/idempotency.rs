@@ -79,16 +79,20 @@ async fn a_reused_key_with_another_request_is_refused(database: TestDatabase) {
     server.stop().await;
 }
 
-async fn keys_of_one_user_never_match_another_users(database: TestDatabase) {
-    let server = TestServer::demo(&database).await;
+/// The guest joins the admin's team, so that both may make the same copy.
+async fn guest_joins_the_shop_team(server: &TestServer) {
     let db = server.inspect().await;
-    // The guest joins the admin's team, so that both may make the same copy.
     sqlx::query("INSERT INTO tenant_members (tenant_id, user_id) VALUES ($1, 2)")
         .bind(SHOP_TEAM_ID)
         .execute(&db.0)
         .await
         .unwrap();
     db.close().await;
+}
+
+async fn keys_of_one_user_never_match_another_users(database: TestDatabase) {
+    let server = TestServer::demo(&database).await;
+    guest_joins_the_shop_team(&server).await;
     let before = staging_components(&server).await;
     let admin = keyed_copy(&server, ADMIN, "shared-key", &[WEB]).await.expect("the admin's copy");
     let guest = keyed_copy(&server, GUEST, "shared-key", &[WEB]).await.expect("the guest's copy");
@@ -368,13 +372,7 @@ async fn a_key_held_elsewhere_is_409_until_its_transaction_ends() {
     assert_eq!((status, body.code), (409, 10410), "{body:?}");
     assert_eq!(staging_components(&server).await, before, "nothing was copied");
     // Another user's key of the same text is not held.
-    let db = server.inspect().await;
-    sqlx::query("INSERT INTO tenant_members (tenant_id, user_id) VALUES ($1, 2)")
-        .bind(SHOP_TEAM_ID)
-        .execute(&db.0)
-        .await
-        .unwrap();
-    db.close().await;
+    guest_joins_the_shop_team(&server).await;
     keyed_copy(&server, GUEST, "held", &[WEB]).await.expect("the guest's key is its own");
     // The holder's connection dies: its transaction, and the key with it, are gone.
     elsewhere.close_hard().await.unwrap();

@@ -1,7 +1,8 @@
 //! `cargo xtask demo`: the main job. Builds the workspace, starts `rainbond-server` on a free
 //! port with a fresh SQLite database and the demo fixture, copies app 1 ("shop") into app 2
 //! ("shop-staging") with the generated client (the `copy_app` example), prints what was created,
-//! and stops the server.
+//! sends the same copy again with its `Idempotency-Key` (checking that it answers the same
+//! components), and stops the server.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -36,19 +37,47 @@ fn run_in(dir: &Path) -> anyhow::Result<ExitCode> {
     let database = dir.join("demo.db");
     let mut server = DemoServer::start(&database)?;
     println!("rainbond-server is serving the demo data at {} (database {})\n", server.url, database.display());
-    let status = Command::new(example("copy_app")?)
-        .args(["--url", &server.url])
-        .current_dir(workspace::root()?)
-        .status()
-        .context("running the copy_app example");
+    let copies = copy_twice(&server.url);
     let stopped = server.stop();
-    let status = status?;
+    let (first, again) = copies?;
     stopped?;
-    if !status.success() {
-        bail!("the copy failed ({status})");
+    if copied_rows(&first) != copied_rows(&again) {
+        bail!("the copy sent again with its Idempotency-Key made other components:\n{first}\n{again}");
     }
+    println!("\nthe same components: the server answered the first copy again and copied nothing twice");
     println!("\nserver stopped; demo database removed");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the `copy_app` example twice with one `Idempotency-Key`, as a client does that lost the
+/// first answer and tries again; prints and returns what each run printed.
+fn copy_twice(url: &str) -> anyhow::Result<(String, String)> {
+    let key = format!("demo-copy-{}", std::process::id());
+    let first = copy_with_key(url, &key)?;
+    println!("\nthe same copy again, with the same Idempotency-Key (a client whose answer was lost retries):\n");
+    let again = copy_with_key(url, &key)?;
+    Ok((first, again))
+}
+
+/// One run of the `copy_app` example with `key`: what it printed (also printed here).
+fn copy_with_key(url: &str, key: &str) -> anyhow::Result<String> {
+    let output = Command::new(example("copy_app")?)
+        .args(["--url", url, "--idempotency-key", key])
+        .current_dir(workspace::root()?)
+        .stderr(Stdio::inherit())
+        .output()
+        .context("running the copy_app example")?;
+    let printed = String::from_utf8_lossy(&output.stdout).into_owned();
+    print!("{printed}");
+    if !output.status.success() {
+        bail!("the copy failed ({})", output.status);
+    }
+    Ok(printed)
+}
+
+/// The lines of the example's report from its copy table on (the new components).
+fn copied_rows(printed: &str) -> Vec<&str> {
+    printed.lines().skip_while(|line| !line.starts_with("copied ")).collect()
 }
 
 fn example(name: &str) -> anyhow::Result<PathBuf> {

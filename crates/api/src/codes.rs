@@ -35,10 +35,14 @@ pub const BODY_TIMEOUT: ErrorCode = ErrorCode { code: 408, status: 408 };
 pub const TEAM_NOT_IN_REGION: ErrorCode = ErrorCode { code: 2001, status: 409 };
 /// Concurrent copies into the same target kept clashing with this one.
 pub const CONTENDED: ErrorCode = ErrorCode { code: 10409, status: 409 };
+/// A copy with the same `Idempotency-Key` is still running.
+pub const IDEMPOTENCY_KEY_IN_PROGRESS: ErrorCode = ErrorCode { code: 10410, status: 409 };
 /// The request body is too large.
 pub const BODY_TOO_LARGE: ErrorCode = ErrorCode { code: 413, status: 413 };
 /// The request body is not JSON.
 pub const UNSUPPORTED_MEDIA_TYPE: ErrorCode = ErrorCode { code: 415, status: 415 };
+/// The `Idempotency-Key` was used for another request.
+pub const IDEMPOTENCY_KEY_REUSED: ErrorCode = ErrorCode { code: 20422, status: 422 };
 /// The server failed.
 pub const SERVER_ERROR: ErrorCode = ErrorCode { code: 10401, status: 500 };
 /// Too many requests in flight, or the request ran past the request timeout.
@@ -47,7 +51,7 @@ pub const BUSY: ErrorCode = ErrorCode { code: 503, status: 503 };
 pub const DATABASE_UNAVAILABLE: ErrorCode = ErrorCode { code: 10402, status: 503 };
 
 /// Every code the server answers, by status.
-pub const ALL: [ErrorCode; 15] = [
+pub const ALL: [ErrorCode; 17] = [
     INVALID_REQUEST,
     UNAUTHORIZED,
     FORBIDDEN,
@@ -58,8 +62,10 @@ pub const ALL: [ErrorCode; 15] = [
     BODY_TIMEOUT,
     TEAM_NOT_IN_REGION,
     CONTENDED,
+    IDEMPOTENCY_KEY_IN_PROGRESS,
     BODY_TOO_LARGE,
     UNSUPPORTED_MEDIA_TYPE,
+    IDEMPOTENCY_KEY_REUSED,
     SERVER_ERROR,
     BUSY,
     DATABASE_UNAVAILABLE,

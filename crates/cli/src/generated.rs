@@ -68,6 +68,15 @@ impl<T: CliConfig> Cli<T> {
                     ),
             )
             .arg(
+                ::clap::Arg::new("idempotency-key")
+                    .long("idempotency-key")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help(
+                        "Makes the copy safe to send again (the IETF httpapi draft's header): 1 to 255 ASCII letters, digits and characters of `_.:-` (else 400/20400), chosen by the client, one per copy it means to make. The server remembers, per user and key, the request (method, path, body) and the answer of a successful copy for 24 hours (`serve --idempotency-ttl`). The same key with the same request within that time answers the stored answer again and copies nothing; with another request, 422/20422. A request sent while the first one with its key is still being copied on another instance is answered 409/10410 (retry later); within one instance it waits for the first and gets its answer. An answer that is not 200 is not remembered: nothing was copied, and the request may be sent again with the same key.",
+                    ),
+            )
+            .arg(
                 ::clap::Arg::new("region-name")
                     .long("region-name")
                     .value_parser(::clap::value_parser!(::std::string::String))
@@ -173,6 +182,10 @@ impl<T: CliConfig> Cli<T> {
         let mut request = self.client.copy_app();
         if let Some(value) = matches.get_one::<::std::string::String>("app-id") {
             request = request.app_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("idempotency-key")
+        {
+            request = request.idempotency_key(value.clone());
         }
         if let Some(value) = matches.get_one::<::std::string::String>("region-name") {
             request = request.region_name(value.clone());

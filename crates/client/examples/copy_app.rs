@@ -8,8 +8,10 @@
 //! It lists the source app's components (`list_copy_services`), copies the ones marked
 //! `copyable` in listing order (`copy_app`) and prints one row per copied component. On an
 //! error it prints the HTTP status and the error body to stderr and exits with status 1. Both
-//! requests run under the default `RetryPolicy`: the listing is retried on transient failures,
-//! the copy (a `POST` without an idempotency key) is not.
+//! requests run under the default `RetryPolicy`, which retries transient failures (a busy
+//! server, a lost answer): the copy carries an `Idempotency-Key` (`--idempotency-key`, else a
+//! random one the policy makes), so a retried copy is made once. Run it twice with the same
+//! `--idempotency-key` and the second run answers the components of the first.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -46,6 +48,10 @@ pub struct Args {
     /// Target app id.
     #[arg(long, default_value_t = 2)]
     pub target_app: i32,
+    /// The copy's `Idempotency-Key` (1 to 255 of `A-Z a-z 0-9 - _ . :`) [default: a random UUID].
+    /// The same key within its lifetime on the server answers the first copy again.
+    #[arg(long)]
+    pub idempotency_key: Option<String>,
 }
 
 #[tokio::main]
@@ -70,8 +76,8 @@ pub async fn run(args: &Args, out: &mut impl Write) -> Result<(), String> {
     let source = format!("app {} (team {}, region {})", args.app, args.team, args.region);
     let target = format!("app {} (team {target_team}, region {target_region})", args.target_app);
 
-    // Transient failures (a busy server, a lost answer) are retried; the copy, a POST without an
-    // idempotency key (the server does not recognise one yet), is sent once all the same.
+    // Transient failures (a busy server, a lost answer) are retried; the copy too, since the
+    // policy sends it with an idempotency key (the caller's, or a random one).
     let retry = RetryPolicy::default();
     let listing = client.list_copy_services().team_id(&args.team).region_name(&args.region).app_id(&args.app).send();
     let listed = match retry.run(listing).await {
@@ -100,7 +106,12 @@ pub async fn run(args: &Args, out: &mut impl Write) -> Result<(), String> {
         target_region_name: target_region.to_owned(),
         target_app_id: args.target_app,
     };
-    let copy = client.copy_app().team_id(&args.team).region_name(&args.region).app_id(&args.app).body(body).send();
+    let mut copy = client.copy_app().team_id(&args.team).region_name(&args.region).app_id(&args.app).body(body);
+    if let Some(key) = &args.idempotency_key {
+        write_out(out, &format!("Idempotency-Key: {key}\n"))?;
+        copy = copy.idempotency_key(key.as_str());
+    }
+    let copy = copy.send();
     let copied = match retry.run(copy).await {
         Ok(copied) => copied.into_inner().services,
         Err(e) => return Err(describe("copy_app", e).await),

@@ -227,9 +227,13 @@ pub mod types {
 
 `10409` (409): concurrent copies into the same target kept clashing with this one; nothing was changed, retry.
 
+`10410` (409): a copy with the same `Idempotency-Key` is still running; nothing was changed, retry later.
+
 `413` (413): the request body is too large.
 
 `415` (415): the request body is not JSON.
+
+`20422` (422): the `Idempotency-Key` was already used for another request; nothing was changed.
 
 `10401` (500): the server failed; nothing was changed.
 
@@ -2326,12 +2330,14 @@ Arguments:
 - `team_id`: 团队 ID 或团队名称 (the tenant id or the tenant name, e.g. o19p6wen).
 - `region_name`: 集群名称 (the region name, as the region list returns it).
 - `app_id`: 应用 ID (the id of the source app; an integer written as a string).
+- `idempotency_key`: Makes the copy safe to send again (the IETF httpapi draft's header): 1 to 255 ASCII letters, digits and characters of `_.:-` (else 400/20400), chosen by the client, one per copy it means to make. The server remembers, per user and key, the request (method, path, body) and the answer of a successful copy for 24 hours (`serve --idempotency-ttl`). The same key with the same request within that time answers the stored answer again and copies nothing; with another request, 422/20422. A request sent while the first one with its key is still being copied on another instance is answered 409/10410 (retry later); within one instance it waits for the first and gets its answer. An answer that is not 200 is not remembered: nothing was copied, and the request may be sent again with the same key.
 - `body`: The components to copy and where to copy them. Required (see the comment in openapi.yaml).
 ```ignore
 let response = client.copy_app()
     .team_id(team_id)
     .region_name(region_name)
     .app_id(app_id)
+    .idempotency_key(idempotency_key)
     .body(body)
     .send()
     .await;
@@ -2516,6 +2522,7 @@ pub mod builder {
         team_id: Result<::std::string::String, String>,
         region_name: Result<::std::string::String, String>,
         app_id: Result<::std::string::String, String>,
+        idempotency_key: Result<Option<::std::string::String>, String>,
         body: Result<types::builder::AppCopyC, String>,
     }
 
@@ -2526,6 +2533,7 @@ pub mod builder {
                 team_id: Err("team_id was not initialized".to_string()),
                 region_name: Err("region_name was not initialized".to_string()),
                 app_id: Err("app_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -2569,6 +2577,20 @@ pub mod builder {
             self
         }
 
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::AppCopyC>,
@@ -2593,10 +2615,11 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::AppCopyCRes>, Error<types::ErrorBody>> {
-            let Self { client, team_id, region_name, app_id, body } = self;
+            let Self { client, team_id, region_name, app_id, idempotency_key, body } = self;
             let team_id = team_id.map_err(Error::InvalidRequest)?;
             let region_name = region_name.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| types::AppCopyC::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
@@ -2605,7 +2628,7 @@ pub mod builder {
                 encode_path(& team_id.to_string()), encode_path(& region_name
                 .to_string()), encode_path(& app_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
@@ -2613,6 +2636,10 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
+            if let Some(value) = idempotency_key {
+                header_map.append("Idempotency-Key", value.to_string().try_into()?);
+            }
+
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2683,6 +2710,13 @@ pub mod builder {
                     )
                 }
                 415u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

@@ -19,6 +19,9 @@ use crate::Client;
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// The error code of a `409` that says concurrent copies kept clashing: nothing changed, retry.
 pub const CODE_COPY_CONFLICT: i64 = 10409;
+/// The error code of a `409` that says a copy with the same idempotency key is still running:
+/// retry later.
+pub const CODE_KEY_IN_PROGRESS: i64 = 10410;
 
 tokio::task_local! {
     static SCOPE: Scope;
@@ -36,10 +39,13 @@ struct Scope {
 /// deadline, and how far to follow a server's `Retry-After`.
 ///
 /// A request is retried only when it is safe to send twice: `GET`, `HEAD`, `OPTIONS`, `PUT`,
-/// `DELETE` always, and any other method (`POST …/copy`) only when it carries an
-/// `Idempotency-Key` header. The answers retried are: no answer at all (connection refused or
+/// `DELETE` always, and any other method (`POST …/copy`) because the policy gives it an
+/// `Idempotency-Key` header: the caller's (the builder's `idempotency_key`, or
+/// [`RetryPolicy::run_idempotent`]'s), else a random UUID made once per call, so that every
+/// resend of one call carries the same key and the server makes the copy once. The answers retried are: no answer at all (connection refused or
 /// dropped, timeout), `408`, `503` (after its `Retry-After`, capped by
-/// [`RetryPolicy::max_retry_after`]) and `409` with code 10409. Anything else is returned at once.
+/// [`RetryPolicy::max_retry_after`]) and `409` with code 10409 (copies kept clashing) or 10410 (a
+/// copy with the same key is still running). Anything else is returned at once.
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -105,20 +111,20 @@ impl RetryPolicy {
     }
 
     /// Runs `request` (typically an operation's `send()`) with this policy: every request the
-    /// client sends inside it is retried as the policy says. A `POST` is sent once (see
-    /// [`RetryPolicy::run_idempotent`]).
+    /// client sends inside it is retried as the policy says. A `POST` without an
+    /// `Idempotency-Key` gets a random one, the same for each of its resends.
     pub async fn run<F: Future>(&self, request: F) -> F::Output {
         SCOPE.scope(Scope { policy: self.clone(), idempotency_key: None }, request).await
     }
 
     /// [`RetryPolicy::run`], with `key` sent as the `Idempotency-Key` header of the requests that
-    /// are not idempotent by their method (`POST`), which makes them retried too. Give one key
-    /// per logical operation (a copy), and the same key when that operation is tried again.
+    /// are not idempotent by their method (`POST`) and carry none. Give one key per logical
+    /// operation (a copy), and the same key when that operation is tried again later, after the
+    /// policy gave up or the program restarted: the server answers the first copy again.
     ///
-    /// **The server must recognise the key for this to be safe.** Rainbond's published API, and
-    /// this workspace's reference server today, ignore the header: a retried `POST …/copy` whose
-    /// first answer was lost copies the components a second time. The spec does not describe the
-    /// header yet, and the client never makes up a key by itself.
+    /// **The server must recognise the key for retries of a `POST` to be safe.** This workspace's
+    /// server does (for the key's lifetime, 24 hours by default); Rainbond's published API ignores
+    /// the header, so there a retried copy whose first answer was lost is made twice.
     pub async fn run_idempotent<F: Future>(&self, key: &str, request: F) -> Result<F::Output, InvalidKey> {
         let key = HeaderValue::from_str(key).map_err(|_| InvalidKey)?;
         Ok(SCOPE.scope(Scope { policy: self.clone(), idempotency_key: Some(key) }, request).await)
@@ -185,7 +191,8 @@ async fn classify(answer: reqwest::Result<Response>) -> (reqwest::Result<Respons
         }
         StatusCode::CONFLICT => {
             let (response, code) = error_code(response).await;
-            let transient = (code == Some(CODE_COPY_CONFLICT)).then_some(None);
+            let transient =
+                code.is_some_and(|code| [CODE_COPY_CONFLICT, CODE_KEY_IN_PROGRESS].contains(&code)).then_some(None);
             (response, transient)
         }
         _ => (Ok(response), None),
@@ -217,6 +224,11 @@ async fn error_code(response: Response) -> (reqwest::Result<Response>, Option<i6
     (Ok(Response::from(rebuilt)), code)
 }
 
+/// A new idempotency key: a random UUID (version 4), which the server's key rules accept.
+fn fresh_key() -> HeaderValue {
+    HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).expect("a UUID is a valid header value")
+}
+
 /// An idempotency key that cannot be sent as a header value (control characters).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("an idempotency key must be printable ASCII (a header value)")]
@@ -230,8 +242,8 @@ impl ClientHooks<()> for Client {
         let Ok(Scope { policy, idempotency_key }) = SCOPE.try_with(Clone::clone) else {
             return self.client().execute(request).await;
         };
-        if let Some(key) = idempotency_key.filter(|_| !idempotent_method(request.method())) {
-            request.headers_mut().entry(IDEMPOTENCY_KEY).or_insert(key);
+        if !idempotent_method(request.method()) {
+            request.headers_mut().entry(IDEMPOTENCY_KEY).or_insert_with(|| idempotency_key.unwrap_or_else(fresh_key));
         }
         policy.execute(self.client(), request).await
     }

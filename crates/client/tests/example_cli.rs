@@ -176,7 +176,7 @@ async fn nothing_is_copied_when_no_component_is_copyable() {
 }
 
 #[tokio::test]
-async fn a_busy_listing_is_retried_and_a_busy_copy_is_not() {
+async fn a_busy_listing_and_a_busy_copy_are_retried_the_copy_with_one_key() {
     let busy = json!({"code": 10402, "msg": "busy", "msg_show": "稍后重试"});
     let first_get = std::sync::atomic::AtomicBool::new(true);
     let server = TestServer::start(move |recorded| match recorded.method.as_str() {
@@ -190,6 +190,20 @@ async fn a_busy_listing_is_retried_and_a_busy_copy_is_not() {
 
     let error = run(&args(&server.url, &[]), &mut Vec::new()).await.expect_err("the copy is refused");
     let methods: Vec<String> = server.requests().iter().map(|r| r.method.to_string()).collect();
-    assert_eq!(methods, ["GET", "GET", "POST"], "the listing is sent again, the copy once");
+    assert_eq!(methods, ["GET", "GET", "POST", "POST", "POST", "POST"], "sent again up to the policy's 4 attempts");
     assert!(error.contains("503"), "{error}");
+    let keys: std::collections::HashSet<Option<String>> =
+        server.requests()[2..].iter().map(|r| r.header("idempotency-key").map(str::to_owned)).collect();
+    assert_eq!(keys.len(), 1, "every send of the copy carries the same key: {keys:?}");
+    assert!(keys.iter().all(Option::is_some), "the copy carries a key");
+}
+
+#[tokio::test]
+async fn the_copy_carries_the_given_idempotency_key() {
+    let server = TestServer::start(shop_server).await;
+    let mut out = Vec::new();
+    run(&args(&server.url, &["--idempotency-key", "job-42"]), &mut out).await.expect("the copy succeeds");
+    let copy = server.requests().into_iter().find(|r| r.method == "POST").expect("a copy is sent");
+    assert_eq!(copy.header("idempotency-key"), Some("job-42"));
+    assert!(String::from_utf8(out).unwrap().contains("Idempotency-Key: job-42\n"));
 }

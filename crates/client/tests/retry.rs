@@ -1,5 +1,5 @@
 //! `RetryPolicy` against local servers that fail the first attempts: which answers are retried,
-//! how long the client waits, and that a `POST` is resent only with an idempotency key.
+//! how long the client waits, and that a `POST` is resent with one idempotency key.
 
 mod support;
 
@@ -100,28 +100,54 @@ async fn the_attempts_bound_the_retries() {
 }
 
 #[tokio::test]
-async fn a_post_is_resent_only_with_an_idempotency_key() {
+async fn a_post_is_resent_with_one_key_the_callers_or_a_random_one() {
     let copied = json!({"services": []});
-    let server = failing_first(1, || Reply::json(503, &error_body(10402)), copied.clone()).await;
+    let busy_once = || failing_first(1, || Reply::json(503, &error_body(10402)), copied.clone());
+
+    // Without a key of the caller's, the policy makes one, and every resend carries it.
+    let server = busy_once().await;
     let client = Client::new(&server.url);
-    let copy = || client.copy_app().team_id("t").region_name("r").app_id("1").body(copy_body()).send();
-
-    let unkeyed = quick().run(copy()).await.unwrap_err();
-    assert_eq!(unkeyed.status().map(|s| s.as_u16()), Some(503), "a POST without a key is sent once");
-    assert_eq!(server.requests().len(), 1);
-    assert_eq!(server.requests()[0].header("idempotency-key"), None, "no key is made up");
-
-    let keyed = failing_first(1, || Reply::json(503, &error_body(10402)), copied).await;
-    let client = Client::new(&keyed.url);
     let copy = client.copy_app().team_id("t").region_name("r").app_id("1").body(copy_body()).send();
-    let answer = quick().run_idempotent("copy-7f3a", copy).await.expect("a valid key");
-    assert!(answer.unwrap().services.is_empty());
-    let requests = keyed.requests();
+    assert!(quick().run(copy).await.unwrap().services.is_empty());
+    let requests = server.requests();
     assert_eq!(requests.len(), 2, "resent after the 503");
+    let key = requests[0].header("idempotency-key").expect("a key is made").to_owned();
+    assert!(uuid::Uuid::parse_str(&key).is_ok_and(|id| id.get_version_num() == 4), "a random UUID: {key}");
+    assert_eq!(requests[1].header("idempotency-key"), Some(key.as_str()), "the same key on the resend");
     for request in &requests {
-        assert_eq!(request.header("idempotency-key"), Some("copy-7f3a"));
         assert_eq!(request.json(), serde_json::to_value(copy_body()).unwrap(), "the same body");
     }
+
+    // Two calls are two copies: two keys.
+    let server = failing_first(0, || Reply::json(503, &error_body(10402)), copied.clone()).await;
+    let client = Client::new(&server.url);
+    for _ in 0..2 {
+        let copy = client.copy_app().team_id("t").region_name("r").app_id("1").body(copy_body()).send();
+        quick().run(copy).await.unwrap();
+    }
+    let keys: Vec<_> = server.requests().iter().map(|r| r.header("idempotency-key").unwrap().to_owned()).collect();
+    assert_ne!(keys[0], keys[1]);
+
+    // The caller's key, from the builder or from `run_idempotent`, is kept.
+    let server = busy_once().await;
+    let client = Client::new(&server.url);
+    let copy =
+        client.copy_app().team_id("t").region_name("r").app_id("1").idempotency_key("mine-1").body(copy_body()).send();
+    quick().run_idempotent("not-this-one", copy).await.expect("a valid key").unwrap();
+    assert!(server.requests().iter().all(|r| r.header("idempotency-key") == Some("mine-1")));
+    let server = busy_once().await;
+    let client = Client::new(&server.url);
+    let copy = client.copy_app().team_id("t").region_name("r").app_id("1").body(copy_body()).send();
+    quick().run_idempotent("copy-7f3a", copy).await.expect("a valid key").unwrap();
+    assert_eq!(server.requests().len(), 2);
+    assert!(server.requests().iter().all(|r| r.header("idempotency-key") == Some("copy-7f3a")));
+
+    // Without a policy the request is sent as built: once, with no key made up.
+    let server = busy_once().await;
+    let client = Client::new(&server.url);
+    let copy = client.copy_app().team_id("t").region_name("r").app_id("1").body(copy_body()).send();
+    assert_eq!(copy.await.unwrap_err().status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(server.only_request().header("idempotency-key"), None);
 
     let listing = failing_first(0, || Reply::json(503, &error_body(10402)), json!([])).await;
     let client = Client::new(&listing.url);
@@ -131,9 +157,18 @@ async fn a_post_is_resent_only_with_an_idempotency_key() {
     assert!(invalid.is_err(), "a key that is no header value is refused");
 }
 
+#[tokio::test]
+async fn a_copy_still_running_elsewhere_is_retried() {
+    let running = failing_first(1, || Reply::json(409, &error_body(10410)), json!({"services": []})).await;
+    let client = Client::new(&running.url);
+    let copy = client.copy_app().team_id("t").region_name("r").app_id("1").body(copy_body()).send();
+    assert!(quick().run(copy).await.unwrap().services.is_empty());
+    assert_eq!(running.requests().len(), 2);
+}
+
 /// A raw HTTP server that closes the first `dropped` connections without answering and answers
-/// the others `200 []`; returns its URL and the number of connections it accepted.
-async fn dropping_first(dropped: usize) -> (String, Arc<AtomicUsize>) {
+/// the others `200` with `body`; returns its URL and the number of connections it accepted.
+async fn dropping_first(dropped: usize, body: &'static str) -> (String, Arc<AtomicUsize>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let accepted = Arc::new(AtomicUsize::new(0));
@@ -144,7 +179,10 @@ async fn dropping_first(dropped: usize) -> (String, Arc<AtomicUsize>) {
             let mut request = [0u8; 4096];
             let _ = stream.read(&mut request).await;
             if number >= dropped {
-                let answer = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n[]";
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
                 let _ = stream.write_all(answer.as_bytes()).await;
             }
         }
@@ -153,22 +191,22 @@ async fn dropping_first(dropped: usize) -> (String, Arc<AtomicUsize>) {
 }
 
 #[tokio::test]
-async fn a_dropped_connection_is_retried_for_a_get_not_for_an_unkeyed_post() {
-    let (url, accepted) = dropping_first(2).await;
+async fn a_dropped_connection_is_retried_for_a_get_and_for_a_keyed_post() {
+    let (url, accepted) = dropping_first(2, "[]").await;
     let client = Client::new(&url);
     assert_eq!(quick().run(list(&client)).await.unwrap(), 0);
     assert_eq!(accepted.load(Ordering::SeqCst), 3);
 
-    let (url, accepted) = dropping_first(1).await;
+    let (url, accepted) = dropping_first(1, r#"{"services":[]}"#).await;
     let client = Client::new(&url);
     let copy = client.copy_app().team_id("t").region_name("r").app_id("1").body(copy_body()).send();
-    assert!(matches!(quick().run(copy).await, Err(Error::CommunicationError(_))));
-    assert_eq!(accepted.load(Ordering::SeqCst), 1, "the lost answer may have been a copy: not resent");
+    assert!(quick().run(copy).await.unwrap().services.is_empty());
+    assert_eq!(accepted.load(Ordering::SeqCst), 2, "the copy carried a key: resent");
 }
 
 #[tokio::test]
 async fn the_deadline_stops_retries_that_would_end_after_it() {
-    let (url, accepted) = dropping_first(usize::MAX).await;
+    let (url, accepted) = dropping_first(usize::MAX, "[]").await;
     let client = Client::new(&url);
     let policy = RetryPolicy::default()
         .attempts(1000)

@@ -2,7 +2,8 @@
 //!
 //! - [`service`]: the implementation of `rainbond_api`'s generated `Api` trait (auth,
 //!   validation, the copy);
-//! - [`copy`]: the copy semantics, independent of storage;
+//! - [`copy`]: the copy semantics, independent of storage; [`idempotency`]: the rules of
+//!   `Idempotency-Key`;
 //! - [`store`]: persistence (SQLite) behind the [`store::Repository`] trait;
 //! - [`fixture`]: demo and test data sets; [`http`]: the full HTTP surface, served within the
 //!   [`limits`] against slow and greedy clients;
@@ -14,6 +15,7 @@ pub mod copy;
 pub mod error;
 pub mod fixture;
 pub mod http;
+pub mod idempotency;
 pub mod limits;
 pub mod metrics;
 pub mod model;

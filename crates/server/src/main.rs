@@ -190,6 +190,10 @@ enum Command {
         no_metrics: bool,
         #[command(flatten)]
         limits: LimitArgs,
+        /// Seconds the answer of a copy sent with an `Idempotency-Key` is remembered (whole
+        /// seconds, at least 1; default 24 hours).
+        #[arg(long, value_name = "SECONDS", default_value_t = Seconds(rainbond_server::idempotency::DEFAULT_TTL))]
+        idempotency_ttl: Seconds,
     },
     /// Load a fixture file into the database, in one transaction.
     Seed {
@@ -215,7 +219,7 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { listen, database, demo, no_metrics, limits } => {
+        Command::Serve { listen, database, demo, no_metrics, limits, idempotency_ttl } => {
             if no_metrics {
                 rainbond_server::metrics::stop_recording();
             }
@@ -237,7 +241,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let address = listener.local_addr()?;
             // Scripts and tests read this line to find the port.
             println!("listening on http://{address}");
-            let router = rainbond_server::http::router(Arc::new(CopyService::new(store.clone())));
+            let service = CopyService::new(store.clone()).with_idempotency_ttl(idempotency_ttl.0);
+            let router = rainbond_server::http::router(Arc::new(service));
             rainbond_server::http::serve(listener, router, limits.limits(), shutdown_signal())
                 .await
                 .context("serving HTTP")?;

@@ -13,6 +13,11 @@
 //!   `-<new alias>`, never an unchecked duplicate nor a port name of the copied components (so a
 //!   second host-name remap changes nothing); a renamed host is not renamed again by a later
 //!   rename of the same batch (the console applies its renames one after the other).
+//! - a copy may carry an `Idempotency-Key` (the console has none): the same key and request
+//!   answer the first copy again, another request with the key is 422, and a key still being
+//!   copied on another instance is 409 ([`crate::idempotency`]).
+
+use std::time::Duration;
 
 use axum::http::StatusCode;
 
@@ -20,11 +25,12 @@ use crate::access_key;
 use crate::clock;
 use crate::copy::{MAX_COPY_COMPONENTS, SelectionError, Target};
 use crate::error::{ApiError, code};
+use crate::idempotency;
 use crate::model::{App, Component, Team, User};
-use crate::store::{CopyError, CopyRequest, Repository};
+use crate::store::{CopyError, CopyOutcome, CopyRequest, KeyedCopy, Repository, StoredAnswer};
 use rainbond_api::api::{
-    Api, AuthFailure, CopyAppPath, CopyAppResponse, ListCopyServicesPath, ListCopyServicesResponse, Rejection,
-    RejectionKind,
+    Api, AuthFailure, CopyAppHeader, CopyAppPath, CopyAppResponse, ListCopyServicesPath, ListCopyServicesResponse,
+    Rejection, RejectionKind,
 };
 use rainbond_api::models::{AppCopyC, AppCopyCRes, AppCopyL, ComponentBuildSource, ErrorBody, ServiceBaseInfo};
 
@@ -32,12 +38,20 @@ use rainbond_api::models::{AppCopyC, AppCopyCRes, AppCopyL, ComponentBuildSource
 #[derive(Debug, Clone)]
 pub struct CopyService<R> {
     store: R,
+    /// How long the answer of a keyed copy is remembered.
+    idempotency_ttl: Duration,
 }
 
 impl<R: Repository> CopyService<R> {
-    /// Serves the API from `store`.
+    /// Serves the API from `store`, remembering keyed copies for [`idempotency::DEFAULT_TTL`].
     pub fn new(store: R) -> Self {
-        CopyService { store }
+        CopyService { store, idempotency_ttl: idempotency::DEFAULT_TTL }
+    }
+
+    /// Remembers the answers of keyed copies for `ttl` (whole seconds; at least one).
+    pub fn with_idempotency_ttl(mut self, ttl: Duration) -> Self {
+        self.idempotency_ttl = ttl.max(Duration::from_secs(1));
+        self
     }
 
     /// The storage backend.
@@ -117,11 +131,33 @@ impl<R: Repository> CopyService<R> {
         Ok((team, app))
     }
 
-    async fn copy(&self, caller: &User, path: &CopyAppPath, body: AppCopyC) -> Result<AppCopyCRes, ApiError> {
+    async fn copy(
+        &self,
+        caller: &User,
+        path: &CopyAppPath,
+        header: &CopyAppHeader,
+        body: AppCopyC,
+    ) -> Result<AppCopyCRes, ApiError> {
+        let key = header.idempotency_key.as_deref().map(idempotency::checked_key).transpose().map_err(|error| {
+            ApiError::bad_request(
+                error.to_string(),
+                "幂等键 (Idempotency-Key) 格式错误：1 至 255 个字符 A-Z a-z 0-9 - _ . :",
+            )
+        })?;
+        let fingerprint = key.map(|_| idempotency::fingerprint("POST", &copy_path(path), &body));
         let (source_team, source_app) = self.source(caller, &path.team_id, &path.region_name, &path.app_id).await?;
         let (target_team, target_app) = self.target(caller, &body).await?;
         let requested: Vec<String> = body.services.into_iter().map(|s| s.service_id).collect();
         let now = clock::now_text();
+        let now_unix = clock::now_unix();
+        let idempotency = key.zip(fingerprint.as_deref()).map(|(key, fingerprint)| KeyedCopy {
+            user_id: caller.user_id,
+            key,
+            fingerprint,
+            now: now_unix,
+            expires_at: now_unix.saturating_add(i64::try_from(self.idempotency_ttl.as_secs()).unwrap_or(i64::MAX)),
+            answer_body,
+        });
         let request = CopyRequest {
             source_app: &source_app,
             requested: &requested,
@@ -134,8 +170,9 @@ impl<R: Repository> CopyService<R> {
                 same_team: source_team.tenant_id == target_team.tenant_id,
                 same_region: path.region_name == body.target_region_name,
             },
+            idempotency,
         };
-        let copies = self.store.copy_components(request).await.map_err(|error| match error {
+        let outcome = self.store.copy_components(request).await.map_err(|error| match error {
             CopyError::Selection(SelectionError::UnknownComponents(ids)) => {
                 let ids: Vec<&str> = ids.iter().map(|id| shortened(id)).collect();
                 ApiError::new(
@@ -157,16 +194,34 @@ impl<R: Repository> CopyService<R> {
                 crate::metrics::global().copy_contended();
                 ApiError::contended(&error)
             }
+            CopyError::KeyReused => ApiError::new(
+                code::IDEMPOTENCY_KEY_REUSED,
+                "the Idempotency-Key was already used for another request",
+                "该幂等键已用于其他请求",
+            ),
+            CopyError::KeyInProgress => ApiError::new(
+                code::IDEMPOTENCY_KEY_IN_PROGRESS,
+                "a copy with the same Idempotency-Key is still running; retry later",
+                "相同幂等键的复制仍在进行中，请稍后重试",
+            ),
         })?;
-        crate::metrics::global().copied(copies.len());
-        tracing::info!(
-            user = caller.user_id,
-            source_app = source_app.app_id,
-            target_app = target_app.app_id,
-            components = copies.len(),
-            "copied components"
-        );
-        Ok(AppCopyCRes { services: copies.iter().map(service_base_info).collect() })
+        match outcome {
+            CopyOutcome::Copied(copies) => {
+                crate::metrics::global().copied(copies.len());
+                tracing::info!(
+                    user = caller.user_id,
+                    source_app = source_app.app_id,
+                    target_app = target_app.app_id,
+                    components = copies.len(),
+                    "copied components"
+                );
+                Ok(copy_answer(&copies))
+            }
+            CopyOutcome::Replayed(answer) => {
+                tracing::info!(user = caller.user_id, target_app = target_app.app_id, "answered a repeated copy");
+                replayed(&answer)
+            }
+        }
     }
 
     async fn list(&self, caller: &User, path: &ListCopyServicesPath) -> Result<Vec<AppCopyL>, ApiError> {
@@ -223,13 +278,46 @@ impl<R: Repository> Api for CopyService<R> {
         }
     }
 
-    async fn copy_app(&self, caller: User, path: CopyAppPath, body: AppCopyC) -> CopyAppResponse {
-        match self.copy(&caller, &path, body).await {
+    async fn copy_app(
+        &self,
+        caller: User,
+        path: CopyAppPath,
+        header: CopyAppHeader,
+        body: AppCopyC,
+    ) -> CopyAppResponse {
+        match self.copy(&caller, &path, &header, body).await {
             Ok(copies) => CopyAppResponse::Ok(copies),
             Err(error) => CopyAppResponse::error(error.status, error.body)
                 .unwrap_or_else(|body| CopyAppResponse::InternalServerError(undocumented(error.status, body))),
         }
     }
+}
+
+/// The copy's answer: the new components.
+fn copy_answer(copies: &[Component]) -> AppCopyCRes {
+    AppCopyCRes { services: copies.iter().map(service_base_info).collect() }
+}
+
+/// The body of [`copy_answer`], as remembered with an idempotency key.
+fn answer_body(copies: &[Component]) -> String {
+    serde_json::to_string(&copy_answer(copies)).expect("the answer serialises")
+}
+
+/// The answer remembered with an idempotency key, answered again.
+fn replayed(answer: &StoredAnswer) -> Result<AppCopyCRes, ApiError> {
+    match serde_json::from_str(&answer.body) {
+        Ok(body) if answer.status == 200 => Ok(body),
+        Ok(_) => {
+            tracing::error!(status = answer.status, "an idempotency key remembers an answer that is not 200");
+            Err(ApiError::server_error())
+        }
+        Err(error) => Err(ApiError::internal(&error)),
+    }
+}
+
+/// The path of a copy request, as the fingerprint of a keyed copy takes it.
+fn copy_path(path: &CopyAppPath) -> String {
+    format!("/openapi/v1/teams/{}/regions/{}/apps/{}/copy", path.team_id, path.region_name, path.app_id)
 }
 
 /// An error whose status the operation does not document: a bug, logged and answered as a

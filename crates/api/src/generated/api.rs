@@ -44,7 +44,7 @@ pub enum ListCopyServicesResponse {
     Forbidden(models::ErrorBody),
     /// 404: A resource the request names (a team, region, app or component) does not exist.
     NotFound(models::ErrorBody),
-    /// 409: The request conflicts with the state of a resource (e.g. the team is not initialised in the region).
+    /// 409: The request conflicts with the state of a resource (e.g. the team is not initialised in the region, code 2001), concurrent copies into the target kept clashing (code 10409; nothing changed, retry), or a copy with the same `Idempotency-Key` is still running (code 10410; retry later).
     Conflict(models::ErrorBody),
     /// 500: The server failed; nothing was changed.
     InternalServerError(models::ErrorBody),
@@ -129,6 +129,16 @@ pub struct CopyAppPath {
     pub app_id: String,
 }
 
+/// Header parameters of [`Api::copy_app`].
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct CopyAppHeader {
+    /// Makes the copy safe to send again (the IETF httpapi draft's header): 1 to 255 ASCII letters, digits and characters of `_.:-` (else 400/20400), chosen by the client, one per copy it means to make. The server remembers, per user and key, the request (method, path, body) and the answer of a successful copy for 24 hours (`serve --idempotency-ttl`). The same key with the same request within that time answers the stored answer again and copies nothing; with another request, 422/20422. A request sent while the first one with its key is still being copied on another instance is answered 409/10410 (retry later); within one instance it waits for the first and gets its answer. An answer that is not 200 is not remembered: nothing was copied, and the request may be sent again with the same key.
+    #[serde(rename = "Idempotency-Key")]
+    #[param(nullable = false)]
+    pub idempotency_key: Option<String>,
+}
+
 /// What [`Api::copy_app`] answers: one variant per status the spec documents.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CopyAppResponse {
@@ -144,12 +154,14 @@ pub enum CopyAppResponse {
     NotFound(models::ErrorBody),
     /// 408: The request body did not arrive within the server's body-read timeout (`serve --body-read-timeout`); nothing was changed and the connection is closed.
     RequestTimeout(models::ErrorBody),
-    /// 409: The request conflicts with the state of a resource (e.g. the team is not initialised in the region).
+    /// 409: The request conflicts with the state of a resource (e.g. the team is not initialised in the region, code 2001), concurrent copies into the target kept clashing (code 10409; nothing changed, retry), or a copy with the same `Idempotency-Key` is still running (code 10410; retry later).
     Conflict(models::ErrorBody),
     /// 413: The request body is larger than the server accepts.
     PayloadTooLarge(models::ErrorBody),
     /// 415: The request body is not `application/json`.
     UnsupportedMediaType(models::ErrorBody),
+    /// 422: The `Idempotency-Key` was already used, within its lifetime, for another request (another path or body) of the same user (code 20422); nothing was copied.
+    UnprocessableEntity(models::ErrorBody),
     /// 500: The server failed; nothing was changed.
     InternalServerError(models::ErrorBody),
     /// 503: The server is busy; retry after `Retry-After` seconds. Too many requests are in flight (`serve --max-in-flight`; code 503), or the database cannot be used for now (code 10402; nothing was changed) because it stayed locked past the busy timeout (`serve --busy-timeout`) or cannot be reached, or the request took longer than the request timeout (`serve --request-timeout`; code 503; a copy cut short there may have been made or not, never in part).
@@ -169,6 +181,7 @@ impl CopyAppResponse {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UnprocessableEntity(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::InternalServerError(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -190,6 +203,7 @@ impl CopyAppResponse {
             409 => Ok(Self::Conflict(body)),
             413 => Ok(Self::PayloadTooLarge(body)),
             415 => Ok(Self::UnsupportedMediaType(body)),
+            422 => Ok(Self::UnprocessableEntity(body)),
             500 => Ok(Self::InternalServerError(body)),
             503 => Ok(Self::ServiceUnavailable(body)),
             _ => Err(body),
@@ -224,6 +238,9 @@ impl IntoResponse for CopyAppResponse {
                 crate::runtime::json(status, "application/json", &body)
             }
             Self::UnsupportedMediaType(body) => {
+                crate::runtime::json(status, "application/json", &body)
+            }
+            Self::UnprocessableEntity(body) => {
                 crate::runtime::json(status, "application/json", &body)
             }
             Self::InternalServerError(body) => {
@@ -278,6 +295,7 @@ pub trait Api: Send + Sync + 'static {
         &self,
         caller: Self::Caller,
         path: CopyAppPath,
+        header: CopyAppHeader,
         body: models::AppCopyC,
     ) -> impl Future<Output = CopyAppResponse> + Send;
 }
@@ -323,7 +341,7 @@ pub trait Api: Send + Sync + 'static {
         ),
         (
             status = 409,
-            description = "The request conflicts with the state of a resource (e.g. the team is not initialised in the region).",
+            description = "The request conflicts with the state of a resource (e.g. the team is not initialised in the region, code 2001), concurrent copies into the target kept clashing (code 10409; nothing changed, retry), or a copy with the same `Idempotency-Key` is still running (code 10410; retry later).",
             body = models::ErrorBody,
             content_type = "application/json"
         ),
@@ -390,7 +408,7 @@ async fn list_copy_services<A: Api>(
     tag = "apps",
     summary = "复制应用",
     description = "该接口主要用于复制应用 (copies components of an application into another application).\n\n- `target_team_name` 指定目标团队名称, 对应 tenant_name 或 team_name, 值类似于 o19p6wen,\n  非用户自定义团队名称 (the target team's tenant name, not its display name).\n- `target_region_name` 指定目标集群名称, 对应集群列表接口返回的数据 region_name.\n- `target_app_id` 指定目标应用 ID (the id of the target app).\n- `services` lists the components to copy (at most 1000); an empty list copies every complete\n  component.\n\nThe copy is all or nothing: on any error nothing is created.\n",
-    params(CopyAppPath),
+    params(CopyAppPath, CopyAppHeader),
     request_body(
         content = models::AppCopyC,
         content_type = "application/json",
@@ -435,7 +453,7 @@ async fn list_copy_services<A: Api>(
         ),
         (
             status = 409,
-            description = "The request conflicts with the state of a resource (e.g. the team is not initialised in the region).",
+            description = "The request conflicts with the state of a resource (e.g. the team is not initialised in the region, code 2001), concurrent copies into the target kept clashing (code 10409; nothing changed, retry), or a copy with the same `Idempotency-Key` is still running (code 10410; retry later).",
             body = models::ErrorBody,
             content_type = "application/json"
         ),
@@ -448,6 +466,12 @@ async fn list_copy_services<A: Api>(
         (
             status = 415,
             description = "The request body is not `application/json`.",
+            body = models::ErrorBody,
+            content_type = "application/json"
+        ),
+        (
+            status = 422,
+            description = "The `Idempotency-Key` was already used, within its lifetime, for another request (another path or body) of the same user (code 20422); nothing was copied.",
             body = models::ErrorBody,
             content_type = "application/json"
         ),
@@ -474,7 +498,8 @@ async fn copy_app<A: Api>(
 ) -> Response {
     fn documents(status: StatusCode) -> bool {
         matches!(
-            status.as_u16(), 400 | 401 | 403 | 404 | 408 | 409 | 413 | 415 | 500 | 503
+            status.as_u16(), 400 | 401 | 403 | 404 | 408 | 409 | 413 | 415 | 422 | 500 |
+            503
         )
     }
     let caller = match api
@@ -506,6 +531,17 @@ async fn copy_app<A: Api>(
                 documents,
             );
         }
+    };
+    let header = match (|| -> Result<CopyAppHeader, Rejection> {
+        Ok(CopyAppHeader {
+            idempotency_key: crate::runtime::optional_header(
+                &headers,
+                "Idempotency-Key",
+            )?,
+        })
+    })() {
+        Ok(header) => header,
+        Err(rejection) => return reject(&*api, rejection, documents),
     };
     let body = match crate::runtime::json_body::<
         models::AppCopyC,
@@ -546,7 +582,7 @@ async fn copy_app<A: Api>(
             );
         }
     }
-    api.copy_app(caller, path, body).await.into_response()
+    api.copy_app(caller, path, header, body).await.into_response()
 }
 
 /// Serves `api` at the spec's paths. Malformed requests, unknown paths (404) and

@@ -42,9 +42,13 @@ pub struct ErrorBody {
     ///
     /// `10409` (409): concurrent copies into the same target kept clashing with this one; nothing was changed, retry.
     ///
+    /// `10410` (409): a copy with the same `Idempotency-Key` is still running; nothing was changed, retry later.
+    ///
     /// `413` (413): the request body is too large.
     ///
     /// `415` (415): the request body is not JSON.
+    ///
+    /// `20422` (422): the `Idempotency-Key` was already used for another request; nothing was changed.
     ///
     /// `10401` (500): the server failed; nothing was changed.
     ///
@@ -52,7 +56,7 @@ pub struct ErrorBody {
     ///
     /// `10402` (503): the database is busy or unreachable, or a statement ran past its timeout; nothing was changed, retry after `Retry-After`.
     #[schemars(
-        description = "A Rainbond error code, or the HTTP status where the console has none. Every code the server answers, with its HTTP status:\n\n`20400` (400): the request is malformed or breaks a rule of the operation; `msg` says which.\n\n`401` (401): the access key is missing, unknown or expired.\n\n`403` (403): the caller is not a member of the source team.\n\n`404` (404): the team, the target team or app, or a component does not exist; or the path names nothing.\n\n`3000` (404): the region does not exist.\n\n`4000` (404): the app does not exist in the team and region of the path.\n\n`405` (405): the path does not have the method.\n\n`408` (408): the request body did not arrive within the body-read timeout.\n\n`2001` (409): the team is not initialised in the region.\n\n`10409` (409): concurrent copies into the same target kept clashing with this one; nothing was changed, retry.\n\n`413` (413): the request body is too large.\n\n`415` (415): the request body is not JSON.\n\n`10401` (500): the server failed; nothing was changed.\n\n`503` (503): too many requests in flight, or the request ran past the request timeout; retry after `Retry-After`.\n\n`10402` (503): the database is busy or unreachable, or a statement ran past its timeout; nothing was changed, retry after `Retry-After`.\n"
+        description = "A Rainbond error code, or the HTTP status where the console has none. Every code the server answers, with its HTTP status:\n\n`20400` (400): the request is malformed or breaks a rule of the operation; `msg` says which.\n\n`401` (401): the access key is missing, unknown or expired.\n\n`403` (403): the caller is not a member of the source team.\n\n`404` (404): the team, the target team or app, or a component does not exist; or the path names nothing.\n\n`3000` (404): the region does not exist.\n\n`4000` (404): the app does not exist in the team and region of the path.\n\n`405` (405): the path does not have the method.\n\n`408` (408): the request body did not arrive within the body-read timeout.\n\n`2001` (409): the team is not initialised in the region.\n\n`10409` (409): concurrent copies into the same target kept clashing with this one; nothing was changed, retry.\n\n`10410` (409): a copy with the same `Idempotency-Key` is still running; nothing was changed, retry later.\n\n`413` (413): the request body is too large.\n\n`415` (415): the request body is not JSON.\n\n`20422` (422): the `Idempotency-Key` was already used for another request; nothing was changed.\n\n`10401` (500): the server failed; nothing was changed.\n\n`503` (503): too many requests in flight, or the request ran past the request timeout; retry after `Retry-After`.\n\n`10402` (503): the database is busy or unreachable, or a statement ran past its timeout; nothing was changed, retry after `Retry-After`.\n"
     )]
     pub code: i32,
     /// The error in English.

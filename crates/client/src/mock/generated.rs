@@ -206,6 +206,17 @@ pub mod operations {
             Self(self.0.path_matches(re))
         }
 
+        pub fn idempotency_key<'a, T>(self, value: T) -> Self
+        where
+            T: Into<Option<&'a str>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.header("Idempotency-Key", value.to_string()))
+            } else {
+                Self(self.0.header_missing("Idempotency-Key"))
+            }
+        }
+
         pub fn body(self, value: &types::AppCopyC) -> Self {
             Self(self.0.json_body_obj(value))
         }
@@ -306,6 +317,16 @@ pub mod operations {
                 self
                     .0
                     .status(415u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+
+        pub fn unprocessable_entity(self, value: &types::ErrorBody) -> Self {
+            Self(
+                self
+                    .0
+                    .status(422u16)
                     .header("content-type", "application/json")
                     .json_body_obj(value),
             )

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use super::{
-    CopyError, CopyRequest, DEFAULT_BUSY_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, LoadError, PgStore, PoolStats, Repository,
-    SqliteStore, StoreError,
+    CopyError, CopyOutcome, CopyRequest, DEFAULT_BUSY_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, LoadError, PgStore,
+    PoolStats, Repository, SqliteStore, StoreError,
 };
 use crate::fixture::Dataset;
 use crate::model::{App, Component, Region, Team, User};
@@ -118,7 +118,7 @@ impl Repository for Store {
         delegate!(self, s => s.app_components(app_id).await)
     }
 
-    async fn copy_components(&self, request: CopyRequest<'_>) -> Result<Vec<Component>, CopyError> {
+    async fn copy_components(&self, request: CopyRequest<'_>) -> Result<CopyOutcome, CopyError> {
         delegate!(self, s => s.copy_components(request).await)
     }
 

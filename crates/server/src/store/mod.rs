@@ -25,7 +25,7 @@ use std::collections::HashMap;
 use std::future::Future;
 
 pub use any::{Store, StoreOptions, is_postgres_url};
-pub use postgres::{DEFAULT_STATEMENT_TIMEOUT, MAX_COPY_ATTEMPTS, PgStore};
+pub use postgres::{DEFAULT_STATEMENT_TIMEOUT, KEY_LOCK_CLASS, MAX_COPY_ATTEMPTS, PgStore};
 pub use sqlite::{DEFAULT_BUSY_TIMEOUT, SqliteStore};
 
 use crate::copy::{PlanError, SelectionError, Target};
@@ -105,6 +105,12 @@ pub enum CopyError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The idempotency key was used, within its lifetime, for another request of the user.
+    #[error("the idempotency key was already used for another request")]
+    KeyReused,
+    /// A copy with the same key is still running (on another instance).
+    #[error("a copy with the same idempotency key is still running")]
+    KeyInProgress,
     /// Concurrent writers kept clashing with this copy (serialization failures, deadlocks or
     /// uniqueness races) after every allowed attempt.
     #[error("the copy clashed with concurrent writers {attempts} times in a row; last: {last}")]
@@ -137,6 +143,46 @@ pub struct CopyRequest<'a> {
     pub requested: &'a [String],
     /// Where the copies go.
     pub target: Target<'a>,
+    /// The request's idempotency key, if it has one.
+    pub idempotency: Option<KeyedCopy<'a>>,
+}
+
+/// The idempotency key of a copy request: its answer is remembered with it, and a request with
+/// the same key gets that answer instead of a new copy (see [`crate::idempotency`]).
+#[derive(Debug, Clone)]
+pub struct KeyedCopy<'a> {
+    /// The caller (keys of one user never match another user's).
+    pub user_id: i32,
+    /// The key, as checked by [`crate::idempotency::checked_key`].
+    pub key: &'a str,
+    /// The request's [`crate::idempotency::fingerprint`].
+    pub fingerprint: &'a str,
+    /// Now, in unix seconds: a key whose `expires_at` is not after it has expired.
+    pub now: i64,
+    /// When the answer of this copy expires (unix seconds).
+    pub expires_at: i64,
+    /// The body of the copy's `200` answer, from the new components.
+    pub answer_body: fn(&[Component]) -> String,
+}
+
+/// An answer remembered with an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAnswer {
+    /// The fingerprint of the request that made it.
+    pub fingerprint: String,
+    /// Its HTTP status.
+    pub status: u16,
+    /// Its body.
+    pub body: String,
+}
+
+/// What a copy did.
+#[derive(Debug, Clone)]
+pub enum CopyOutcome {
+    /// The new components, in copy order.
+    Copied(Vec<Component>),
+    /// Nothing: the request's key was used before by the same request, whose answer this is.
+    Replayed(StoredAnswer),
 }
 
 /// What the API needs from storage. Every method is one short read, except
@@ -190,10 +236,13 @@ pub trait Repository: Send + Sync + 'static {
     /// Copies components in one transaction: selects them ([`crate::copy::select`]), draws
     /// identities whose aliases are free across the store, plans the copies
     /// ([`crate::copy::plan`]) and writes them. Returns the new components in copy order.
-    fn copy_components(
-        &self,
-        request: CopyRequest<'_>,
-    ) -> impl Future<Output = Result<Vec<Component>, CopyError>> + Send;
+    ///
+    /// With an idempotency key, the same transaction first looks the key up: an answer
+    /// remembered for the same request is returned and nothing is copied
+    /// ([`CopyOutcome::Replayed`]); one for another request is [`CopyError::KeyReused`]; a key
+    /// held by a copy still running elsewhere is [`CopyError::KeyInProgress`]. Otherwise the
+    /// copy's answer is remembered with the key, and a few expired keys are deleted.
+    fn copy_components(&self, request: CopyRequest<'_>) -> impl Future<Output = Result<CopyOutcome, CopyError>> + Send;
 
     /// Loads a fixture's rows in one transaction. With `only_into_empty`, refuses a database
     /// that holds anything; loading a fixture that is already recorded does nothing and returns

@@ -15,9 +15,10 @@ use std::future::Future;
 use serde::Serialize;
 use serde_json::json;
 
-use super::{AttachedRows, CopyError, CopyRequest, LoadError, StoreError};
+use super::{AttachedRows, CopyError, CopyOutcome, CopyRequest, KeyedCopy, LoadError, StoreError, StoredAnswer};
 use crate::copy::{self, Identity, NameCandidates, TakenNames, Target, UuidRandomness};
 use crate::fixture::Dataset;
+use crate::idempotency;
 use crate::model::{Component, ComponentGraph};
 
 /// A table rows are inserted into, and the columns that are written: each column takes the
@@ -195,6 +196,18 @@ pub(crate) const FIXTURE_STATE: &str = "SELECT (SELECT count(*) FROM applied_fix
 /// Records a loaded fixture: name, digest, when.
 pub(crate) const RECORD_FIXTURE: &str = "INSERT INTO applied_fixtures (name, sha256, applied_at) VALUES ($1, $2, $3)";
 
+/// The unexpired answer remembered for a user's idempotency key (`$1`: user, `$2`: key, `$3`:
+/// now): fingerprint, status, body.
+pub(crate) const STORED_ANSWER: &str = "SELECT fingerprint, status, body FROM idempotency_keys \
+    WHERE user_id = $1 AND idempotency_key = $2 AND expires_at > $3";
+/// Remembers an answer with a user's key (user, key, fingerprint, status, body, expiry), replacing
+/// the expired answer of the key if there is one (an unexpired one was found by [`STORED_ANSWER`]
+/// in the same transaction, under the key's lock).
+pub(crate) const REMEMBER_ANSWER: &str = "INSERT INTO idempotency_keys \
+    (user_id, idempotency_key, fingerprint, status, body, expires_at) VALUES ($1, $2, $3, $4, $5, $6) \
+    ON CONFLICT (user_id, idempotency_key) DO UPDATE SET fingerprint = excluded.fingerprint, \
+    status = excluded.status, body = excluded.body, expires_at = excluded.expires_at";
+
 /// The names a copy looks up where it goes, all in one statement: its new aliases across the
 /// store, its component-name candidates in the target app, its port-name candidates in the target
 /// team.
@@ -268,6 +281,30 @@ pub(crate) trait Statements: Send {
     /// rows of [`Table::links_volume`] tables were linked to their volume.
     fn write(&mut self, writes: &[TableRows]) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
+    /// Takes the user's idempotency key for this transaction, without waiting: `false` when a
+    /// copy with the key is running in another transaction (always `true` where the transaction
+    /// already writes alone).
+    fn claim_key(&mut self, user_id: i32, key: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Deletes at most `limit` idempotency keys expired at `now`, oldest first.
+    fn delete_expired_keys(&mut self, now: i64, limit: i64) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The answer remembered for the user's key, unless it expired at `now`.
+    fn stored_answer(
+        &mut self,
+        user_id: i32,
+        key: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<Option<StoredAnswer>, StoreError>> + Send;
+
+    /// Remembers `status` and `body` as the answer of the keyed copy.
+    fn remember(
+        &mut self,
+        keyed: &KeyedCopy<'_>,
+        status: u16,
+        body: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// Whether the fixture named `name` was loaded, and how many users, teams, regions, apps and
     /// components the database holds.
     fn fixture_state(&mut self, name: &str) -> impl Future<Output = Result<(bool, i64), StoreError>> + Send;
@@ -281,11 +318,42 @@ pub(crate) trait Statements: Send {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-/// Makes a copy: selects the components, reads them with their rows, draws identities and name
+/// The status of the answers remembered with idempotency keys (only successful copies are: an
+/// error changed nothing, and the request may be sent again with its key).
+const REMEMBERED_STATUS: u16 = 200;
+
+/// Makes a copy (see [`super::Repository::copy_components`]): with an idempotency key, answers
+/// what the key remembers, else copies and remembers the answer with the key.
+pub(crate) async fn copy<S: Statements>(db: &mut S, request: &CopyRequest<'_>) -> Result<CopyOutcome, CopyError> {
+    let Some(keyed) = &request.idempotency else {
+        return Ok(CopyOutcome::Copied(copy_components(db, request).await?));
+    };
+    if let Some(answer) = remembered(db, keyed).await? {
+        return Ok(CopyOutcome::Replayed(answer));
+    }
+    let copies = copy_components(db, request).await?;
+    db.remember(keyed, REMEMBERED_STATUS, &(keyed.answer_body)(&copies)).await?;
+    Ok(CopyOutcome::Copied(copies))
+}
+
+/// Takes the key and looks it up (deleting a few expired keys on the way): the answer remembered
+/// for the same request, `None` for a new or expired key, or why the request cannot be answered.
+async fn remembered<S: Statements>(db: &mut S, keyed: &KeyedCopy<'_>) -> Result<Option<StoredAnswer>, CopyError> {
+    if !db.claim_key(keyed.user_id, keyed.key).await? {
+        return Err(CopyError::KeyInProgress);
+    }
+    db.delete_expired_keys(keyed.now, idempotency::EXPIRED_DELETED_PER_COPY).await?;
+    match db.stored_answer(keyed.user_id, keyed.key, keyed.now).await? {
+        Some(answer) if answer.fingerprint != keyed.fingerprint => Err(CopyError::KeyReused),
+        answer => Ok(answer),
+    }
+}
+
+/// Copies the components: selects them, reads them with their rows, draws identities and name
 /// candidates, looks up which are taken (drawing clashing aliases again), plans and writes. The
 /// source is read before the team's turn is taken unless it is in the target team, whose copies
 /// may be adding to it.
-pub(crate) async fn copy<S: Statements>(db: &mut S, request: &CopyRequest<'_>) -> Result<Vec<Component>, CopyError> {
+async fn copy_components<S: Statements>(db: &mut S, request: &CopyRequest<'_>) -> Result<Vec<Component>, CopyError> {
     let tenant_id = &request.target.team.tenant_id;
     if request.target.same_team {
         db.lock_team(tenant_id).await?;

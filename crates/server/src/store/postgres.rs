@@ -21,7 +21,10 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgConnection, Postgres, Transaction};
 
 use super::pipeline::{self, Lookup, Statements, TableRows, TakenRow};
-use super::{AttachedRows, Context, CopyError, CopyRequest, LoadError, Repository, StoreError};
+use super::{
+    AttachedRows, Context, CopyError, CopyOutcome, CopyRequest, KeyedCopy, LoadError, Repository, StoreError,
+    StoredAnswer,
+};
 use crate::fixture::Dataset;
 use crate::model::{App, Component, Region, Team, User};
 
@@ -37,6 +40,13 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 /// First advisory-lock key: copies into a team (the second key is the team's hash).
 const COPY_LOCK_CLASS: i32 = 0x5242_0001;
+/// First advisory-lock key: a copy with an idempotency key (the second key is the hash of the user
+/// and the key). Taken without waiting: a key held elsewhere is a copy still running.
+pub const KEY_LOCK_CLASS: i32 = 0x5242_0003;
+/// Deletes a few expired idempotency keys (`$1`: now, `$2`: how many at most), skipping rows
+/// another transaction is deleting.
+const DELETE_EXPIRED_KEYS: &str = "DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(\
+    SELECT ctid FROM idempotency_keys WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED))";
 /// Advisory lock taken while a fixture is loaded, so that instances started together with
 /// `--demo` load it once.
 const FIXTURE_LOCK: (i32, i32) = (0x5242_0002, 0);
@@ -124,7 +134,7 @@ impl PgStore {
         queues.entry(tenant_id.to_owned()).or_default().clone()
     }
 
-    async fn try_copy(&self, request: &CopyRequest<'_>) -> Result<Vec<Component>, CopyError> {
+    async fn try_copy(&self, request: &CopyRequest<'_>) -> Result<CopyOutcome, CopyError> {
         let mut tx = self.pool.begin().await.context("starting the copy transaction")?;
         let copies = pipeline::copy(&mut *tx, request).await?;
         tx.commit().await.context("committing the copy")?;
@@ -132,7 +142,7 @@ impl PgStore {
     }
 
     /// Runs the copy, again after a clash, up to [`MAX_COPY_ATTEMPTS`] times.
-    async fn copy_with_retries(&self, request: CopyRequest<'_>) -> Result<Vec<Component>, CopyError> {
+    async fn copy_with_retries(&self, request: CopyRequest<'_>) -> Result<CopyOutcome, CopyError> {
         let mut attempt = 1;
         loop {
             match self.try_copy(&request).await {
@@ -171,7 +181,7 @@ type TeamQueue = Arc<tokio::sync::Mutex<Option<Instant>>>;
 /// behind it fail at once for that long, instead of each waiting it again. Any other failure,
 /// even an outage met during the copy (after which the pool opens a new connection), leaves the
 /// next copy of the team to try for itself.
-fn waited_for_a_connection_in_vain(result: &Result<Vec<Component>, CopyError>) -> bool {
+fn waited_for_a_connection_in_vain(result: &Result<CopyOutcome, CopyError>) -> bool {
     matches!(result, Err(CopyError::Store(StoreError { source: sqlx::Error::PoolTimedOut, .. })))
 }
 
@@ -284,7 +294,7 @@ impl Repository for PgStore {
         .context("listing an app's components")
     }
 
-    async fn copy_components(&self, request: CopyRequest<'_>) -> Result<Vec<Component>, CopyError> {
+    async fn copy_components(&self, request: CopyRequest<'_>) -> Result<CopyOutcome, CopyError> {
         let queue = self.team_queue(&request.target.team.tenant_id);
         let mut turn = queue.lock().await;
         if turn.is_some_and(|failed| failed.elapsed() < ACQUIRE_TIMEOUT) {
@@ -444,6 +454,51 @@ impl Statements for PgConnection {
             .execute(&mut *self)
             .await
             .context("locking the target team")?;
+        Ok(())
+    }
+
+    async fn claim_key(&mut self, user_id: i32, key: &str) -> Result<bool, StoreError> {
+        sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1, hashtext($2 || ':' || $3))")
+            .bind(KEY_LOCK_CLASS)
+            .bind(user_id.to_string())
+            .bind(key)
+            .fetch_one(&mut *self)
+            .await
+            .context("locking the idempotency key")
+    }
+
+    async fn delete_expired_keys(&mut self, now: i64, limit: i64) -> Result<(), StoreError> {
+        sqlx::query(DELETE_EXPIRED_KEYS)
+            .bind(now)
+            .bind(limit)
+            .execute(&mut *self)
+            .await
+            .context("deleting expired idempotency keys")?;
+        Ok(())
+    }
+
+    async fn stored_answer(&mut self, user_id: i32, key: &str, now: i64) -> Result<Option<StoredAnswer>, StoreError> {
+        let row: Option<(String, i32, String)> = sqlx::query_as(pipeline::STORED_ANSWER)
+            .bind(user_id)
+            .bind(key)
+            .bind(now)
+            .fetch_optional(&mut *self)
+            .await
+            .context("looking up the idempotency key")?;
+        Ok(row.map(|(fingerprint, status, body)| StoredAnswer { fingerprint, status: status as u16, body }))
+    }
+
+    async fn remember(&mut self, keyed: &KeyedCopy<'_>, status: u16, body: &str) -> Result<(), StoreError> {
+        sqlx::query(pipeline::REMEMBER_ANSWER)
+            .bind(keyed.user_id)
+            .bind(keyed.key)
+            .bind(keyed.fingerprint)
+            .bind(i32::from(status))
+            .bind(body)
+            .bind(keyed.expires_at)
+            .execute(&mut *self)
+            .await
+            .context("remembering the answer of the idempotency key")?;
         Ok(())
     }
 

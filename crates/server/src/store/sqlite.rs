@@ -12,7 +12,7 @@ use sqlx::{Sqlite, Transaction};
 
 use super::pipeline::{self, Table};
 use super::sqlite_writer::Writer;
-use super::{Context, CopyError, CopyRequest, LoadError, Repository, StoreError};
+use super::{Context, CopyError, CopyOutcome, CopyRequest, LoadError, Repository, StoreError};
 use crate::fixture::Dataset;
 use crate::model::{App, Component, Region, Team, User};
 
@@ -210,7 +210,7 @@ impl Repository for SqliteStore {
         .context("listing an app's components")
     }
 
-    async fn copy_components(&self, request: CopyRequest<'_>) -> Result<Vec<Component>, CopyError> {
+    async fn copy_components(&self, request: CopyRequest<'_>) -> Result<CopyOutcome, CopyError> {
         let _turn = self.writer_turn("waiting for the turn to write").await?;
         self.writer.transaction(async |db| pipeline::copy(db, &request).await)
     }

@@ -16,11 +16,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use serde_json::{Map, Value};
 
 use super::pipeline::{self, Lookup, Statements, TableRows, TakenRow};
-use super::{AttachedRows, StoreError};
+use super::{AttachedRows, KeyedCopy, StoreError, StoredAnswer};
 use crate::model::Component;
 
 /// The lookups of a [`Lookup`] in one statement; each list is bound as one JSON array.
@@ -30,6 +30,10 @@ const TAKEN: &str = "SELECT ?1, service_alias, '' FROM tenant_services \
     WHERE app_id = ?4 AND k8s_component_name IN (SELECT value FROM json_each(?5)) \
     UNION ALL SELECT ?6, k8s_service_name, service_id FROM service_ports \
     WHERE tenant_id = ?7 AND k8s_service_name IN (SELECT value FROM json_each(?8))";
+
+/// Deletes a few expired idempotency keys (`?1`: now, `?2`: how many at most), oldest first.
+const DELETE_EXPIRED_KEYS: &str = "DELETE FROM idempotency_keys WHERE rowid IN \
+    (SELECT rowid FROM idempotency_keys WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)";
 
 /// The writer connection (none once the store is closed).
 #[derive(Debug, Clone)]
@@ -200,6 +204,38 @@ impl Statements for WriterTransaction<'_> {
             }
         }
         Ok(linked)
+    }
+
+    async fn claim_key(&mut self, _user_id: i32, _key: &str) -> Result<bool, StoreError> {
+        // The transaction is `BEGIN IMMEDIATE`: a copy with the same key ran before it or runs after.
+        Ok(true)
+    }
+
+    async fn delete_expired_keys(&mut self, now: i64, limit: i64) -> Result<(), StoreError> {
+        let what = "deleting expired idempotency keys";
+        let mut statement = self.0.prepare_cached(DELETE_EXPIRED_KEYS).map_err(store_error(what))?;
+        statement.execute([now, limit]).map_err(store_error(what))?;
+        Ok(())
+    }
+
+    async fn stored_answer(&mut self, user_id: i32, key: &str, now: i64) -> Result<Option<StoredAnswer>, StoreError> {
+        let what = "looking up the idempotency key";
+        let mut statement = self.0.prepare_cached(pipeline::STORED_ANSWER).map_err(store_error(what))?;
+        statement
+            .query_row(rusqlite::params![user_id, key, now], |row| {
+                Ok(StoredAnswer { fingerprint: row.get(0)?, status: row.get(1)?, body: row.get(2)? })
+            })
+            .optional()
+            .map_err(store_error(what))
+    }
+
+    async fn remember(&mut self, keyed: &KeyedCopy<'_>, status: u16, body: &str) -> Result<(), StoreError> {
+        let what = "remembering the answer of the idempotency key";
+        let mut statement = self.0.prepare_cached(pipeline::REMEMBER_ANSWER).map_err(store_error(what))?;
+        statement
+            .execute(rusqlite::params![keyed.user_id, keyed.key, keyed.fingerprint, status, body, keyed.expires_at])
+            .map_err(store_error(what))?;
+        Ok(())
     }
 
     async fn fixture_state(&mut self, name: &str) -> Result<(bool, i64), StoreError> {

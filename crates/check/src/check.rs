@@ -235,6 +235,7 @@ pub fn check(spec: &Spec, code: &CodeView, options: &CheckOptions) -> Report {
     error_codes(spec, code, &mut collector);
     let mut report = collector.into_report(spec, spec_schemas.len());
     report.warnings = undocumented_statuses(spec);
+    report.warnings.extend(unlisted_error_codes(spec, code));
     report
 }
 
@@ -252,9 +253,29 @@ fn undocumented_statuses(spec: &Spec) -> Vec<Warning> {
         .collect()
 }
 
-/// The error codes the spec lists against the codes the server answers, both ways.
+/// A spec that lists no error code at all (another API's spec, say) while the server answers
+/// some: one warning rather than a finding per code, which `--strict` makes a finding. A spec
+/// that lists codes is held to the server's list by [`error_codes`].
+fn unlisted_error_codes(spec: &Spec, code: &CodeView) -> Option<Warning> {
+    if !crate::error_codes::documented(&spec.document).is_empty() || code.error_codes.is_empty() {
+        return None;
+    }
+    let pointer = crate::error_codes::ERROR_CODES_POINTER.to_owned();
+    let message = format!(
+        "the spec lists none of the {} error codes the server answers (list them in the description of \
+         `ErrorBody.code`, one paragraph `` `CODE` (STATUS): meaning `` each)",
+        code.error_codes.len()
+    );
+    Some(Warning { line: spec.line(&pointer), pointer, message })
+}
+
+/// The error codes the spec lists against the codes the server answers, both ways (a spec that
+/// lists none gets [`unlisted_error_codes`]' warning instead).
 fn error_codes(spec: &Spec, code: &CodeView, out: &mut Collector) {
     let documented = crate::error_codes::documented(&spec.document);
+    if documented.is_empty() {
+        return;
+    }
     let pointer = format!("{}/description", crate::error_codes::ERROR_CODES_POINTER);
     let mut finding = |kind, spec_text: String, code_text: String| {
         out.findings.entry((kind, pointer.clone(), spec_text, code_text)).or_default().insert(Source::ServerCodes);

@@ -63,3 +63,21 @@ fn a_code_removed_from_the_spec_or_given_another_status_fails_the_check() {
         ]
     );
 }
+
+#[test]
+fn a_spec_that_lists_no_code_gets_one_warning_which_strict_makes_a_failure() {
+    let text = common::spec_text();
+    let first = text.lines().position(|line| line.contains("A Rainbond error code, or the HTTP status")).unwrap();
+    let listed: Vec<&str> = text.lines().skip(first).filter(|line| line.trim_start().starts_with('`')).collect();
+    let unlisted = listed.iter().fold(text.clone(), |spec, row| spec.replacen(&format!("{row}\n"), "", 1));
+    let spec = Spec::parse("openapi.yaml", &unlisted).unwrap();
+    assert!(rainbond_check::error_codes::documented(&spec.document).is_empty(), "every code line removed");
+
+    let report = check(&spec, &CodeView::current().unwrap());
+    assert!(report.is_clean(), "no finding per code: {:#?}", report.findings);
+    let [warning] = report.warnings.as_slice() else { panic!("{:#?}", report.warnings) };
+    assert_eq!(warning.pointer, "/components/schemas/ErrorBody/properties/code");
+    let answered = rainbond_api::codes::ALL.len();
+    assert!(warning.message.contains(&format!("lists none of the {answered} error codes")), "{}", warning.message);
+    assert!(!report.is_strictly_clean(), "--strict fails on the warning");
+}

@@ -4,18 +4,15 @@
 //! The server binary is the workspace's `target/debug/rainbond-server`, next to `rainbond`
 //! (`cargo test --workspace` builds it; with `-p rainbond-cli` alone, the test builds it first).
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
 
 use rainbond_client::mock::{MockServerExt, httpmock::MockServer};
 use rainbond_client::types;
 use serde_json::{Value, json};
 
-/// How long the server may take to print its address.
-const START_TIMEOUT: Duration = Duration::from_secs(60);
+#[path = "../../server/tests/binary/address.rs"]
+mod address;
 
 fn rainbond() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_rainbond"));
@@ -69,15 +66,7 @@ impl DemoServer {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("the server starts");
-        let stdout = child.stdout.take().unwrap();
-        let (line_tx, line_rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = line_tx.send(line);
-        });
-        let line = line_rx.recv_timeout(START_TIMEOUT).expect("the server prints its address");
-        let url = line.trim().strip_prefix("listening on ").expect("`listening on URL`").to_owned();
+        let url = address::read_address(&mut child);
         DemoServer { child, url, _folder: folder }
     }
 

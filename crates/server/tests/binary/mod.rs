@@ -1,14 +1,11 @@
 //! The `rainbond-server` binary, started as a user starts it: `serve --demo` on a free port.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
-/// How long the binary may take to print its address.
-const START_TIMEOUT: Duration = Duration::from_secs(60);
+mod address;
 
 /// Starts `rainbond-server serve --listen 127.0.0.1:0 --demo --database DATABASE` and returns the
 /// process and its base URL (`http://127.0.0.1:PORT`), read from its first line of output.
@@ -39,17 +36,9 @@ pub fn serve_demo_logging(
         .stderr(stderr)
         .spawn()
         .expect("the server starts");
-    let stdout = child.stdout.take().unwrap();
-    let (line_tx, line_rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = line_tx.send(line);
-    });
-    let line = line_rx.recv_timeout(START_TIMEOUT).expect("the server prints its address");
-    let url = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
+    let url = address::read_address(&mut child);
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-    (child, url.to_owned())
+    (child, url)
 }
 
 /// Sends SIGTERM to `child`.

@@ -27,6 +27,15 @@ pub fn generate_tokens(spec: &Spec) -> Result<proc_macro2::TokenStream, CodegenE
     run_progenitor(spec, |generator, openapi| generator.generate_tokens(openapi))
 }
 
+/// typify's types for `spec` as progenitor makes them for the client (its `types` module's
+/// contents), for the server's foreign models (`server::foreign`).
+pub fn type_space_tokens(spec: &Spec) -> Result<proc_macro2::TokenStream, CodegenError> {
+    run_progenitor(spec, |generator, openapi| {
+        generator.generate_tokens(openapi)?;
+        Ok(generator.get_type_space().to_stream())
+    })
+}
+
 /// The path under which the client crate's own code refers to itself, for the mock module.
 const CLIENT_CRATE_PATH_INSIDE: &str = "crate";
 /// The client crate's name as a dependency of the CLI crate.

@@ -51,6 +51,15 @@ pub enum CodegenError {
         /// What is unsupported and what to write instead.
         message: String,
     },
+    /// Two different schemas would get one Rust type name (typify would silently use the first
+    /// for both); `location` says where the second one is.
+    #[error("{location}: {message}")]
+    NameClash {
+        /// Where in the spec.
+        location: Location,
+        /// Which names clash and what to do.
+        message: String,
+    },
     /// A generator failed (progenitor reports some unsupported constructs by panicking).
     #[error("{generator} could not generate code from the spec: {message}")]
     Generator {

@@ -3,8 +3,11 @@
 //! writing JSON responses, checking constraints ([`Validate`]) and the serde/schemars helpers of
 //! the models ([`support`]).
 
+mod foreign_schema;
 mod shape;
 pub mod support;
+
+pub use foreign_schema::foreign_schema;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;

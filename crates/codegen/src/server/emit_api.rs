@@ -549,7 +549,7 @@ fn emit_handler(
         let description = body.description.as_deref().map(|d| quote!(, description = #d)).unwrap_or_default();
         path_attr.push(quote!(request_body(content = #ty, content_type = #content_type #description)));
     }
-    let responses = op.responses.iter().map(|r: &Response| {
+    let responses = op.responses.iter().filter(|r| r.documented).map(|r: &Response| {
         let status = match r.status {
             Status::Code(code) => {
                 let code = proc_macro2::Literal::u16_unsuffixed(code);

@@ -88,7 +88,7 @@ struct Support {
     used: bool,
 }
 
-pub(crate) fn emit(api: &Api) -> Result<TokenStream, CodegenError> {
+pub(crate) fn emit(api: &Api, foreign: TokenStream) -> Result<TokenStream, CodegenError> {
     let validating = validating_models(api);
     let mut support = Support::default();
     let mut items = Vec::new();
@@ -120,6 +120,8 @@ pub(crate) fn emit(api: &Api) -> Result<TokenStream, CodegenError> {
         #imports
 
         #(#items)*
+
+        #foreign
 
         /// The JSON Schema (schemars, draft 7) of every model the spec names under
         /// `components/schemas`, keyed by that name, in spec order.
@@ -204,6 +206,8 @@ fn emit_model(
                 }
             }
         }
+        // Written by `foreign.rs`.
+        ModelKind::Foreign => TokenStream::new(),
         ModelKind::Alias(ty) => {
             let inner = rust_type(ty, &TokenStream::new());
             quote! {

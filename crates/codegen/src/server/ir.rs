@@ -2,7 +2,7 @@
 //! tree. Everything the emitters need is resolved here, and anything they cannot express is
 //! refused here with the pointer and line of the construct.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use serde_json::{Map, Value};
@@ -217,6 +217,9 @@ pub enum ModelKind {
     },
     /// Any other schema: a type alias.
     Alias(TypeRef),
+    /// A schema this generator does not write itself (`oneOf`, `pattern`, `format: ip`, ...), or one
+    /// such a schema refers to: the type is typify's own, the one the client has (see `foreign.rs`).
+    Foreign,
 }
 
 /// A property of a struct model.
@@ -259,9 +262,27 @@ pub enum Method {
     Delete,
     /// PATCH
     Patch,
+    /// HEAD (routed after GET on the same path, which axum would otherwise answer HEAD with)
+    Head,
+    /// OPTIONS
+    Options,
+    /// TRACE
+    Trace,
 }
 
 impl Method {
+    /// Every method, in the order a path's operations are read and routed.
+    pub const ALL: [Method; 8] = [
+        Method::Get,
+        Method::Put,
+        Method::Post,
+        Method::Delete,
+        Method::Patch,
+        Method::Head,
+        Method::Options,
+        Method::Trace,
+    ];
+
     /// Lower-case name, as in the spec and in utoipa/axum.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -270,6 +291,9 @@ impl Method {
             Method::Post => "post",
             Method::Delete => "delete",
             Method::Patch => "patch",
+            Method::Head => "head",
+            Method::Options => "options",
+            Method::Trace => "trace",
         }
     }
 }
@@ -441,15 +465,18 @@ pub struct Response {
     pub description: String,
     /// The JSON body's type, if any, and its media type.
     pub body: Option<(TypeRef, String)>,
+    /// Written in the spec; `false` for the `default` response an operation that documents none
+    /// gets, so that its handler can answer (the router's document leaves it out).
+    pub documented: bool,
 }
 
 impl Response {
-    /// Whether the response answers errors: 4xx, 5xx, `4XX`, `5XX` or `default`.
+    /// Whether the response answers errors: 4xx, 5xx, `4XX`, `5XX` or a documented `default`.
     pub fn is_error(&self) -> bool {
         match self.status {
             Status::Code(code) => code >= 400,
             Status::Range(digit) => digit >= 4,
-            Status::Default => true,
+            Status::Default => self.documented,
         }
     }
 }
@@ -501,6 +528,20 @@ enum Claim {
     Shared(String),
 }
 
+/// The names of the components `schema` refers to (`$ref: '#/components/schemas/<name>'`).
+fn component_references(schema: &Value, names: &mut BTreeSet<String>) {
+    match schema {
+        Value::Object(map) => {
+            if let Some(name) = str_at(schema, "$ref").and_then(|r| r.strip_prefix("#/components/schemas/")) {
+                names.insert(name.replace("~1", "/").replace("~0", "~"));
+            }
+            map.values().for_each(|child| component_references(child, names));
+        }
+        Value::Array(items) => items.iter().for_each(|child| component_references(child, names)),
+        _ => {}
+    }
+}
+
 fn str_at<'v>(value: &'v Value, key: &str) -> Option<&'v str> {
     value.get(key).and_then(Value::as_str)
 }
@@ -541,11 +582,22 @@ impl<'a> Reader<'a> {
             let pointer = format!("/components/schemas/{}", escape_token(name));
             self.claim_component(&type_ident(name), &pointer, schema)?;
         }
+        let foreign = self.foreign_components(schemas)?;
         for (name, schema) in schemas {
             let pointer = format!("/components/schemas/{}", escape_token(name));
             let rust_name = type_ident(name);
-            self.refuse_nullable_component_enum(&rust_name, schema, &pointer)?;
-            let model = self.model(&rust_name, name, schema, &pointer)?;
+            let model = if foreign.contains(name) {
+                Model {
+                    name: rust_name,
+                    schema_name: name.clone(),
+                    title: string_at(schema, "title"),
+                    description: string_at(schema, "description"),
+                    inline: false,
+                    kind: ModelKind::Foreign,
+                }
+            } else {
+                self.native_model(&rust_name, name, schema, &pointer)?
+            };
             self.models.push(model);
         }
 
@@ -554,13 +606,8 @@ impl<'a> Reader<'a> {
         let paths = doc.get("paths").and_then(Value::as_object).unwrap_or(&empty);
         for (path, item) in paths {
             let item_pointer = format!("/paths/{}", escape_token(path));
-            for (method_name, method) in [
-                ("get", Method::Get),
-                ("put", Method::Put),
-                ("post", Method::Post),
-                ("delete", Method::Delete),
-                ("patch", Method::Patch),
-            ] {
+            for method in Method::ALL {
+                let method_name = method.as_str();
                 if let Some(op) = item.get(method_name) {
                     operations.push(self.operation(
                         path,
@@ -572,18 +619,53 @@ impl<'a> Reader<'a> {
                     )?);
                 }
             }
-            for other in ["head", "options", "trace"] {
-                if item.get(other).is_some() {
-                    return Err(self.unsupported(
-                        &format!("{item_pointer}/{other}"),
-                        format!("`{other}` operations are not supported by the server generator: remove it (the router serves get, put, post, delete and patch)"),
-                    ));
-                }
-            }
         }
 
         let error_model = self.error_model(&operations)?;
         Ok(Api { info, servers, tags, models: self.models, operations, security_schemes, error_model })
+    }
+
+    /// The model this generator writes for the component `schema_name`.
+    fn native_model(
+        &mut self,
+        rust_name: &str,
+        schema_name: &str,
+        schema: &Value,
+        pointer: &str,
+    ) -> Result<Model, CodegenError> {
+        self.refuse_nullable_component_enum(rust_name, schema, pointer)?;
+        self.model(rust_name, schema_name, schema, pointer)
+    }
+
+    /// The components whose types are typify's rather than this generator's: those it refuses
+    /// (except for name clashes, which typify would get wrong too), and every component they refer
+    /// to, directly or not, so that typify's derives hold for each field it types.
+    fn foreign_components(&mut self, schemas: &Map<String, Value>) -> Result<BTreeSet<String>, CodegenError> {
+        let mut foreign = BTreeSet::new();
+        for (name, schema) in schemas {
+            let pointer = format!("/components/schemas/{}", escape_token(name));
+            let (models, type_names) = (self.models.clone(), self.type_names.clone());
+            let trial = self.native_model(&type_ident(name), name, schema, &pointer);
+            (self.models, self.type_names) = (models, type_names);
+            match trial {
+                Err(clash @ CodegenError::NameClash { .. }) => return Err(clash),
+                Err(_) => {
+                    foreign.insert(name.clone());
+                }
+                Ok(_) => {}
+            }
+        }
+        let mut pending: Vec<String> = foreign.iter().cloned().collect();
+        while let Some(name) = pending.pop() {
+            let mut referenced = BTreeSet::new();
+            component_references(&schemas[&name], &mut referenced);
+            for target in referenced {
+                if schemas.contains_key(&target) && foreign.insert(target.clone()) {
+                    pending.push(target);
+                }
+            }
+        }
+        Ok(foreign)
     }
 
     /// Builds the model named `rust_name` from `schema`; inline object and enum schemas inside
@@ -852,13 +934,13 @@ impl<'a> Reader<'a> {
 
     fn name_clash(&self, name: &str, pointer: &str, other: &str, advice: &str) -> CodegenError {
         let other_line = self.spec.line(other).map(|line| format!(" (line {line})")).unwrap_or_default();
-        self.unsupported(
-            pointer,
-            format!(
+        CodegenError::NameClash {
+            location: self.spec.location(pointer),
+            message: format!(
                 "the Rust type `{name}` would name two different schemas, this one and {other}{other_line}: \
                  progenitor (typify) would silently use the first for both; {advice}"
             ),
-        )
+        }
     }
 
     /// The values of a string enum, without `null`; `None` when `schema` is not a string enum.
@@ -1021,7 +1103,7 @@ impl<'a> Reader<'a> {
             let (ty, _, _) =
                 self.property_type(&schema, &format!("{param_pointer}/schema"), &format!("{operation_id}-{name}"))?;
             if matches!(ty, TypeRef::Array(_) | TypeRef::Map(_) | TypeRef::Any)
-                || matches!(&ty, TypeRef::Named(n) if !self.is_enum(n))
+                || matches!(&ty, TypeRef::Named(n) if !self.is_parameter_model(n))
             {
                 return Err(self.unsupported(
                     &format!("{param_pointer}/schema"),
@@ -1126,6 +1208,7 @@ impl<'a> Reader<'a> {
                             status: code,
                             description: string_at(&response, "description").unwrap_or_default(),
                             body: Some((TypeRef::Bytes, media_type.clone())),
+                            documented: true,
                         });
                         continue;
                     }
@@ -1148,14 +1231,18 @@ impl<'a> Reader<'a> {
                 status: code,
                 description: string_at(&response, "description").unwrap_or_default(),
                 body,
+                documented: true,
             });
         }
         responses.sort_by_key(|r| r.status.rank());
-        let success = |r: &Response| matches!(r.status, Status::Code(200..=299) | Status::Range(2));
-        if !responses.iter().any(success) {
-            return Err(
-                self.unsupported(&format!("{pointer}/responses"), "an operation needs a 2xx response (or `2XX`)")
-            );
+        if responses.is_empty() {
+            // The spec says nothing of the answer: any status, any bytes.
+            responses.push(Response {
+                status: Status::Default,
+                description: "any response (the spec documents none)".to_owned(),
+                body: Some((TypeRef::Bytes, "application/octet-stream".to_owned())),
+                documented: false,
+            });
         }
 
         let requirements = op.get("security").or_else(|| self.spec.document.get("security"));
@@ -1275,8 +1362,19 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn is_enum(&self, name: &str) -> bool {
-        self.models.iter().any(|m| m.name == name && matches!(m.kind, ModelKind::StringEnum { .. }))
+    /// Whether the model `name` can be a parameter's type: a string enum, a named scalar, or a
+    /// typify type (which progenitor's client writes with its `Display`).
+    fn is_parameter_model(&self, name: &str) -> bool {
+        self.models.iter().any(|m| {
+            m.name == name
+                && match &m.kind {
+                    ModelKind::StringEnum { .. } | ModelKind::Foreign => true,
+                    ModelKind::Alias(ty) => {
+                        !matches!(ty, TypeRef::Array(_) | TypeRef::Map(_) | TypeRef::Any | TypeRef::Named(_))
+                    }
+                    ModelKind::Struct { .. } => false,
+                }
+        })
     }
 
     /// The one model every error response with a body uses (progenitor requires one per

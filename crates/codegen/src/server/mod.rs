@@ -12,6 +12,7 @@
 
 mod emit_api;
 mod emit_models;
+mod foreign;
 pub mod ir;
 
 use proc_macro2::TokenStream;
@@ -22,7 +23,8 @@ use crate::{CodegenError, spec::Spec};
 /// The generated server files (name within the generated folder, tokens), in a fixed order.
 pub fn generate(spec: &Spec) -> Result<Vec<(&'static str, TokenStream)>, CodegenError> {
     let api = ir::read(spec)?;
-    let models = emit_models::emit(&api)?;
+    let foreign = foreign::emit(&api, || crate::client::type_space_tokens(spec))?;
+    let models = emit_models::emit(&api, foreign)?;
     let api_tokens = emit_api::emit(&api);
     let module = quote! {
         //! The spec's models, the `Api` trait and its router.

@@ -6,8 +6,10 @@ use std::collections::BTreeSet;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::emit_models::{rust_type, validating_models};
-use super::ir::{Api, Body, BodyEncoding, ModelKind, Operation, Param, Response, SecurityScheme, Status, TypeRef};
+use super::emit_models::{constraint_items, emit_validate, model_ident, rust_type, validating_models};
+use super::ir::{
+    Api, Body, BodyEncoding, Field, ModelKind, Operation, Param, Response, SecurityScheme, Status, TypeRef,
+};
 use super::{doc_lines, ident};
 
 fn models_prefix() -> TokenStream {
@@ -78,7 +80,7 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
     let validating = validating_models(api);
     let secured = api.operations.iter().any(|op| !op.security.is_empty());
     let error_ty = api.error_model.as_ref().map(|name| {
-        let name = format_ident!("{name}");
+        let name = model_ident(name);
         quote!(models::#name)
     });
 
@@ -224,6 +226,12 @@ fn emit_operation_types(op: &Operation, inline_models: &BTreeSet<String>) -> Tok
         let name = format_ident!("{}{}", op.type_stem, suffix);
         let doc = doc_lines(&format!("{suffix} parameters of [`Api::{fn_name}`]."));
         let fields = params.iter().map(|p| emit_param_field(p, inline_models));
+        let validate = if params_validate(params) {
+            let fields: Vec<Field> = params.iter().map(Param::as_field).collect();
+            emit_validate(&name, &fields, &BTreeSet::new())
+        } else {
+            TokenStream::new()
+        };
         out.extend(quote! {
             #doc
             #[derive(Debug, Clone, PartialEq, serde::Deserialize, utoipa::IntoParams)]
@@ -231,6 +239,7 @@ fn emit_operation_types(op: &Operation, inline_models: &BTreeSet<String>) -> Tok
             pub struct #name {
                 #(#fields)*
             }
+            #validate
         });
     }
 
@@ -358,6 +367,29 @@ fn emit_operation_types(op: &Operation, inline_models: &BTreeSet<String>) -> Tok
     out
 }
 
+/// Whether some of `params` has constraints, which the router then checks.
+fn params_validate(params: &[Param]) -> bool {
+    params.iter().any(|p| !p.constraints.is_empty())
+}
+
+/// The handler step that checks the constraints of the parameters in `variable` (when they have
+/// any), refusing the request with `kind` as the extractor would.
+fn param_check_step(params: &[Param], variable: &str, kind: TokenStream) -> TokenStream {
+    if !params_validate(params) {
+        return TokenStream::new();
+    }
+    let variable = format_ident!("{variable}");
+    quote! {
+        {
+            let mut errors = Vec::new();
+            crate::runtime::Validate::validate(&#variable, "", &mut errors);
+            if !errors.is_empty() {
+                return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: #kind, message: format!("invalid parameters: {}", errors.join("; ")) }, documents);
+            }
+        }
+    }
+}
+
 fn emit_param_field(param: &Param, inline_models: &BTreeSet<String>) -> TokenStream {
     let ident = ident(&param.ident);
     // An enum defined inside the parameter is not a component: utoipa must inline its schema.
@@ -369,19 +401,22 @@ fn emit_param_field(param: &Param, inline_models: &BTreeSet<String>) -> TokenStr
     let rename = if param.ident != param.name { quote!(#[serde(rename = #name)]) } else { TokenStream::new() };
     let doc = param.description.as_deref().map(doc_lines).unwrap_or_default();
     let ty = rust_type(&param.ty, &models_prefix());
-    // utoipa marks an optional parameter nullable; the spec's optional parameters are not.
-    let (ty, nullable) = if param.required {
-        (ty, TokenStream::new())
-    } else {
-        (quote!(Option<#ty>), quote!(#[param(nullable = false)]))
+    // utoipa marks an optional parameter nullable; the spec says whether it is.
+    let (ty, nullable) = match (param.required, param.nullable) {
+        (true, _) => (ty, TokenStream::new()),
+        (false, true) => (quote!(Option<#ty>), quote!(#[param(nullable)])),
+        (false, false) => (quote!(Option<#ty>), quote!(#[param(nullable = false)])),
     };
     let format = param.documented_format.as_deref().map(|f| quote!(#[param(format = #f)])).unwrap_or_default();
+    let (constraints, _) = constraint_items(&param.as_field());
+    let constraints = if constraints.is_empty() { TokenStream::new() } else { quote!(#[param(#(#constraints),*)]) };
     quote! {
         #doc
         #rename
         #inline
         #nullable
         #format
+        #constraints
         pub #ident: #ty,
     }
 }
@@ -636,6 +671,7 @@ fn emit_handler(
                 Err(rejection) => return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::Path, message: rejection.body_text() }, documents),
             };
         });
+        steps.push(param_check_step(&op.path_params, "path", quote!(RejectionKind::Path)));
         call_args.push(quote!(path));
     }
     if !op.query_params.is_empty() {
@@ -647,10 +683,12 @@ fn emit_handler(
                 Err(rejection) => return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::Query, message: rejection.body_text() }, documents),
             };
         });
+        steps.push(param_check_step(&op.query_params, "query", quote!(RejectionKind::Query)));
         call_args.push(quote!(query));
     }
     if !op.header_params.is_empty() {
         steps.push(header_step(op));
+        steps.push(param_check_step(&op.header_params, "header", quote!(RejectionKind::Header)));
         call_args.push(quote!(header));
     }
     if let Some(body) = &op.body {
@@ -841,9 +879,12 @@ fn emit_document(api: &Api) -> TokenStream {
         let description = description.as_deref().map(|d| quote!(, description = #d)).unwrap_or_default();
         quote!((name = #name #description))
     });
+    // utoipa refuses an empty `servers()` or `tags()`.
+    let servers = if api.servers.is_empty() { TokenStream::new() } else { quote!(servers(#(#servers),*),) };
+    let tags = if api.tags.is_empty() { TokenStream::new() } else { quote!(tags(#(#tags),*)) };
     let paths = api.operations.iter().map(|op| ident(&op.fn_name));
     let schemas = api.models.iter().filter(|m| !m.inline).map(|m| {
-        let name = format_ident!("{}", m.name);
+        let name = model_ident(&m.name);
         quote!(models::#name)
     });
 
@@ -898,11 +939,11 @@ fn emit_document(api: &Api) -> TokenStream {
         #[derive(utoipa::OpenApi)]
         #[openapi(
             info(#(#info_items),*),
-            servers(#(#servers),*),
+            #servers
             paths(#(#paths),*),
             components(schemas(#(#schemas),*)),
             #modifiers
-            tags(#(#tags),*)
+            #tags
         )]
         pub struct ApiDoc;
 

@@ -24,7 +24,7 @@ use crate::CodegenError;
 pub(crate) fn rust_type(ty: &TypeRef, prefix: &TokenStream) -> TokenStream {
     match ty {
         TypeRef::Named(name) => {
-            let name = format_ident!("{name}");
+            let name = model_ident(name);
             quote!(#prefix #name)
         }
         TypeRef::String => quote!(String),
@@ -53,6 +53,55 @@ pub(crate) fn rust_type(ty: &TypeRef, prefix: &TokenStream) -> TokenStream {
         TypeRef::Any => quote!(serde_json::Value),
         TypeRef::Bytes => quote!(axum::body::Bytes),
     }
+}
+
+/// Type names utoipa's derives read as a primitive or a container whatever the type is (utoipa-gen's
+/// `schema_type.rs`, with the chrono and uuid features), e.g. a model named `Duration` as a
+/// duration string.
+const NAMES_UTOIPA_READS_AS_ITS_OWN: &[&str] = &[
+    "String",
+    "str",
+    "char",
+    "bool",
+    "DateTime",
+    "Date",
+    "NaiveDate",
+    "NaiveTime",
+    "NaiveDateTime",
+    "Duration",
+    "Uuid",
+    "Value",
+    "Vec",
+    "Option",
+    "Box",
+    "Arc",
+    "Rc",
+    "Cow",
+    "RefCell",
+    "HashMap",
+    "BTreeMap",
+    "HashSet",
+    "BTreeSet",
+    "LinkedList",
+    "VecDeque",
+    "IndexMap",
+    "IndexSet",
+];
+
+/// The identifier generated code uses for the model `name`: the model itself, or for a name
+/// utoipa would misread, an alias of it (`Duration_`) that `models.rs` declares.
+pub(crate) fn model_ident(name: &str) -> proc_macro2::Ident {
+    if NAMES_UTOIPA_READS_AS_ITS_OWN.contains(&name) { format_ident!("{name}_") } else { format_ident!("{name}") }
+}
+
+/// The aliases [`model_ident`] uses.
+fn utoipa_aliases(api: &Api) -> TokenStream {
+    let aliases = api.models.iter().filter(|m| NAMES_UTOIPA_READS_AS_ITS_OWN.contains(&m.name.as_str())).map(|m| {
+        let (name, alias) = (format_ident!("{}", m.name), model_ident(&m.name));
+        let doc = format!(" [`{}`] under a name utoipa does not read as a type of its own.", m.name);
+        quote!(#[doc = #doc] #[allow(non_camel_case_types)] pub type #alias = #name;)
+    });
+    quote!(#(#aliases)*)
 }
 
 /// The struct models that check constraints at run time (their own, or their fields').
@@ -102,11 +151,7 @@ pub(crate) fn emit(api: &Api, foreign: TokenStream) -> Result<TokenStream, Codeg
             use crate::runtime::support;
         ));
     }
-    if !validating.is_empty() {
-        imports.extend(quote!(
-            use crate::runtime::{Validate, join_path};
-        ));
-    }
+    let aliases = utoipa_aliases(api);
     let registry = api.models.iter().filter(|m| !m.inline).map(|m| {
         let schema_name = &m.schema_name;
         let ty = format_ident!("{}", m.name);
@@ -122,6 +167,8 @@ pub(crate) fn emit(api: &Api, foreign: TokenStream) -> Result<TokenStream, Codeg
         #(#items)*
 
         #foreign
+
+        #aliases
 
         /// The JSON Schema (schemars, draft 7) of every model the spec names under
         /// `components/schemas`, keyed by that name, in spec order.
@@ -332,10 +379,28 @@ fn emit_field(field: &Field, inline_models: &BTreeSet<String>, support: &mut Sup
 }
 
 fn constraint_attrs(field: &Field) -> TokenStream {
-    // Unsuffixed literals: utoipa wants `usize` lengths and `f64` bounds, schemars any number.
+    let (utoipa, schemars) = constraint_items(field);
+    if utoipa.is_empty() {
+        return TokenStream::new();
+    }
+    quote!(#[schema(#(#utoipa),*)] #[schemars(#(#schemars),*)])
+}
+
+/// The items of utoipa's `#[schema(...)]` (or `#[param(...)]`) and of schemars' `#[schemars(...)]`
+/// that state `field`'s constraints.
+pub(crate) fn constraint_items(field: &Field) -> (Vec<TokenStream>, Vec<TokenStream>) {
+    // Unsuffixed literals: utoipa wants `usize` lengths and bounds written as the field's kind of
+    // number (a float bound on a `u32` field makes it write invalid code), schemars any number.
     let c = &field.constraints;
     let count = |n: u64| proc_macro2::Literal::u64_unsuffixed(n);
-    let bound = |x: f64| proc_macro2::Literal::f64_unsuffixed(x);
+    let integer = matches!(field.ty, TypeRef::Integer(_));
+    let bound = |x: f64| {
+        if integer && x.fract() == 0.0 && x.abs() < 9.0e15 {
+            proc_macro2::Literal::i64_unsuffixed(x as i64)
+        } else {
+            proc_macro2::Literal::f64_unsuffixed(x)
+        }
+    };
     let mut utoipa = Vec::new();
     let mut schemars = Vec::new();
     if c.min_length.is_some() || c.max_length.is_some() || c.min_items.is_some() || c.max_items.is_some() {
@@ -370,13 +435,10 @@ fn constraint_attrs(field: &Field) -> TokenStream {
         }
         schemars.push(quote!(range(#(#range),*)));
     }
-    if utoipa.is_empty() {
-        return TokenStream::new();
-    }
-    quote!(#[schema(#(#utoipa),*)] #[schemars(#(#schemars),*)])
+    (utoipa, schemars)
 }
 
-fn emit_validate(name: &proc_macro2::Ident, fields: &[Field], validating: &BTreeSet<String>) -> TokenStream {
+pub(crate) fn emit_validate(name: &proc_macro2::Ident, fields: &[Field], validating: &BTreeSet<String>) -> TokenStream {
     let checks = fields.iter().filter_map(|field| {
         let nested = validated_model(&field.ty, validating);
         if field.constraints.is_empty() && nested.is_none() {
@@ -412,23 +474,23 @@ fn emit_validate(name: &proc_macro2::Ident, fields: &[Field], validating: &BTree
             body.push(quote!(if value.len() > #n { errors.push(format!("{path}: must have at most {} items", #n)); }));
         }
         match &field.ty {
-            TypeRef::Named(_) if nested.is_some() => body.push(quote!(Validate::validate(value, &path, errors);)),
+            TypeRef::Named(_) if nested.is_some() => body.push(quote!(crate::runtime::Validate::validate(value, &path, errors);)),
             TypeRef::Array(_) if nested.is_some() => body.push(quote! {
                 for (index, item) in value.iter().enumerate() {
-                    Validate::validate(item, &format!("{path}[{index}]"), errors);
+                    crate::runtime::Validate::validate(item, &format!("{path}[{index}]"), errors);
                 }
             }),
             _ => {}
         }
         Some(quote! {
             if let Some(value) = #present {
-                let path = join_path(path, #json_name);
+                let path = crate::runtime::join_path(path, #json_name);
                 #(#body)*
             }
         })
     });
     quote! {
-        impl Validate for #name {
+        impl crate::runtime::Validate for #name {
             fn validate(&self, path: &str, errors: &mut Vec<String>) {
                 #(#checks)*
             }

@@ -371,6 +371,29 @@ pub struct Param {
     pub ty: TypeRef,
     /// The spec's integer `format` where utoipa would write another one for the Rust type.
     pub documented_format: Option<String>,
+    /// `nullable: true` (dropshot writes it on optional parameters).
+    pub nullable: bool,
+    /// Constraints on the value, which the router checks.
+    pub constraints: Constraints,
+}
+
+impl Param {
+    /// The parameter as a field of its operation's path, query or header struct.
+    pub fn as_field(&self) -> Field {
+        Field {
+            json_name: self.name.clone(),
+            ident: self.ident.clone(),
+            required: self.required,
+            nullable: false,
+            read_only: false,
+            write_only: false,
+            title: None,
+            description: self.description.clone(),
+            ty: self.ty.clone(),
+            constraints: self.constraints.clone(),
+            documented_format: self.documented_format.clone(),
+        }
+    }
 }
 
 /// How a request body is read, by its media type.
@@ -1100,8 +1123,9 @@ impl<'a> Reader<'a> {
         for (param, param_pointer) in &params {
             let name = string_at(param, "name").unwrap_or_default();
             let schema = param.get("schema").cloned().unwrap_or(Value::Null);
-            let (ty, _, _) =
+            let (ty, nullable, resolved) =
                 self.property_type(&schema, &format!("{param_pointer}/schema"), &format!("{operation_id}-{name}"))?;
+            let constraints = constraints(resolved);
             if matches!(ty, TypeRef::Array(_) | TypeRef::Map(_) | TypeRef::Any)
                 || matches!(&ty, TypeRef::Named(n) if !self.is_parameter_model(n))
             {
@@ -1117,6 +1141,8 @@ impl<'a> Reader<'a> {
                 description: string_at(param, "description"),
                 documented_format: documented_format(&ty, &schema),
                 ty,
+                nullable,
+                constraints,
             };
             match str_at(param, "in") {
                 Some("path") => path_params.push(parsed),

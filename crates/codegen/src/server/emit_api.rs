@@ -6,7 +6,9 @@ use std::collections::BTreeSet;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::emit_models::{constraint_items, emit_validate, model_ident, rust_type, validating_models};
+use super::emit_models::{
+    constraint_items, emit_validate, mentions_inline_model, model_ident, rust_type, validating_models,
+};
 use super::ir::{
     Api, Body, BodyEncoding, Field, ModelKind, Operation, Param, Response, SecurityScheme, Status, TypeRef,
 };
@@ -463,6 +465,12 @@ fn emit_trait_method(op: &Operation) -> TokenStream {
 }
 
 /// The Rust type a handler receives a request body as.
+/// How the router's document names a body of type `ty` (written `rust` in Rust): a type defined
+/// inline in the spec is inlined there too, not made a component of its own.
+fn document_type(ty: &TypeRef, rust: TokenStream, inline_models: &BTreeSet<String>) -> TokenStream {
+    if mentions_inline_model(ty, inline_models) { quote!(inline(#rust)) } else { rust }
+}
+
 fn body_type(body: &Body) -> TokenStream {
     match body.encoding {
         BodyEncoding::Json | BodyEncoding::Form => rust_type(&body.ty, &models_prefix()),
@@ -547,6 +555,7 @@ fn emit_handler(
     let method = format_ident!("{}", op.method.as_str());
     let path = &op.path;
     let operation_id = &op.operation_id;
+    let inline_models: BTreeSet<String> = api.models.iter().filter(|m| m.inline).map(|m| m.name.clone()).collect();
     // The utoipa description of the operation.
     let mut path_attr = vec![quote!(#method), quote!(path = #path), quote!(operation_id = #operation_id)];
     for tag in &op.tags {
@@ -577,7 +586,7 @@ fn emit_handler(
     if let Some(body) = &op.body {
         let ty = match body.encoding {
             BodyEncoding::Bytes => quote!(inline(crate::runtime::BinaryBody)),
-            _ => body_type(body),
+            _ => document_type(&body.ty, body_type(body), &inline_models),
         };
         let content_type = &body.media_type;
         let ty = if body.required { ty } else { quote!(Option<#ty>) };
@@ -599,7 +608,7 @@ fn emit_handler(
         match &r.body {
             Some((TypeRef::Bytes, media_type)) => quote!((status = #status, description = #description, body = inline(crate::runtime::BinaryBody), content_type = #media_type)),
             Some((ty, media_type)) => {
-                let ty = rust_type(ty, &models_prefix());
+                let ty = document_type(ty, rust_type(ty, &models_prefix()), &inline_models);
                 quote!((status = #status, description = #description, body = #ty, content_type = #media_type))
             }
             None => quote!((status = #status, description = #description)),

@@ -196,7 +196,11 @@ fn emit_model(
     };
     let rename = if model.schema_name != model.name {
         let schema_name = &model.schema_name;
-        quote!(#[schema(as = #name)] #[schemars(rename = #schema_name)])
+        // utoipa takes the document's name as a path: the spec's name where it is an
+        // identifier, else the Rust name (and `check` reports the difference).
+        let document_name =
+            syn::parse_str::<syn::Ident>(schema_name).map_or_else(|_| name.clone(), |_| ident(schema_name));
+        quote!(#[schema(as = #document_name)] #[schemars(rename = #schema_name)])
     } else {
         TokenStream::new()
     };
@@ -270,7 +274,7 @@ fn emit_model(
 }
 
 /// Whether `ty` refers to a model defined inline in another schema (utoipa must inline it).
-fn mentions_inline_model(ty: &TypeRef, inline_models: &BTreeSet<String>) -> bool {
+pub(crate) fn mentions_inline_model(ty: &TypeRef, inline_models: &BTreeSet<String>) -> bool {
     match ty {
         TypeRef::Named(name) => inline_models.contains(name),
         TypeRef::Array(item) | TypeRef::Map(item) => mentions_inline_model(item, inline_models),

@@ -156,12 +156,25 @@ fn idents(tokens: &TokenStream) -> impl Iterator<Item = Ident> {
     found.into_iter()
 }
 
+/// Also the names of `defaults` functions that string literals name (typify writes
+/// `#[serde(default = "defaults::name")]`).
 fn collect_idents(tokens: TokenStream, found: &mut Vec<Ident>) {
     for tree in tokens {
         match tree {
             TokenTree::Ident(ident) => found.push(ident),
             TokenTree::Group(group) => collect_idents(group.stream(), found),
-            _ => {}
+            TokenTree::Literal(literal) => {
+                let text = literal.to_string();
+                let prefix = format!("{DEFAULTS_MODULE}::");
+                if let Some(start) = text.find(&prefix) {
+                    let name: String =
+                        text[start + prefix.len()..].chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                    if !name.is_empty() {
+                        found.push(format_ident!("{name}"));
+                    }
+                }
+            }
+            TokenTree::Punct(_) => {}
         }
     }
 }

@@ -64,10 +64,7 @@ fn the_client_and_the_api_compile_and_agree() {
     let dir = tempfile::tempdir().unwrap();
     common::write_workspace(dir.path(), &["crates/client", "crates/api", PROGRAM_CRATE]);
     rainbond_codegen::write_files(dir.path(), &generated()).unwrap();
-    let program = dir.path().join(PROGRAM_CRATE);
-    std::fs::create_dir_all(program.join("src")).unwrap();
-    std::fs::write(program.join("Cargo.toml"), PROGRAM_MANIFEST).unwrap();
-    std::fs::write(program.join("src/main.rs"), format!("{PROGRAM}{}", one_name_per_model())).unwrap();
+    common::write_program(dir.path(), PROGRAM_CRATE, PROGRAM_MANIFEST, &format!("{PROGRAM}{}", one_name_per_model()));
 
     let run = common::cargo(dir.path(), &["run", "-p", "rainbond-fixture"]);
     let output = common::text(&run);

@@ -356,6 +356,9 @@ fn emit_operation_types(op: &Operation, inline_models: &BTreeSet<String>) -> Tok
         }
         _ => TokenStream::new(),
     };
+    // An upgrade's response carries its own status.
+    let status_binding =
+        if op.responses.iter().all(|r| r.upgrade) { TokenStream::new() } else { quote!(let status = self.status();) };
     // An upgrade's response (axum's) is neither `Clone` nor `PartialEq`.
     let derives = if op.websocket { quote!(Debug) } else { quote!(Debug, Clone, PartialEq) };
     out.extend(quote! {
@@ -378,7 +381,7 @@ fn emit_operation_types(op: &Operation, inline_models: &BTreeSet<String>) -> Tok
 
         impl IntoResponse for #response {
             fn into_response(self) -> Response {
-                let status = self.status();
+                #status_binding
                 match self {
                     #(#response_arms)*
                 }

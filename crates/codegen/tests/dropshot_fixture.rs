@@ -12,20 +12,14 @@
 
 mod common;
 
-use rainbond_codegen::{API_OUTPUT_DIR, CLIENT_OUTPUT, GeneratedFile, Spec, generate};
+use rainbond_codegen::{API_OUTPUT_DIR, CLIENT_OUTPUT, Spec};
 
 const SPEC: &str = include_str!("fixtures/relay.yaml");
 const SPEC_FILE: &str = "relay.yaml";
 const PROGRAM: &str = include_str!("fixtures/relay_use.rs");
 const PROGRAM_CRATE: &str = "fixture";
-const PROGRAM_MANIFEST: &str = r#"[package]
-name = "relay-fixture"
-version = "0.0.0"
-edition = "2024"
-publish = false
-
-[dependencies]
-rainbond-api.workspace = true
+const PROGRAM_PACKAGE: &str = "relay-fixture";
+const PROGRAM_DEPENDENCIES: &str = r#"rainbond-api.workspace = true
 rainbond-client.workspace = true
 axum = { workspace = true, features = ["ws"] }
 futures.workspace = true
@@ -40,12 +34,8 @@ fn spec() -> Spec {
     Spec::parse(SPEC_FILE, SPEC).expect("the fixture spec loads")
 }
 
-fn generated() -> Vec<GeneratedFile> {
-    generate(&spec()).expect("the fixture spec generates")
-}
-
 fn generated_file(path: &str) -> String {
-    generated().into_iter().find(|file| file.path == path).expect("a generated file").contents
+    common::generated_file(&spec(), path)
 }
 
 #[test]
@@ -53,11 +43,11 @@ fn pages_and_websockets_work_end_to_end_and_check_finds_no_drift() {
     let dir = tempfile::tempdir().unwrap();
     let members = ["crates/client", "crates/api", "crates/codegen", "crates/check", PROGRAM_CRATE];
     common::write_workspace(dir.path(), &members);
-    rainbond_codegen::write_files(dir.path(), &generated()).unwrap();
-    common::write_program(dir.path(), PROGRAM_CRATE, PROGRAM_MANIFEST, PROGRAM);
+    rainbond_codegen::write_files(dir.path(), &rainbond_codegen::generate(&spec()).unwrap()).unwrap();
+    common::write_program(dir.path(), PROGRAM_CRATE, PROGRAM_PACKAGE, PROGRAM_DEPENDENCIES, PROGRAM);
     std::fs::write(dir.path().join(SPEC_FILE), SPEC).unwrap();
 
-    let run = common::cargo(dir.path(), &["run", "-p", "relay-fixture"]);
+    let run = common::cargo(dir.path(), &["run", "-p", PROGRAM_PACKAGE]);
     let output = common::text(&run);
     assert!(run.status.success(), "the fixture program builds and runs:\n{output}");
     assert!(output.contains("relay fixture: pages and websockets work end to end"), "{output}");

@@ -79,10 +79,20 @@ pub fn text(output: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
 
-/// Writes the program crate `member` of a fixture workspace: its manifest and `src/main.rs`.
-pub fn write_program(dir: &Path, member: &str, manifest: &str, main: &str) {
+/// Writes the program crate `member` of a fixture workspace, package `package`: its manifest (with
+/// `dependencies`, the lines of its `[dependencies]`) and `main` as its `src/main.rs`.
+pub fn write_program(dir: &Path, member: &str, package: &str, dependencies: &str, main: &str) {
     let program = dir.join(member);
     std::fs::create_dir_all(program.join("src")).unwrap();
+    let manifest = format!(
+        "[package]\nname = \"{package}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n{dependencies}"
+    );
     std::fs::write(program.join("Cargo.toml"), manifest).unwrap();
     std::fs::write(program.join("src/main.rs"), main).unwrap();
+}
+
+/// The file at `path` (relative to the workspace root) generated from `spec`.
+pub fn generated_file(spec: &rainbond_codegen::Spec, path: &str) -> String {
+    let files = rainbond_codegen::generate(spec).expect("the fixture spec generates");
+    files.into_iter().find(|file| file.path == path).expect("a generated file").contents
 }

@@ -1,8 +1,9 @@
 //! The crates the generated code needs beyond its generators' runtimes: typify maps
 //! `format: date` and `format: date-time` to chrono types and `format: uuid` to `uuid::Uuid`, and
-//! the server models use the same types. A spec that needs a crate the client or the server
-//! crate does not depend on is refused, naming the first spec line that needs it, rather than
-//! written out as code that does not compile.
+//! the server models use the same types; progenitor's methods for dropshot's extensions call
+//! `futures` (paginated operations) and `base64` and `rand` (websocket operations). A spec that
+//! needs a crate the client or the server crate does not depend on is refused, naming the first
+//! spec line that needs it, rather than written out as code that does not compile.
 
 use std::path::{Path, PathBuf};
 
@@ -30,9 +31,32 @@ const FORMAT_CRATES: &[FormatCrate] = &[
     FormatCrate { name: "uuid", formats: &["uuid"], rust_types: "uuid::Uuid" },
 ];
 
+/// The crates progenitor's client methods for an operation extension call.
+struct ExtensionCrates {
+    /// The operation's extension.
+    extension: &'static str,
+    /// The crates, by their names in Cargo.toml.
+    crates: &'static [&'static str],
+    /// What progenitor generates for such an operation.
+    methods: &'static str,
+}
+
+const EXTENSION_CRATES: &[ExtensionCrates] = &[
+    ExtensionCrates {
+        extension: "x-dropshot-pagination",
+        crates: &["futures"],
+        methods: "a paginated operation gets progenitor's stream methods",
+    },
+    ExtensionCrates {
+        extension: "x-dropshot-websocket",
+        crates: &["base64", "rand"],
+        methods: "a websocket operation gets a progenitor method that sends a random base64 `Sec-WebSocket-Key`",
+    },
+];
+
 /// Checks that each manifest (a path relative to `root`) depends on every crate the spec's
-/// formats need, and that the client's ([`crate::CLIENT_MANIFEST`]) depends on `futures` when an
-/// operation is paginated (`x-dropshot-pagination`: progenitor's stream methods use it).
+/// formats need, and that the client's ([`crate::CLIENT_MANIFEST`]) depends on the crates that
+/// progenitor's methods for dropshot's extensions call ([`check_extensions`]).
 pub fn check(spec: &Spec, root: &Path, manifests: &[&str]) -> Result<(), CodegenError> {
     for manifest in manifests {
         let path = root.join(manifest);
@@ -40,45 +64,49 @@ pub fn check(spec: &Spec, root: &Path, manifests: &[&str]) -> Result<(), Codegen
             .map_err(|err| CodegenError::Manifest { path: path.clone(), message: err.to_string() })?;
         check_manifest(spec, &path, &text)?;
         if *manifest == crate::CLIENT_MANIFEST {
-            check_pagination(spec, &path, &text)?;
+            check_extensions(spec, &path, &text)?;
         }
     }
     Ok(())
 }
 
-/// Refuses a paginated operation when the client's manifest (given as text) lacks `futures`.
-pub fn check_pagination(spec: &Spec, manifest: &Path, text: &str) -> Result<(), CodegenError> {
+/// Refuses a paginated operation (`x-dropshot-pagination`) when the client's manifest (given as
+/// text) lacks `futures`, and a websocket operation (`x-dropshot-websocket`) when it lacks
+/// `base64` or `rand`, naming the first such operation's extension.
+pub fn check_extensions(spec: &Spec, manifest: &Path, text: &str) -> Result<(), CodegenError> {
+    let has = dependency_names(manifest, text)?;
+    let operations = crate::progenitor_limits::operations(spec);
+    for needed in EXTENSION_CRATES {
+        let Some(missing) = needed.crates.iter().find(|name| !has.contains(**name)) else { continue };
+        if let Some(op) = operations.iter().find(|op| op.operation.get(needed.extension).is_some()) {
+            return Err(CodegenError::Unsupported {
+                location: spec.location(&format!("{}/{}", op.pointer, needed.extension)),
+                message: format!(
+                    "{}, which use `{missing}`, but {} does not depend on it: add `{missing} = {{ workspace = true }}` \
+                     to its [dependencies], or drop `{}`",
+                    needed.methods,
+                    display(manifest),
+                    needed.extension
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The names under `[dependencies]` of a manifest (given as text).
+fn dependency_names(manifest: &Path, text: &str) -> Result<std::collections::BTreeSet<String>, CodegenError> {
     let parsed: toml::Table = toml::from_str(text)
         .map_err(|err| CodegenError::Manifest { path: manifest.to_owned(), message: err.to_string() })?;
-    let has_futures =
-        parsed.get("dependencies").and_then(toml::Value::as_table).is_some_and(|deps| deps.contains_key("futures"));
-    if has_futures {
-        return Ok(());
-    }
-    let paginated = crate::progenitor_limits::operations(spec)
-        .into_iter()
-        .find(|op| op.operation.get("x-dropshot-pagination").is_some());
-    match paginated {
-        None => Ok(()),
-        Some(op) => Err(CodegenError::Unsupported {
-            location: spec.location(&format!("{}/x-dropshot-pagination", op.pointer)),
-            message: format!(
-                "a paginated operation gets progenitor's stream methods, which use `futures`, but {} does \
-                 not depend on it: add `futures = \"0.3\"` to its [dependencies], or drop `x-dropshot-pagination`",
-                display(manifest)
-            ),
-        }),
-    }
+    let dependencies = parsed.get("dependencies").and_then(toml::Value::as_table);
+    Ok(dependencies.map(|deps| deps.keys().cloned().collect()).unwrap_or_default())
 }
 
 /// Checks one manifest's `[dependencies]` (given as text) against the spec's formats.
 pub fn check_manifest(spec: &Spec, manifest: &Path, text: &str) -> Result<(), CodegenError> {
-    let parsed: toml::Table = toml::from_str(text)
-        .map_err(|err| CodegenError::Manifest { path: manifest.to_owned(), message: err.to_string() })?;
-    let dependencies = parsed.get("dependencies").and_then(toml::Value::as_table);
-    let has = |name: &str| dependencies.is_some_and(|deps| deps.contains_key(name));
+    let has = dependency_names(manifest, text)?;
     for needed in FORMAT_CRATES {
-        if has(needed.name) {
+        if has.contains(needed.name) {
             continue;
         }
         if let Some((pointer, format)) = first_format(&spec.document, String::new(), needed.formats) {

@@ -15,14 +15,7 @@ use rainbond_codegen::{API_OUTPUT_DIR, CLIENT_OUTPUT, GeneratedFile, Spec, gener
 const SPEC: &str = include_str!("fixtures/rainbond.yaml");
 const PROGRAM: &str = include_str!("fixtures/rainbond_use.rs");
 const PROGRAM_CRATE: &str = "fixture";
-const PROGRAM_MANIFEST: &str = r#"[package]
-name = "rainbond-fixture"
-version = "0.0.0"
-edition = "2024"
-publish = false
-
-[dependencies]
-rainbond-api.workspace = true
+const PROGRAM_DEPENDENCIES: &str = r#"rainbond-api.workspace = true
 rainbond-client.workspace = true
 axum.workspace = true
 chrono.workspace = true
@@ -41,7 +34,7 @@ fn generated() -> Vec<GeneratedFile> {
 }
 
 fn generated_file(path: &str) -> String {
-    generated().into_iter().find(|file| file.path == path).expect("a generated file").contents
+    common::generated_file(&spec(), path)
 }
 
 /// A function whose arguments name every server model and the client type of the same name: it
@@ -64,10 +57,8 @@ fn the_client_and_the_api_compile_and_agree() {
     let dir = tempfile::tempdir().unwrap();
     common::write_workspace(dir.path(), &["crates/client", "crates/api", PROGRAM_CRATE]);
     rainbond_codegen::write_files(dir.path(), &generated()).unwrap();
-    let program = dir.path().join(PROGRAM_CRATE);
-    std::fs::create_dir_all(program.join("src")).unwrap();
-    std::fs::write(program.join("Cargo.toml"), PROGRAM_MANIFEST).unwrap();
-    std::fs::write(program.join("src/main.rs"), format!("{PROGRAM}{}", one_name_per_model())).unwrap();
+    let main = format!("{PROGRAM}{}", one_name_per_model());
+    common::write_program(dir.path(), PROGRAM_CRATE, "rainbond-fixture", PROGRAM_DEPENDENCIES, &main);
 
     let run = common::cargo(dir.path(), &["run", "-p", "rainbond-fixture"]);
     let output = common::text(&run);

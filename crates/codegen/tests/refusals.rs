@@ -259,16 +259,50 @@ fn a_paginated_operation_needs_futures_in_the_client() {
     let text = in_put("      x-dropshot-pagination:\n        required: []\n");
     let spec = Spec::parse("refusals.yaml", &text).unwrap();
     let manifest = Path::new("crates/client/Cargo.toml");
-    let message = dependencies::check_pagination(&spec, manifest, "[dependencies]\nserde = \"1\"\n")
+    let message = dependencies::check_extensions(&spec, manifest, "[dependencies]\nserde = \"1\"\n")
         .expect_err("the client lacks futures")
         .to_string();
     assert_refusal(
         &message,
         line_of(&text, "x-dropshot-pagination"),
         "/paths/~1ports~1{port}/put/x-dropshot-pagination",
-        "add `futures = \"0.3\"` to its [dependencies]",
+        "add `futures = { workspace = true }` to its [dependencies]",
     );
-    dependencies::check_pagination(&spec, manifest, "[dependencies]\nfutures = \"0.3\"\n").expect("futures is there");
+    dependencies::check_extensions(&spec, manifest, "[dependencies]\nfutures = \"0.3\"\n").expect("futures is there");
+}
+
+#[test]
+fn a_websocket_operation_needs_base64_and_rand_in_the_client() {
+    let text = BASE.replacen("    put:\n", "    get:\n      x-dropshot-websocket: {}\n", 1);
+    let spec = Spec::parse("refusals.yaml", &text).unwrap();
+    let manifest = Path::new("crates/client/Cargo.toml");
+    for (dependencies, missing) in [("serde = \"1\"\n", "base64"), ("base64 = \"0.22\"\n", "rand")] {
+        let message = dependencies::check_extensions(&spec, manifest, &format!("[dependencies]\n{dependencies}"))
+            .expect_err("the client lacks a crate")
+            .to_string();
+        assert_refusal(
+            &message,
+            line_of(&text, "x-dropshot-websocket"),
+            "/paths/~1ports~1{port}/get/x-dropshot-websocket",
+            &format!("which use `{missing}`, but crates/client/Cargo.toml does not depend on it"),
+        );
+    }
+    let complete = "[dependencies]\nbase64 = \"0.22\"\nrand = \"0.10\"\n";
+    dependencies::check_extensions(&spec, manifest, complete).expect("base64 and rand are there");
+}
+
+#[test]
+fn the_client_manifest_carries_what_dropshots_extensions_need() {
+    let root = rainbond_codegen::workspace_root().unwrap();
+    let manifest = root.join(rainbond_codegen::CLIENT_MANIFEST);
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let both = BASE.replacen("    put:\n", "    get:\n      x-dropshot-websocket: {}\n", 1).replacen(
+        "  /ports/{port}:\n",
+        "  /pages:\n    get:\n      operationId: pages\n      x-dropshot-pagination:\n        required: []\n      responses:\n        '200':\n          description: A page.\n  /ports/{port}:\n",
+        1,
+    );
+    let spec = Spec::parse("refusals.yaml", &both).unwrap();
+    dependencies::check_extensions(&spec, &manifest, &text).expect("the client depends on futures, base64 and rand");
 }
 
 #[test]
@@ -300,8 +334,49 @@ fn in_put(text: &str) -> String {
     BASE.replacen("    put:\n", &format!("    put:\n{text}"), 1)
 }
 
+/// BASE with a websocket operation `GET /echo` first, with `extra` lines and `responses`.
+fn websocket_op(extra: &str, responses: &str) -> String {
+    let op = format!(
+        "paths:\n  /echo:\n    get:\n      operationId: echo\n      x-dropshot-websocket: {{}}\n{extra}      responses:\n{responses}"
+    );
+    BASE.replacen("paths:\n", &op, 1)
+}
+
+const UPGRADE_101: &str = "        '101':\n          description: Upgraded.\n";
+
 fn server_generator_cases() -> Vec<Case> {
     vec![
+        Case {
+            what: "a websocket operation without an upgrade response",
+            spec: websocket_op("", "        4XX:\n          description: Refused.\n"),
+            line_text: "      responses:",
+            pointer: "/paths/~1echo/get/responses",
+            advice: "needs its upgrade response: `101`",
+        },
+        Case {
+            what: "a websocket operation with two upgrade responses",
+            spec: websocket_op("", &format!("{UPGRADE_101}        default:\n          description: Upgraded too.\n")),
+            line_text: "      responses:",
+            pointer: "/paths/~1echo/get/responses",
+            advice: "keep `101`",
+        },
+        Case {
+            what: "a JSON body on a websocket upgrade",
+            spec: websocket_op(
+                "",
+                &format!("{UPGRADE_101}          content:\n            application/json:\n              schema:\n                type: string\n"),
+            ),
+            line_text: "          content:",
+            pointer: "/paths/~1echo/get/responses/101/content",
+            advice: "remove `content`",
+        },
+        Case {
+            what: "a paginated websocket operation",
+            spec: websocket_op("      x-dropshot-pagination:\n        required: []\n", UPGRADE_101),
+            line_text: "      x-dropshot-websocket: {}",
+            pointer: "/paths/~1echo/get/x-dropshot-websocket",
+            advice: "drop one extension",
+        },
         Case {
             what: "a head operation",
             spec: BASE.replacen("    put:\n", "    head:\n      operationId: peek\n      responses:\n        '200':\n          description: ok\n    put:\n", 1),
@@ -381,11 +456,11 @@ fn server_generator_cases() -> Vec<Case> {
             advice: "send structured values in a JSON body",
         },
         Case {
-            what: "a websocket upgrade",
+            what: "a websocket upgrade that is not a GET",
             spec: in_put("      x-dropshot-websocket: {}\n"),
             line_text: "      x-dropshot-websocket: {}",
             pointer: "/paths/~1ports~1{port}/put/x-dropshot-websocket",
-            advice: "serve the upgrade from a route of your own",
+            advice: "make the operation a `get`",
         },
         Case {
             what: "an undeclared path parameter",

@@ -261,7 +261,8 @@ impl<R: Repository> Api for CopyService<R> {
             | RejectionKind::Query
             | RejectionKind::Header
             | RejectionKind::MissingBody
-            | RejectionKind::InvalidBody => (code::INVALID_REQUEST, "请求参数错误"),
+            | RejectionKind::InvalidBody
+            | RejectionKind::NotAnUpgrade => (code::INVALID_REQUEST, "请求参数错误"),
             RejectionKind::UnsupportedMediaType => (code::UNSUPPORTED_MEDIA_TYPE, "请求体必须是 JSON"),
             RejectionKind::BodyTooLarge => (code::BODY_TOO_LARGE, "请求体过大"),
             RejectionKind::NotFound => (code::NOT_FOUND, "资源不存在"),

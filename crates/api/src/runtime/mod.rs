@@ -1,11 +1,15 @@
 //! What the generated code needs that does not depend on the spec: why a request is refused
 //! before a handler runs ([`Rejection`], [`AuthFailure`]), reading credentials and JSON bodies,
-//! writing JSON responses, checking constraints ([`Validate`]) and the serde/schemars helpers of
-//! the models ([`support`]).
+//! writing JSON responses, checking constraints ([`Validate`]), refusing requests to websocket
+//! operations that are not upgrades ([`not_an_upgrade`]) and the serde/schemars helpers of the
+//! models ([`support`]).
 
 mod foreign_schema;
 mod shape;
 pub mod support;
+mod websocket;
+
+pub use websocket::{not_an_upgrade, upgrade_required};
 
 pub use foreign_schema::foreign_schema;
 
@@ -60,6 +64,8 @@ pub enum RejectionKind {
     NotFound,
     /// The path exists, but not with this method.
     MethodNotAllowed,
+    /// The request to a websocket operation is not a websocket upgrade (426).
+    NotAnUpgrade,
 }
 
 impl Rejection {

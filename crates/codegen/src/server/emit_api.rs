@@ -19,9 +19,13 @@ fn models_prefix() -> TokenStream {
 }
 
 /// The variant name of a response: the reason phrase of its status in UpperCamelCase
-/// (`404` → `NotFound`), the class of a range (`4XX` → `ClientError`), or `Default`.
-fn variant_name(status: Status) -> proc_macro2::Ident {
-    match status {
+/// (`404` → `NotFound`, a websocket upgrade `SwitchingProtocols`), the class of a range (`4XX` →
+/// `ClientError`), or `Default`.
+fn variant_name(response: &Response) -> proc_macro2::Ident {
+    if response.upgrade {
+        return code_variant_name(101);
+    }
+    match response.status {
         Status::Code(code) => code_variant_name(code),
         Status::Range(digit) => {
             let class = ["Informational", "Success", "Redirection", "ClientError", "ServerError"];
@@ -31,9 +35,10 @@ fn variant_name(status: Status) -> proc_macro2::Ident {
     }
 }
 
-/// Whether the variant of `status` carries the status it answers with (a range or `default`).
-fn carries_status(status: Status) -> bool {
-    !matches!(status, Status::Code(_))
+/// Whether the variant of `response` carries the status it answers with (a range or `default`;
+/// a websocket upgrade carries the whole response instead).
+fn carries_status(response: &Response) -> bool {
+    !response.upgrade && !matches!(response.status, Status::Code(_))
 }
 
 fn code_variant_name(status: u16) -> proc_macro2::Ident {
@@ -169,6 +174,16 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
             use axum::http::HeaderMap;
         ));
     }
+    let upgrade_import = if api.operations.iter().any(|op| op.websocket) {
+        imports.extend(quote!(
+            use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+        ));
+        quote!(
+            pub use axum::extract::ws::WebSocketUpgrade;
+        )
+    } else {
+        TokenStream::new()
+    };
     if !api.models.is_empty() {
         imports.extend(quote!(
             use super::models;
@@ -191,6 +206,7 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
         #imports
 
         pub use crate::runtime::{AuthFailure, Rejection, RejectionKind};
+        #upgrade_import
 
         #(#per_operation)*
 
@@ -248,21 +264,30 @@ fn emit_operation_types(op: &Operation, inline_models: &BTreeSet<String>) -> Tok
     let response = format_ident!("{}Response", op.type_stem);
     let doc = doc_lines(&format!("What [`Api::{fn_name}`] answers: one variant per status the spec documents."));
     let variants = op.responses.iter().map(|r| {
-        let variant = variant_name(r.status);
-        let carried = if carries_status(r.status) { quote!(StatusCode,) } else { TokenStream::new() };
+        let variant = variant_name(r);
+        let carried = if carries_status(r) { quote!(StatusCode,) } else { TokenStream::new() };
         let doc = doc_lines(&format!("{}: {}", r.status.key(), r.description));
         match &r.body {
+            _ if r.upgrade => {
+                let doc = doc_lines(&format!(
+                    "{}: {}\n\nThe upgrade's response: `upgrade.on_upgrade(...)` of the handler's [`WebSocketUpgrade`].",
+                    r.status.key(),
+                    r.description
+                ));
+                quote!(#doc #variant(Response),)
+            }
             Some((ty, _)) => {
                 let ty = rust_type(ty, &models_prefix());
                 quote!(#doc #variant(#carried #ty),)
             }
-            None if carries_status(r.status) => quote!(#doc #variant(StatusCode),),
+            None if carries_status(r) => quote!(#doc #variant(StatusCode),),
             None => quote!(#doc #variant,),
         }
     });
     let status_arms = op.responses.iter().map(|r| {
-        let variant = variant_name(r.status);
+        let variant = variant_name(r);
         match (r.status, &r.body) {
+            _ if r.upgrade => quote!(Self::#variant(response) => response.status(),),
             (Status::Code(code), Some(_)) => {
                 let status = status_const(code);
                 quote!(Self::#variant(_) => #status,)
@@ -276,8 +301,11 @@ fn emit_operation_types(op: &Operation, inline_models: &BTreeSet<String>) -> Tok
         }
     });
     let response_arms = op.responses.iter().map(|r| {
-        let variant = variant_name(r.status);
-        let fields = match (carries_status(r.status), &r.body) {
+        let variant = variant_name(r);
+        if r.upgrade {
+            return quote!(Self::#variant(response) => response,);
+        }
+        let fields = match (carries_status(r), &r.body) {
             (false, Some(_)) => quote!((body)),
             (false, None) => TokenStream::new(),
             (true, Some(_)) => quote!((_, body)),
@@ -304,7 +332,7 @@ fn emit_operation_types(op: &Operation, inline_models: &BTreeSet<String>) -> Tok
         {
             let error_ty = rust_type(first, &models_prefix());
             let arms = op.responses.iter().filter(|r| r.is_error()).map(|r| {
-                let variant = variant_name(r.status);
+                let variant = variant_name(r);
                 match r.status {
                     Status::Code(code) => {
                         let code = proc_macro2::Literal::u16_unsuffixed(code);
@@ -320,7 +348,7 @@ fn emit_operation_types(op: &Operation, inline_models: &BTreeSet<String>) -> Tok
                     Status::Default => quote!(_ => Ok(Self::#variant(status, body)),),
                 }
             });
-            let otherwise = if op.responses.iter().any(|r| r.status == Status::Default) {
+            let otherwise = if op.responses.iter().any(|r| r.status == Status::Default && r.is_error()) {
                 TokenStream::new()
             } else {
                 quote!(_ => Err(body),)
@@ -339,9 +367,14 @@ fn emit_operation_types(op: &Operation, inline_models: &BTreeSet<String>) -> Tok
         }
         _ => TokenStream::new(),
     };
+    // An upgrade's response carries its own status.
+    let status_binding =
+        if op.responses.iter().all(|r| r.upgrade) { TokenStream::new() } else { quote!(let status = self.status();) };
+    // An upgrade's response (axum's) is neither `Clone` nor `PartialEq`.
+    let derives = if op.websocket { quote!(Debug) } else { quote!(Debug, Clone, PartialEq) };
     out.extend(quote! {
         #doc
-        #[derive(Debug, Clone, PartialEq)]
+        #[derive(#derives)]
         pub enum #response {
             #(#variants)*
         }
@@ -359,7 +392,7 @@ fn emit_operation_types(op: &Operation, inline_models: &BTreeSet<String>) -> Tok
 
         impl IntoResponse for #response {
             fn into_response(self) -> Response {
-                let status = self.status();
+                #status_binding
                 match self {
                     #(#response_arms)*
                 }
@@ -453,6 +486,9 @@ fn emit_trait_method(op: &Operation) -> TokenStream {
     if !op.header_params.is_empty() {
         let ty = format_ident!("{}Header", op.type_stem);
         args.push(quote!(header: #ty));
+    }
+    if op.websocket {
+        args.push(quote!(upgrade: WebSocketUpgrade));
     }
     if let Some(body) = &op.body {
         let ty = body_type(body);
@@ -699,6 +735,16 @@ fn emit_handler(
         steps.push(header_step(op));
         steps.push(param_check_step(&op.header_params, "header", quote!(RejectionKind::Header)));
         call_args.push(quote!(header));
+    }
+    if op.websocket {
+        extractors.push(quote!(upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>));
+        steps.push(quote! {
+            let upgrade = match upgrade {
+                Ok(upgrade) => upgrade,
+                Err(rejection) => return crate::runtime::upgrade_required(reject(&*api, crate::runtime::not_an_upgrade(&rejection), documents)),
+            };
+        });
+        call_args.push(quote!(upgrade));
     }
     if let Some(body) = &op.body {
         let (too_large, bad_media) = body_statuses(op);

@@ -331,19 +331,29 @@ pub struct Operation {
     pub security: Vec<String>,
     /// The statuses the router answers this operation with that no response documents.
     pub undocumented: Option<Undocumented>,
+    /// A websocket operation (`x-dropshot-websocket`): the handler gets the upgrade, and one of
+    /// `responses` is the upgrade itself ([`Response::upgrade`]).
+    pub websocket: bool,
 }
 
 impl Operation {
-    /// The first response that documents `code`: its own, else its range, else `default`.
+    /// The first response that documents `code`: its own, else its range, else `default` (the
+    /// upgrade of a websocket operation documents no other status).
     pub fn response_for(&self, code: u16) -> Option<&Response> {
         [Status::Code(code), Status::Range(code / 100), Status::Default]
             .into_iter()
-            .find_map(|status| self.responses.iter().find(|r| r.status == status))
+            .find_map(|status| self.responses.iter().find(|r| r.status == status && !r.upgrade))
     }
 
-    /// Whether the router can refuse a request of this operation before its handler runs (a
-    /// parameter or the body cannot be read).
+    /// Whether the router can refuse a request of this operation before its handler runs: a
+    /// malformed one ([`Operation::reads_request`]), or one to a websocket operation that is not
+    /// an upgrade.
     pub fn can_reject(&self) -> bool {
+        self.reads_request() || self.websocket
+    }
+
+    /// Whether the router reads parameters or a body, which a malformed request breaks (400).
+    pub fn reads_request(&self) -> bool {
         self.body.is_some()
             || !self.path_params.is_empty()
             || !self.query_params.is_empty()
@@ -491,11 +501,18 @@ pub struct Response {
     /// Written in the spec; `false` for the `default` response an operation that documents none
     /// gets, so that its handler can answer (the router's document leaves it out).
     pub documented: bool,
+    /// The websocket upgrade of an `x-dropshot-websocket` operation: its `101`, or its `default`
+    /// (which progenitor reads as 101). The handler answers it with the upgrade's response.
+    pub upgrade: bool,
 }
 
 impl Response {
-    /// Whether the response answers errors: 4xx, 5xx, `4XX`, `5XX` or a documented `default`.
+    /// Whether the response answers errors: 4xx, 5xx, `4XX`, `5XX` or a documented `default`
+    /// (unless it is a websocket operation's upgrade).
     pub fn is_error(&self) -> bool {
+        if self.upgrade {
+            return false;
+        }
         match self.status {
             Status::Code(code) => code >= 400,
             Status::Range(digit) => digit >= 4,
@@ -1093,13 +1110,7 @@ impl<'a> Reader<'a> {
         let Some(operation_id) = string_at(op, "operationId") else {
             return Err(self.unsupported(pointer, "every operation needs an `operationId` (it names the trait method)"));
         };
-        if op.get("x-dropshot-websocket").is_some() {
-            return Err(self.unsupported(
-                &format!("{pointer}/x-dropshot-websocket"),
-                "websocket upgrades (`x-dropshot-websocket`) are not supported by the server generator: serve the \
-                 upgrade from a route of your own beside the generated router, and leave it out of the spec",
-            ));
-        }
+        let websocket = self.websocket(method, op, pointer)?;
         let fn_name = operation_id.to_snake_case();
         let type_stem = operation_id.to_upper_camel_case();
 
@@ -1224,6 +1235,10 @@ impl<'a> Reader<'a> {
             };
             let (response, resolved_pointer) = self.deref(response, &response_pointer)?;
             let response = response.clone();
+            if websocket && matches!(code, Status::Code(101) | Status::Default) {
+                responses.push(self.upgrade_response(code, &response, &resolved_pointer)?);
+                continue;
+            }
             let body = match response.get("content").and_then(Value::as_object) {
                 None => None,
                 Some(content) if content.is_empty() => None,
@@ -1235,6 +1250,7 @@ impl<'a> Reader<'a> {
                             description: string_at(&response, "description").unwrap_or_default(),
                             body: Some((TypeRef::Bytes, media_type.clone())),
                             documented: true,
+                            upgrade: false,
                         });
                         continue;
                     }
@@ -1258,16 +1274,20 @@ impl<'a> Reader<'a> {
                 description: string_at(&response, "description").unwrap_or_default(),
                 body,
                 documented: true,
+                upgrade: false,
             });
         }
         responses.sort_by_key(|r| r.status.rank());
-        if responses.is_empty() {
+        if websocket {
+            self.one_upgrade(&responses, pointer)?;
+        } else if responses.is_empty() {
             // The spec says nothing of the answer: any status, any bytes.
             responses.push(Response {
                 status: Status::Default,
                 description: "any response (the spec documents none)".to_owned(),
                 body: Some((TypeRef::Bytes, "application/octet-stream".to_owned())),
                 documented: false,
+                upgrade: false,
             });
         }
 
@@ -1293,24 +1313,7 @@ impl<'a> Reader<'a> {
                 }
             }
         }
-        let documents = |code: u16| responses.iter().any(|r| r.status.covers(code));
-        let mut missing = Vec::new();
-        if !security.is_empty() && !documents(401) {
-            missing.push("no 401, which the router answers a failed authentication with (in the error schema)");
-        }
-        let can_reject =
-            body.is_some() || !path_params.is_empty() || !query_params.is_empty() || !header_params.is_empty();
-        if can_reject && !documents(400) {
-            missing.push(
-                "no 400 (nor 4XX or default), which the router answers a malformed request with (in the runtime's error body)",
-            );
-        }
-        let undocumented = (!missing.is_empty()).then(|| Undocumented {
-            location: self.spec.location(&format!("{pointer}/responses")),
-            message: format!("`{operation_id}` documents {}", missing.join("; and ")),
-        });
-
-        Ok(Operation {
+        let mut operation = Operation {
             operation_id,
             fn_name,
             type_stem,
@@ -1329,8 +1332,100 @@ impl<'a> Reader<'a> {
             body,
             responses,
             security,
-            undocumented,
+            undocumented: None,
+            websocket,
+        };
+        operation.undocumented = self.undocumented(&operation, pointer);
+        Ok(operation)
+    }
+
+    /// The statuses the router answers `op` with that it does not document, if any.
+    fn undocumented(&self, op: &Operation, pointer: &str) -> Option<Undocumented> {
+        let mut missing = Vec::new();
+        if !op.security.is_empty() && !op.documents(401) {
+            missing.push("no 401, which the router answers a failed authentication with (in the error schema)");
+        }
+        if op.reads_request() && !op.documents(400) {
+            missing.push(
+                "no 400 (nor 4XX or default), which the router answers a malformed request with (in the runtime's error body)",
+            );
+        }
+        if op.websocket && !op.documents(426) {
+            missing.push(
+                "no 426 (nor 4XX or default), which the router answers a request that is not a websocket upgrade with (in the runtime's error body)",
+            );
+        }
+        (!missing.is_empty()).then(|| Undocumented {
+            location: self.spec.location(&format!("{pointer}/responses")),
+            message: format!("`{}` documents {}", op.operation_id, missing.join("; and ")),
         })
+    }
+
+    /// Whether `op` is a websocket operation (`x-dropshot-websocket`); refuses one that axum's
+    /// upgrade or progenitor's client cannot serve.
+    fn websocket(&self, method: Method, op: &Value, pointer: &str) -> Result<bool, CodegenError> {
+        if op.get("x-dropshot-websocket").is_none() {
+            return Ok(false);
+        }
+        let extension = format!("{pointer}/x-dropshot-websocket");
+        if op.get("x-dropshot-pagination").is_some() {
+            return Err(self.unsupported(
+                &extension,
+                "an operation cannot be both a websocket upgrade and paginated (progenitor refuses it): drop one extension",
+            ));
+        }
+        if method != Method::Get {
+            return Err(self.unsupported(
+                &extension,
+                "a websocket upgrade is a GET request (RFC 6455; axum's `WebSocketUpgrade` refuses other methods): make the operation a `get`",
+            ));
+        }
+        Ok(true)
+    }
+
+    /// The upgrade response of a websocket operation (`101`, or `default`, which progenitor reads
+    /// as 101): no body, or one of a media type that is not JSON (documented as the spec writes
+    /// it; the connection carries websocket messages after it).
+    fn upgrade_response(&self, status: Status, response: &Value, pointer: &str) -> Result<Response, CodegenError> {
+        let content = response.get("content").and_then(Value::as_object);
+        let body = match content.map(|c| c.iter().collect::<Vec<_>>()).as_deref() {
+            None | Some([]) => None,
+            Some([(media_type, media)]) if !is_json(media_type) => {
+                let schema = media.get("schema").unwrap_or(&Value::Null);
+                let untyped = schema.is_null() || schema.as_object().is_some_and(Map::is_empty);
+                Some((if untyped { TypeRef::Any } else { TypeRef::Bytes }, (*media_type).clone()))
+            }
+            Some(_) => {
+                return Err(self.unsupported(
+                    &format!("{pointer}/content"),
+                    "the upgrade response of a websocket operation has no JSON body (progenitor would read it as the \
+                     success type, not as an upgrade): remove `content`, or write one media type such as `*/*`",
+                ));
+            }
+        };
+        Ok(Response {
+            status,
+            description: string_at(response, "description").unwrap_or_default(),
+            body,
+            documented: true,
+            upgrade: true,
+        })
+    }
+
+    /// Refuses a websocket operation without exactly one upgrade response.
+    fn one_upgrade(&self, responses: &[Response], pointer: &str) -> Result<(), CodegenError> {
+        match responses.iter().filter(|r| r.upgrade).count() {
+            1 => Ok(()),
+            0 => Err(self.unsupported(
+                &format!("{pointer}/responses"),
+                "a websocket operation needs its upgrade response: `101` (or `default`, which progenitor reads as 101)",
+            )),
+            _ => Err(self.unsupported(
+                &format!("{pointer}/responses"),
+                "a websocket operation has one upgrade response, but `101` and `default` both are (progenitor reads \
+                 `default` as 101): keep `101`, and document errors with `4XX`/`5XX`",
+            )),
+        }
     }
 
     /// How a request body of `media_type` is read; refuses, at `pointer`, a media type or schema

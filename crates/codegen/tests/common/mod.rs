@@ -64,8 +64,9 @@ pub fn copy_dir(from: &Path, to: &Path) {
 pub fn cargo(dir: &Path, args: &[&str]) -> Output {
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from);
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(args)
+        // Before the command, so that arguments after `--` go to the program run.
         .args(["--offline", "--quiet"])
+        .args(args)
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", target.join("codegen-fixture"))
         .env_remove("RUSTFLAGS")
@@ -76,4 +77,22 @@ pub fn cargo(dir: &Path, args: &[&str]) -> Output {
 /// stdout and stderr of a finished command.
 pub fn text(output: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+/// Writes the program crate `member` of a fixture workspace, package `package`: its manifest (with
+/// `dependencies`, the lines of its `[dependencies]`) and `main` as its `src/main.rs`.
+pub fn write_program(dir: &Path, member: &str, package: &str, dependencies: &str, main: &str) {
+    let program = dir.join(member);
+    std::fs::create_dir_all(program.join("src")).unwrap();
+    let manifest = format!(
+        "[package]\nname = \"{package}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n{dependencies}"
+    );
+    std::fs::write(program.join("Cargo.toml"), manifest).unwrap();
+    std::fs::write(program.join("src/main.rs"), main).unwrap();
+}
+
+/// The file at `path` (relative to the workspace root) generated from `spec`.
+pub fn generated_file(spec: &rainbond_codegen::Spec, path: &str) -> String {
+    let files = rainbond_codegen::generate(spec).expect("the fixture spec generates");
+    files.into_iter().find(|file| file.path == path).expect("a generated file").contents
 }

@@ -31,6 +31,9 @@ const FORMAT_CRATES: &[FormatCrate] = &[
     FormatCrate { name: "uuid", formats: &["uuid"], rust_types: "uuid::Uuid" },
 ];
 
+/// The crate typify's code checks a string's `pattern` with.
+const PATTERN_CRATE: &str = "regress";
+
 /// The crates progenitor's client methods for an operation extension call.
 struct ExtensionCrates {
     /// The operation's extension.
@@ -123,6 +126,18 @@ pub fn check_manifest(spec: &Spec, manifest: &Path, text: &str) -> Result<(), Co
             });
         }
     }
+    if !has.contains(PATTERN_CRATE)
+        && let Some((pointer, _)) = first_string_keyword(&spec.document, String::new(), "pattern", &|_| true)
+    {
+        return Err(CodegenError::Unsupported {
+            location: spec.location(&pointer),
+            message: format!(
+                "typify checks a `pattern` with `regress`, but {} does not depend on it: add \
+                 `{PATTERN_CRATE} = {{ workspace = true }}` to its [dependencies], or drop the pattern",
+                display(manifest)
+            ),
+        });
+    }
     Ok(())
 }
 
@@ -134,20 +149,28 @@ fn display(manifest: &Path) -> String {
 
 /// The pointer (to its `format`) and the format of the first string schema using one of `formats`.
 fn first_format(value: &Value, pointer: String, formats: &[&str]) -> Option<(String, String)> {
+    first_string_keyword(value, pointer, "format", &|format| formats.contains(&format))
+}
+
+/// The pointer (to `keyword`) and the value of the first string schema whose `keyword` `accept`s.
+fn first_string_keyword(
+    value: &Value,
+    pointer: String,
+    keyword: &str,
+    accept: &dyn Fn(&str) -> bool,
+) -> Option<(String, String)> {
+    let child = |child: &Value, key: String| first_string_keyword(child, format!("{pointer}/{key}"), keyword, accept);
     match value {
         Value::Object(map) => {
             if map.get("type").and_then(Value::as_str) == Some("string")
-                && let Some(format) = map.get("format").and_then(Value::as_str)
-                && formats.contains(&format)
+                && let Some(found) = map.get(keyword).and_then(Value::as_str)
+                && accept(found)
             {
-                return Some((format!("{pointer}/format"), format.to_owned()));
+                return Some((format!("{pointer}/{keyword}"), found.to_owned()));
             }
-            map.iter().find_map(|(key, child)| first_format(child, format!("{pointer}/{}", escape_token(key)), formats))
+            map.iter().find_map(|(key, value)| child(value, escape_token(key)))
         }
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .find_map(|(index, child)| first_format(child, format!("{pointer}/{index}"), formats)),
+        Value::Array(items) => items.iter().enumerate().find_map(|(index, value)| child(value, index.to_string())),
         _ => None,
     }
 }

@@ -7,7 +7,6 @@
 
 use serde::{Deserialize, Serialize};
 use crate::runtime::support;
-use crate::runtime::{Validate, join_path};
 
 /// The body of every error response.
 #[derive(
@@ -89,10 +88,10 @@ pub struct AppCopyC {
     pub target_app_id: i32,
 }
 
-impl Validate for AppCopyC {
+impl crate::runtime::Validate for AppCopyC {
     fn validate(&self, path: &str, errors: &mut Vec<String>) {
         if let Some(value) = Some(&self.services) {
-            let path = join_path(path, "services");
+            let path = crate::runtime::join_path(path, "services");
             if value.len() > 1000 {
                 errors.push(format!("{path}: must have at most {} items", 1000));
             }

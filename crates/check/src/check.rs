@@ -216,11 +216,19 @@ pub fn check(spec: &Spec, code: &CodeView, options: &CheckOptions) -> Report {
     let mut collector = Collector::default();
     let spec_schemas: BTreeSet<String> = spec_schema_names(&spec.document).into_iter().collect();
 
+    let typify = typify_components(spec);
     let openapi_components: BTreeSet<String> = Node::at(&code.server_openapi, "/components/schemas")
         .map(|schemas| schemas.members().into_iter().map(|(name, _)| name).collect())
         .unwrap_or_default();
-    let mut comparer =
-        Comparer::new(spec, Source::ServerOpenapi, options, &spec_schemas, &openapi_components, &mut collector);
+    let mut comparer = Comparer::new(
+        spec,
+        Source::ServerOpenapi,
+        options,
+        &spec_schemas,
+        &openapi_components,
+        &typify,
+        &mut collector,
+    );
     comparer.operations(&code.server_openapi);
     comparer.security_schemes(&code.server_openapi);
     comparer.document_components(&code.server_openapi);
@@ -228,7 +236,7 @@ pub fn check(spec: &Spec, code: &CodeView, options: &CheckOptions) -> Report {
     for source in [Source::ServerSchemars, Source::ClientSchemars] {
         let registry = code.registry(source).unwrap_or_default();
         let names: BTreeSet<String> = registry.iter().map(|(name, _)| name.clone()).collect();
-        let mut comparer = Comparer::new(spec, source, options, &spec_schemas, &names, &mut collector);
+        let mut comparer = Comparer::new(spec, source, options, &spec_schemas, &names, &typify, &mut collector);
         comparer.registry(registry);
     }
 
@@ -237,6 +245,18 @@ pub fn check(spec: &Spec, code: &CodeView, options: &CheckOptions) -> Report {
     report.warnings = undocumented_statuses(spec);
     report.warnings.extend(unlisted_error_codes(spec, code));
     report
+}
+
+/// The components whose server types are typify's own (the server generator leaves them to
+/// typify: `oneOf`, `pattern`, ... and what they refer to), by spec name. A spec the generator
+/// refuses has no generated server, so it has none.
+fn typify_components(spec: &Spec) -> BTreeSet<String> {
+    let Ok(api) = rainbond_codegen::server::ir::read(spec) else { return BTreeSet::new() };
+    api.models
+        .into_iter()
+        .filter(|model| matches!(model.kind, rainbond_codegen::server::ir::ModelKind::Foreign))
+        .map(|model| model.schema_name)
+        .collect()
 }
 
 /// [`rainbond_codegen::undocumented_statuses`] as warnings. A spec the generator refuses has no
@@ -353,6 +373,9 @@ const CLIENT_STRING_LENGTHS: &str =
 const SCHEMARS_FLATTENED_MAPS: &str = "schemars 0.8 describes the values of a map flattened beside \
      properties (typify's and the server's `extra`) as any";
 const CLIENT_BOUNDS: &str = "typify turns integer bounds into the choice of Rust type and keeps no bounds on numbers";
+const CLIENT_PATTERNS: &str =
+    "typify checks a pattern in a newtype's `TryFrom`, which the newtype's schemars derive does not describe";
+const CLIENT_UNIQUE_ITEMS: &str = "typify keeps an array of unique items in a plain `Vec`, without uniqueItems";
 
 /// Context of a schema comparison that only the parent knows.
 #[derive(Clone, Copy, Default)]
@@ -374,6 +397,12 @@ struct Comparer<'c> {
     code_schemas: &'c BTreeSet<String>,
     out: &'c mut Collector,
     visited: HashSet<(String, String)>,
+    /// The components whose server types are typify's, as the client's are (see
+    /// [`typify_components`]).
+    typify_components: &'c BTreeSet<String>,
+    /// Whether the schema being compared is a typify type: every client type, and on the server
+    /// the components in `typify_components`. typify's limits are then not findings.
+    in_typify: bool,
 }
 
 impl<'c> Comparer<'c> {
@@ -383,6 +412,7 @@ impl<'c> Comparer<'c> {
         options: &'c CheckOptions,
         spec_schemas: &'c BTreeSet<String>,
         code_schemas: &'c BTreeSet<String>,
+        typify_components: &'c BTreeSet<String>,
         out: &'c mut Collector,
     ) -> Self {
         Comparer {
@@ -394,6 +424,8 @@ impl<'c> Comparer<'c> {
             code_schemas,
             out,
             visited: HashSet::new(),
+            typify_components,
+            in_typify: source == Source::ClientSchemars,
         }
     }
 
@@ -427,10 +459,12 @@ impl<'c> Comparer<'c> {
 
     fn component(&mut self, name: &str, pointer: &str, code: Option<Node<'_>>, place: Place) {
         let Some(spec_node) = Node::at(&self.spec.document, pointer) else { return };
+        self.in_typify = self.source == Source::ClientSchemars || self.typify_components.contains(name);
         match code {
             Some(code) => self.schema(&spec_node, &code, place),
             None => self.finding(FindingKind::MissingSchema, pointer, format!("schema {name}"), "absent"),
         }
+        self.in_typify = self.source == Source::ClientSchemars;
     }
 
     fn extra_schemas(&mut self) {
@@ -743,11 +777,11 @@ impl<'c> Comparer<'c> {
                 "maxLength" => Some(("maxLength", CLIENT_STRING_LENGTHS)),
                 "minimum" => Some(("minimum", CLIENT_BOUNDS)),
                 "maximum" => Some(("maximum", CLIENT_BOUNDS)),
+                "pattern" => Some(("pattern", CLIENT_PATTERNS)),
+                "uniqueItems" => Some(("uniqueItems", CLIENT_UNIQUE_ITEMS)),
                 _ => None,
             };
-            if let Some((facet, reason)) =
-                client_cannot_say.filter(|_| self.source == Source::ClientSchemars && c.is_none())
-            {
+            if let Some((facet, reason)) = client_cannot_say.filter(|_| self.in_typify && c.is_none()) {
                 self.unverified(facet, reason, &pointer);
                 continue;
             }
@@ -786,7 +820,7 @@ impl<'c> Comparer<'c> {
                 format!("{} alternatives", code.alternatives.len()),
             );
         } else {
-            for (s, c) in spec.alternatives.iter().zip(&code.alternatives) {
+            for (s, c) in aligned_alternatives(&spec.alternatives, &code.alternatives) {
                 self.schema(s, c, Place::default());
             }
         }
@@ -817,7 +851,7 @@ impl<'c> Comparer<'c> {
         if spec.nullable == code.nullable {
             return;
         }
-        if self.source == Source::ClientSchemars && place.optional_in_code && code.nullable {
+        if self.in_typify && place.optional_in_code && code.nullable {
             self.unverified("nullable", CLIENT_OPTIONAL_NULLABLE, &spec.pointer);
             return;
         }
@@ -830,7 +864,7 @@ impl<'c> Comparer<'c> {
     }
 
     fn access(&mut self, spec: &Shape<'_>, code: &Shape<'_>) {
-        let client = self.source == Source::ClientSchemars;
+        let client = self.in_typify;
         for (facet, kind, s, c) in [
             ("readOnly", FindingKind::ReadonlyMismatch, spec.read_only, code.read_only),
             ("writeOnly", FindingKind::WriteonlyMismatch, spec.write_only, code.write_only),
@@ -866,7 +900,7 @@ impl<'c> Comparer<'c> {
             Source::ServerOpenapi if spec.title.is_some() && code.title.is_none() => {
                 self.unverified("title", OPENAPI_TITLES, &spec.pointer);
             }
-            Source::ClientSchemars if spec.title.is_some() && code.title.is_none() => {
+            _ if self.in_typify && spec.title.is_some() && code.title.is_none() => {
                 self.unverified("title", CLIENT_TITLES, &spec.pointer);
             }
             _ if spec.title != code.title => {
@@ -889,7 +923,7 @@ impl<'c> Comparer<'c> {
             };
             let (spec_required, code_required) = (spec.required.contains(name), code.required.contains(name));
             if spec_required != code_required {
-                let client_limit = self.source == Source::ClientSchemars
+                let client_limit = self.in_typify
                     && spec_required
                     && Shape::of(spec_property).nullable
                     && Shape::of(code_property).nullable;
@@ -1052,4 +1086,37 @@ paths:
         let report = check(&Spec::parse("t.yaml", &documented).unwrap(), &code, &CheckOptions::default());
         assert!(report.warnings.is_empty(), "4XX documents the 400: {:?}", report.warnings);
     }
+}
+
+/// The `oneOf`/`anyOf` alternatives of the spec paired with the code's: each spec alternative
+/// with the first unpaired code alternative of the same kind (JSON types, required properties,
+/// enum values, reference), else with the first unpaired one, so that the generators' order of
+/// variants (typify sorts an enum's unit variants first) does not read as a difference.
+fn aligned_alternatives<'n, 'a>(spec: &'n [Node<'a>], code: &'n [Node<'a>]) -> Vec<(&'n Node<'a>, &'n Node<'a>)> {
+    let kind = |node: &Node<'a>| {
+        let shape = Shape::of(node);
+        let reference = shape.reference.map(|r| r.rsplit('/').next().unwrap_or_default().to_owned());
+        (shape.types, shape.required, shape.enumeration.map(|values| Value::Array(values).to_string()), reference)
+    };
+    let code_kinds: Vec<_> = code.iter().map(kind).collect();
+    let mut unpaired: Vec<bool> = vec![true; code.len()];
+    let mut pairs = Vec::with_capacity(spec.len());
+    let mut leftover = Vec::new();
+    for s in spec {
+        let wanted = kind(s);
+        match (0..code.len()).find(|&i| unpaired[i] && code_kinds[i] == wanted) {
+            Some(i) => {
+                unpaired[i] = false;
+                pairs.push((s, &code[i]));
+            }
+            None => leftover.push(s),
+        }
+    }
+    for s in leftover {
+        if let Some(i) = unpaired.iter().position(|&free| free) {
+            unpaired[i] = false;
+            pairs.push((s, &code[i]));
+        }
+    }
+    pairs
 }

@@ -312,7 +312,7 @@ fn emit_operation_types(op: &Operation, inline_models: &BTreeSet<String>) -> Tok
             (true, None) => quote!((_)),
         };
         match &r.body {
-            Some((TypeRef::Bytes, media_type)) => {
+            Some((TypeRef::Bytes | TypeRef::AnyBytes, media_type)) => {
                 quote!(Self::#variant #fields => crate::runtime::bytes(status, #media_type, body),)
             }
             Some((_, media_type)) => {
@@ -643,6 +643,7 @@ fn emit_handler(
         let description = &r.description;
         match &r.body {
             Some((TypeRef::Bytes, media_type)) => quote!((status = #status, description = #description, body = inline(crate::runtime::BinaryBody), content_type = #media_type)),
+            Some((TypeRef::AnyBytes, media_type)) => quote!((status = #status, description = #description, body = inline(serde_json::Value), content_type = #media_type)),
             Some((ty, media_type)) => {
                 let ty = document_type(ty, rust_type(ty, &models_prefix()), &inline_models);
                 quote!((status = #status, description = #description, body = #ty, content_type = #media_type))

@@ -51,7 +51,7 @@ pub(crate) fn rust_type(ty: &TypeRef, prefix: &TokenStream) -> TokenStream {
             quote!(std::collections::BTreeMap<String, #value>)
         }
         TypeRef::Any => quote!(serde_json::Value),
-        TypeRef::Bytes => quote!(axum::body::Bytes),
+        TypeRef::Bytes | TypeRef::AnyBytes => quote!(axum::body::Bytes),
     }
 }
 

@@ -72,6 +72,9 @@ pub enum TypeRef {
     /// A response body that is not JSON (`*/*`, `text/plain`, `application/octet-stream`, ...):
     /// the bytes as sent, as progenitor's client receives them.
     Bytes,
+    /// Such a body whose schema says nothing of it (`{}`, or none): the bytes as sent, documented
+    /// as any value.
+    AnyBytes,
 }
 
 /// The Rust integer type of an integer schema: the one typify picks (see [`typify_integer`]),
@@ -791,7 +794,14 @@ impl<'a> Reader<'a> {
         } else if let Some(values) = self.enum_values(schema, pointer)? {
             ModelKind::StringEnum { values }
         } else {
-            let (ty, _, _) = self.property_type(schema, pointer, &format!("{rust_name}Item"))?;
+            let (ty, _, resolved) = self.property_type(schema, pointer, &format!("{rust_name}Item"))?;
+            if !constraints(resolved).is_empty() || documented_format(&ty, resolved).is_some() {
+                // A newtype's own attributes cannot carry them; typify's type does (see `foreign.rs`).
+                return Err(self.unsupported(
+                    pointer,
+                    "a named scalar or array with constraints or its own format is not written by the server generator",
+                ));
+            }
             ModelKind::Alias(ty)
         };
         Ok(Model {
@@ -872,6 +882,12 @@ impl<'a> Reader<'a> {
                 let Some(items) = schema.get("items") else {
                     return Err(self.unsupported(pointer, "an array needs `items`"));
                 };
+                if bool_at(schema, "uniqueItems") {
+                    return Err(self.unsupported(
+                        &format!("{pointer}/uniqueItems"),
+                        "`uniqueItems` is not written by the server generator (typify makes such an array a set)",
+                    ));
+                }
                 let (item, item_nullable, _) =
                     self.property_type(items, &format!("{pointer}/items"), &format!("{type_name}Item"))?;
                 if item_nullable {
@@ -1245,10 +1261,12 @@ impl<'a> Reader<'a> {
                 Some(content) if content.len() == 1 => {
                     let (media_type, media) = content.iter().next().expect("one entry");
                     if !is_json(media_type) {
+                        let untyped =
+                            media.get("schema").is_none_or(|schema| schema.as_object().is_some_and(Map::is_empty));
                         responses.push(Response {
                             status: code,
                             description: string_at(&response, "description").unwrap_or_default(),
-                            body: Some((TypeRef::Bytes, media_type.clone())),
+                            body: Some((if untyped { TypeRef::AnyBytes } else { TypeRef::Bytes }, media_type.clone())),
                             documented: true,
                             upgrade: false,
                         });
@@ -1552,12 +1570,14 @@ fn is_object_with_properties(schema: &Value) -> bool {
 /// The `format` of an integer `schema` when utoipa would document its Rust type with another
 /// (utoipa 6 writes `int32` for `i8`…`u32` and `int64` for `i64`/`u64`).
 fn documented_format(ty: &TypeRef, schema: &Value) -> Option<String> {
-    let TypeRef::Integer(integer) = ty else { return None };
-    let utoipa = match integer {
-        IntegerFormat::I64 | IntegerFormat::U64 => "int64",
-        _ => "int32",
+    let implied = match ty {
+        TypeRef::Integer(IntegerFormat::I64 | IntegerFormat::U64) => "int64",
+        TypeRef::Integer(_) => "int32",
+        // A format that does not change the type (`email`, `uri`, `hostname`, or one of the API's own).
+        TypeRef::String => "",
+        _ => return None,
     };
-    str_at(schema, "format").filter(|format| *format != utoipa).map(str::to_owned)
+    str_at(schema, "format").filter(|format| *format != implied).map(str::to_owned)
 }
 
 fn constraints(schema: &Value) -> Constraints {

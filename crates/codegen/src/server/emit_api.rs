@@ -544,10 +544,12 @@ fn documented(op: &Operation, status: u16) -> bool {
 
 /// `fn documents(status) -> bool` in a handler: whether the operation documents an error status
 /// with a body, so that a rejection with it is answered in the spec's error body.
-fn documents_fn(op: &Operation) -> TokenStream {
+fn documents_fn(op: &Operation, error_model: Option<&str>) -> TokenStream {
     let mut patterns = Vec::new();
-    // A documented error response without a body has no error schema to answer in.
-    for response in op.responses.iter().filter(|r| r.is_error() && r.body.is_some()) {
+    // A documented error response without a body, or with another schema than the error
+    // model, has no error schema to answer in.
+    let in_error_model = |r: &&Response| matches!((&r.body, error_model), (Some((TypeRef::Named(name), _)), Some(model)) if name == model);
+    for response in op.responses.iter().filter(|r| r.is_error()).filter(in_error_model) {
         match response.status {
             Status::Code(code) => {
                 let code = proc_macro2::Literal::u16_unsuffixed(code);
@@ -771,7 +773,7 @@ fn emit_handler(
         call_args.push(quote!(body));
     }
 
-    let documents = if op.can_reject() { documents_fn(op) } else { TokenStream::new() };
+    let documents = if op.can_reject() { documents_fn(op, api.error_model.as_deref()) } else { TokenStream::new() };
     quote! {
         #[utoipa::path(#(#path_attr),*)]
         async fn #name<A: Api>(#(#extractors),*) -> Response {

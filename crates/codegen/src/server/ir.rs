@@ -507,6 +507,8 @@ pub struct Response {
     /// The websocket upgrade of an `x-dropshot-websocket` operation: its `101`, or its `default`
     /// (which progenitor reads as 101). The handler answers it with the upgrade's response.
     pub upgrade: bool,
+    /// The `default` of an operation that documents no other success: it answers successes too.
+    pub success_default: bool,
 }
 
 impl Response {
@@ -519,7 +521,7 @@ impl Response {
         match self.status {
             Status::Code(code) => code >= 400,
             Status::Range(digit) => digit >= 4,
-            Status::Default => self.documented,
+            Status::Default => self.documented && !self.success_default,
         }
     }
 }
@@ -664,7 +666,10 @@ impl<'a> Reader<'a> {
             }
         }
 
-        let error_model = self.error_model(&operations)?;
+        let error_model = self.error_model(&operations);
+        for op in &mut operations {
+            op.undocumented = self.undocumented(op, error_model.as_deref());
+        }
         Ok(Api { info, servers, tags, models: self.models, operations, security_schemes, error_model })
     }
 
@@ -1269,6 +1274,7 @@ impl<'a> Reader<'a> {
                             body: Some((if untyped { TypeRef::AnyBytes } else { TypeRef::Bytes }, media_type.clone())),
                             documented: true,
                             upgrade: false,
+                            success_default: false,
                         });
                         continue;
                     }
@@ -1293,9 +1299,14 @@ impl<'a> Reader<'a> {
                 body,
                 documented: true,
                 upgrade: false,
+                success_default: false,
             });
         }
         responses.sort_by_key(|r| r.status.rank());
+        let success = |r: &Response| matches!(r.status, Status::Code(100..=399) | Status::Range(1..=3));
+        if !websocket && !responses.iter().any(success) {
+            responses.iter_mut().filter(|r| r.status == Status::Default).for_each(|r| r.success_default = true);
+        }
         if websocket {
             self.one_upgrade(&responses, pointer)?;
         } else if responses.is_empty() {
@@ -1306,6 +1317,7 @@ impl<'a> Reader<'a> {
                 body: Some((TypeRef::Bytes, "application/octet-stream".to_owned())),
                 documented: false,
                 upgrade: false,
+                success_default: false,
             });
         }
 
@@ -1331,7 +1343,7 @@ impl<'a> Reader<'a> {
                 }
             }
         }
-        let mut operation = Operation {
+        let operation = Operation {
             operation_id,
             fn_name,
             type_stem,
@@ -1353,13 +1365,23 @@ impl<'a> Reader<'a> {
             undocumented: None,
             websocket,
         };
-        operation.undocumented = self.undocumented(&operation, pointer);
         Ok(operation)
     }
 
     /// The statuses the router answers `op` with that it does not document, if any.
-    fn undocumented(&self, op: &Operation, pointer: &str) -> Option<Undocumented> {
+    fn undocumented(&self, op: &Operation, error_model: Option<&str>) -> Option<Undocumented> {
         let mut missing = Vec::new();
+        let in_other_schema = |code: u16| {
+            op.response_for(code).and_then(|r| r.body.as_ref()).is_some_and(|(ty, _)| match (ty, error_model) {
+                (TypeRef::Named(name), Some(model)) => name != model,
+                _ => true,
+            })
+        };
+        if op.reads_request() && op.documents(400) && in_other_schema(400) {
+            missing.push(
+                "its 400 in another schema than the one the router answers rejections in (they come in the runtime's error body)",
+            );
+        }
         if !op.security.is_empty() && !op.documents(401) {
             missing.push("no 401, which the router answers a failed authentication with (in the error schema)");
         }
@@ -1373,6 +1395,7 @@ impl<'a> Reader<'a> {
                 "no 426 (nor 4XX or default), which the router answers a request that is not a websocket upgrade with (in the runtime's error body)",
             );
         }
+        let pointer = format!("/paths/{}/{}", escape_token(&op.path), op.method.as_str());
         (!missing.is_empty()).then(|| Undocumented {
             location: self.spec.location(&format!("{pointer}/responses")),
             message: format!("`{}` documents {}", op.operation_id, missing.join("; and ")),
@@ -1427,6 +1450,7 @@ impl<'a> Reader<'a> {
             body,
             documented: true,
             upgrade: true,
+            success_default: false,
         })
     }
 
@@ -1518,38 +1542,20 @@ impl<'a> Reader<'a> {
 
     /// The one model every error response with a body uses (progenitor requires one per
     /// operation, and the router answers rejections with it).
-    fn error_model(&self, operations: &[Operation]) -> Result<Option<String>, CodegenError> {
-        let mut found: Option<(String, String)> = None;
-        for op in operations {
-            for response in op.responses.iter().filter(|r| r.is_error()) {
-                let pointer = format!(
-                    "/paths/{}/{}/responses/{}",
-                    escape_token(&op.path),
-                    op.method.as_str(),
-                    escape_token(&response.status.key())
-                );
-                let name = match &response.body {
-                    Some((TypeRef::Named(name), _)) => name.clone(),
-                    // progenitor takes an operation whose error responses all lack a body.
-                    None => continue,
-                    Some(_) => {
-                        return Err(self.unsupported(
-                            &pointer,
-                            "an error response with a body needs one that references the shared error schema \
-                             (`$ref: '#/components/schemas/…'`)",
-                        ));
-                    }
-                };
-                match &found {
-                    None => found = Some((name, pointer)),
-                    Some((existing, _)) if *existing == name => {}
-                    Some((existing, first)) => {
-                        return Err(self.unsupported(&pointer, format!("error responses use two schemas, `{existing}` (at {first}) and `{name}`: use one shared error schema (progenitor panics otherwise)")));
-                    }
+    fn error_model(&self, operations: &[Operation]) -> Option<String> {
+        // The schema most error responses use (the first of them on a tie); the operations
+        // whose error responses use another answer rejections in the runtime's body.
+        let mut uses: Vec<(String, usize)> = Vec::new();
+        for response in operations.iter().flat_map(|op| &op.responses).filter(|r| r.is_error()) {
+            if let Some((TypeRef::Named(name), _)) = &response.body {
+                match uses.iter_mut().find(|(used, _)| used == name) {
+                    Some((_, count)) => *count += 1,
+                    None => uses.push((name.clone(), 1)),
                 }
             }
         }
-        Ok(found.map(|(name, _)| name))
+        let most = uses.iter().map(|(_, count)| *count).max()?;
+        uses.into_iter().find(|(_, count)| *count == most).map(|(name, _)| name)
     }
 }
 

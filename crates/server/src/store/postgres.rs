@@ -1,8 +1,10 @@
 //! The PostgreSQL backend, for several server instances on one database.
 //!
-//! Copies run at READ COMMITTED under a transaction-scoped advisory lock on the target team
-//! (`pg_advisory_xact_lock`): copies into one team take turns across every instance, and each
-//! reads the names the previous one committed, so the plan never clashes inside the team. Within
+//! A copy first reads its source components and their rows, on a pooled connection and outside
+//! any turn (copies into one team read side by side). It then plans and writes at READ COMMITTED
+//! under a transaction-scoped advisory lock on the target team (`pg_advisory_xact_lock`): copies
+//! into one team take turns across every instance, and each looks up the names the previous one
+//! committed, so the plan never clashes inside the team. Within
 //! an instance they queue first on an in-process lock per team, so that copies waiting for a busy
 //! team do not each hold a pooled connection (and starve the other requests of the instance).
 //! When the copy ahead in the queue found the database unreachable, the ones behind it fail at
@@ -20,7 +22,7 @@ use std::time::{Duration, Instant};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgConnection, Postgres, Transaction};
 
-use super::pipeline::{self, Lookup, Statements, TableRows, TakenRow};
+use super::pipeline::{self, Lookup, Sources, Statements, TableRows, TakenRow};
 use super::{
     AttachedRows, Context, CopyError, CopyOutcome, CopyRequest, KeyedCopy, LoadError, Repository, StoreError,
     StoredAnswer,
@@ -134,18 +136,25 @@ impl PgStore {
         queues.entry(tenant_id.to_owned()).or_default().clone()
     }
 
-    async fn try_copy(&self, request: &CopyRequest<'_>) -> Result<CopyOutcome, CopyError> {
+    /// Reads the request's sources on a pooled connection, outside any transaction: before the
+    /// copy takes its team's turn, so that copies into one team read side by side.
+    async fn read_sources(&self, request: &CopyRequest<'_>) -> Result<Sources, StoreError> {
+        let mut connection = self.pool.acquire().await.context("reading the source components")?;
+        pipeline::read_sources(&mut *connection, request).await
+    }
+
+    async fn try_copy(&self, request: &CopyRequest<'_>, sources: &Sources) -> Result<CopyOutcome, CopyError> {
         let mut tx = self.pool.begin().await.context("starting the copy transaction")?;
-        let copies = pipeline::copy(&mut *tx, request).await?;
+        let copies = pipeline::copy(&mut *tx, request, sources).await?;
         tx.commit().await.context("committing the copy")?;
         Ok(copies)
     }
 
     /// Runs the copy, again after a clash, up to [`MAX_COPY_ATTEMPTS`] times.
-    async fn copy_with_retries(&self, request: CopyRequest<'_>) -> Result<CopyOutcome, CopyError> {
+    async fn copy_with_retries(&self, request: CopyRequest<'_>, sources: &Sources) -> Result<CopyOutcome, CopyError> {
         let mut attempt = 1;
         loop {
-            match self.try_copy(&request).await {
+            match self.try_copy(&request, sources).await {
                 Err(error) if is_retryable(&error) => {
                     let CopyError::Store(last) = error else { unreachable!("only store errors are retried") };
                     if attempt == MAX_COPY_ATTEMPTS {
@@ -295,6 +304,7 @@ impl Repository for PgStore {
     }
 
     async fn copy_components(&self, request: CopyRequest<'_>) -> Result<CopyOutcome, CopyError> {
+        let sources = self.read_sources(&request).await?;
         let queue = self.team_queue(&request.target.team.tenant_id);
         let mut turn = queue.lock().await;
         if turn.is_some_and(|failed| failed.elapsed() < ACQUIRE_TIMEOUT) {
@@ -303,7 +313,7 @@ impl Repository for PgStore {
                 StoreError { context: "waiting behind a copy that found the database unreachable", source }.into()
             );
         }
-        let result = self.copy_with_retries(request).await;
+        let result = self.copy_with_retries(request, &sources).await;
         *turn = waited_for_a_connection_in_vain(&result).then(Instant::now);
         result
     }

@@ -270,10 +270,6 @@ pub(crate) trait Statements: Send {
         service_ids: Vec<String>,
     ) -> impl Future<Output = Result<AttachedRows, StoreError>> + Send;
 
-    /// Makes copies into the team take turns from here to the end of the transaction (nothing
-    /// where the transaction already writes alone).
-    fn lock_team(&mut self, tenant_id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
-
     /// The rows of the [`Lookup`], in one statement.
     fn taken(&mut self, lookup: &Lookup) -> impl Future<Output = Result<Vec<TakenRow>, StoreError>> + Send;
 
@@ -370,15 +366,15 @@ async fn remembered<S: Statements>(db: &mut S, keyed: &KeyedCopy<'_>) -> Result<
     }
 }
 
-/// Copies the sources: takes the team's turn, draws identities and name candidates, looks up
-/// which are taken (drawing clashing aliases again), plans and writes.
+/// Copies the sources: draws identities and name candidates, looks up which are taken (drawing
+/// clashing aliases again), plans and writes. The backend runs it in the target team's turn
+/// (copies into one team take turns), so the names looked up stay free until the commit.
 async fn copy_components<S: Statements>(
     db: &mut S,
     request: &CopyRequest<'_>,
     sources: &Sources,
 ) -> Result<Vec<Component>, CopyError> {
     let sources = sources.as_ref().map_err(|error| CopyError::Selection(error.clone()))?;
-    db.lock_team(&request.target.team.tenant_id).await?;
     let mut random = UuidRandomness;
     let mut identities: Vec<Identity> = (0..sources.len()).map(|_| Identity::fresh(&mut random)).collect();
     for _ in 0..copy::MAX_ATTEMPTS {

@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex as SyncMutex};
 use std::time::{Duration, Instant};
 
+use sha2::Digest;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgConnection, Postgres, Transaction};
 
@@ -40,7 +41,7 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest a statement may run by default (`serve --statement-timeout`); a copy waiting for
 /// the team lock counts.
 pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
-/// First advisory-lock key: copies into a team (the second key is the team's hash).
+/// First advisory-lock key: copies into a team (the second key is [`team_lock_key`]).
 const COPY_LOCK_CLASS: i32 = 0x5242_0001;
 /// First advisory-lock key: a copy with an idempotency key (the second key is the hash of the user
 /// and the key). Taken without waiting: a key held elsewhere is a copy still running.
@@ -144,7 +145,12 @@ impl PgStore {
     }
 
     async fn try_copy(&self, request: &CopyRequest<'_>, sources: &Sources) -> Result<CopyOutcome, CopyError> {
-        let mut tx = self.pool.begin().await.context("starting the copy transaction")?;
+        let begin = format!(
+            "BEGIN; SELECT pg_advisory_xact_lock({COPY_LOCK_CLASS}, {})",
+            team_lock_key(&request.target.team.tenant_id)
+        );
+        let mut tx =
+            self.pool.begin_with(AssertSqlSafe(begin)).await.context("starting the copy in the team's turn")?;
         let copies = pipeline::copy(&mut *tx, request, sources).await?;
         tx.commit().await.context("committing the copy")?;
         Ok(copies)
@@ -192,6 +198,15 @@ type TeamQueue = Arc<tokio::sync::Mutex<Option<Instant>>>;
 /// next copy of the team to try for itself.
 fn waited_for_a_connection_in_vain(result: &Result<CopyOutcome, CopyError>) -> bool {
     matches!(result, Err(CopyError::Store(StoreError { source: sqlx::Error::PoolTimedOut, .. })))
+}
+
+/// The second key of the team's advisory lock: the first four bytes of the SHA-256 of its id.
+/// An integer computed here (rather than `hashtext` of a bound id) lets the lock be taken in the
+/// `BEGIN`'s own round trip, which carries no parameters. Every instance of one database must
+/// compute it alike: they run the same version.
+fn team_lock_key(tenant_id: &str) -> i32 {
+    let digest = sha2::Sha256::digest(tenant_id.as_bytes());
+    i32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
 }
 
 /// Whether a failed copy may succeed if tried again from the start.
@@ -454,16 +469,6 @@ impl Statements for PgConnection {
             .execute(&mut *self)
             .await
             .context("recording the fixture")?;
-        Ok(())
-    }
-
-    async fn lock_team(&mut self, tenant_id: &str) -> Result<(), StoreError> {
-        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-            .bind(COPY_LOCK_CLASS)
-            .bind(tenant_id)
-            .execute(&mut *self)
-            .await
-            .context("locking the target team")?;
         Ok(())
     }
 

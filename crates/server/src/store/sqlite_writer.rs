@@ -297,11 +297,6 @@ impl Statements for WriterTransaction<'_> {
         AttachedRows::from_json(arrays)
     }
 
-    async fn lock_team(&mut self, _tenant_id: &str) -> Result<(), StoreError> {
-        // The transaction is `BEGIN IMMEDIATE`: it already writes alone.
-        Ok(())
-    }
-
     async fn taken(&mut self, lookup: &Lookup) -> Result<Vec<TakenRow>, StoreError> {
         let what = "looking up the new aliases and names";
         let list = |list: &[String]| serde_json::to_string(list).expect("strings serialize");

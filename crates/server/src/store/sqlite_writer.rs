@@ -47,10 +47,13 @@ const DELETE_EXPIRED_KEYS: &str = "DELETE FROM idempotency_keys WHERE rowid IN \
 /// the others of its batch).
 pub(crate) const MAX_BATCH: usize = 32;
 
+/// Where units of work are sent to the writer thread.
+type Queue = mpsc::Sender<Box<dyn Job>>;
+
 /// The writer thread, through the queue of work it runs (none once the store is closed).
 #[derive(Debug, Clone)]
 pub(crate) struct Writer {
-    queue: Arc<Mutex<Option<mpsc::Sender<Box<dyn Job>>>>>,
+    queue: Arc<Mutex<Option<Queue>>>,
     thread: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
     /// The longest a unit of work waits in the queue before it is given up.
     busy_timeout: Duration,
@@ -87,7 +90,8 @@ impl Writer {
     /// Runs `work` on the writer thread, in a transaction with the other work queued at the same
     /// time: its writes are committed when it succeeds, and rolled back (its own only) otherwise.
     /// Work still queued after the busy timeout is given up, unrun, with an
-    /// [`StoreError::is_unavailable`] error; work that started is always answered.
+    /// [`StoreError::is_unavailable`] error, and so is work whose requester stopped waiting (the
+    /// returned future was dropped); work that started runs to its end.
     pub async fn run<T, E>(
         &self,
         work: impl FnOnce(&mut WriterTransaction<'_>) -> Result<T, E> + Send + 'static,
@@ -126,7 +130,8 @@ const GIVEN_UP: u8 = 2;
 
 /// A unit of work in the writer's queue.
 trait Job: Send {
-    /// Runs the work in the batch's open transaction (unless its requester gave up on it);
+    /// Runs the work in the batch's open transaction (unless its requester gave up on it or
+    /// stopped waiting);
     /// whether its writes are kept.
     fn run(&mut self, tx: &mut WriterTransaction<'_>) -> bool;
     /// Answers the requester once the batch ended: the work's own result if the batch was
@@ -155,7 +160,10 @@ where
     E: From<StoreError> + Send,
 {
     fn run(&mut self, tx: &mut WriterTransaction<'_>) -> bool {
-        if self.state.compare_exchange(QUEUED, STARTED, Ordering::AcqRel, Ordering::Acquire).is_err() {
+        // A requester that stopped waiting (its request timed out or was cancelled) gets no work done.
+        if self.sender.is_closed()
+            || self.state.compare_exchange(QUEUED, STARTED, Ordering::AcqRel, Ordering::Acquire).is_err()
+        {
             return true;
         }
         let Some(work) = self.work.take() else { return true };
@@ -442,4 +450,117 @@ fn duplicate(error: &StoreError) -> StoreError {
         other => sqlx::Error::Protocol(other.to_string()),
     };
     StoreError { context: error.context, source }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc as std_mpsc;
+
+    use super::*;
+
+    /// A database file with one table `t (n INTEGER PRIMARY KEY)`, and a writer on it.
+    fn writer(busy_timeout: Duration) -> (tempfile::TempDir, Writer) {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let path = dir.path().join("writer.db");
+        let setup = Connection::open(&path).expect("creating the database");
+        setup.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (n INTEGER PRIMARY KEY)").expect("the table");
+        drop(setup);
+        let writer = Writer::open(&path, busy_timeout).expect("the writer");
+        (dir, writer)
+    }
+
+    /// A unit that inserts `n`, then fails if `fail`.
+    fn insert(n: i64, fail: bool) -> impl FnOnce(&mut WriterTransaction<'_>) -> Result<i64, StoreError> + Send {
+        move |tx| {
+            tx.0.execute("INSERT INTO t (n) VALUES (?1)", [n]).map_err(store_error("inserting"))?;
+            if fail {
+                return Err(StoreError { context: "failing on purpose", source: sqlx::Error::RowNotFound });
+            }
+            Ok(n)
+        }
+    }
+
+    /// The rows of `t`, in order (read on the writer, after everything queued before).
+    async fn rows(writer: &Writer) -> Vec<i64> {
+        writer
+            .run(|tx| {
+                let mut statement = tx.0.prepare("SELECT n FROM t ORDER BY n").map_err(store_error("reading"))?;
+                let rows = statement.query_map([], |row| row.get(0)).map_err(store_error("reading"))?;
+                rows.collect::<Result<Vec<i64>, _>>().map_err(store_error("reading"))
+            })
+            .await
+            .expect("reading the rows")
+    }
+
+    /// Holds the writer thread (in a unit of its own) until the returned sender is used or dropped;
+    /// resolves once the unit has started.
+    async fn hold(writer: &Writer) -> (tokio::task::JoinHandle<()>, std_mpsc::Sender<()>) {
+        let (release, released) = std_mpsc::channel::<()>();
+        let (started, has_started) = tokio::sync::oneshot::channel();
+        let held = writer.clone();
+        let task = tokio::spawn(async move {
+            held.run(move |_| {
+                let _ = started.send(());
+                let _ = released.recv();
+                Ok::<_, StoreError>(())
+            })
+            .await
+            .expect("the holding unit");
+        });
+        has_started.await.expect("the holding unit starts");
+        (task, release)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn units_queued_together_commit_together_and_a_failing_one_is_rolled_back_alone() {
+        let (_dir, writer) = writer(Duration::from_secs(10));
+        let (holder, release) = hold(&writer).await;
+        // Queued while the writer is held, these three run in one batch.
+        let units = [(1, false), (2, true), (3, false)].map(|(n, fail)| {
+            let writer = writer.clone();
+            tokio::spawn(async move { writer.run(insert(n, fail)).await })
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        release.send(()).expect("releasing the writer");
+        holder.await.expect("the holding task");
+        let mut answers = Vec::new();
+        for unit in units {
+            answers.push(unit.await.expect("a unit's task").map_err(|error| error.context));
+        }
+        assert_eq!(answers, [Ok(1), Err("failing on purpose"), Ok(3)]);
+        assert_eq!(rows(&writer).await, [1, 3], "the failed unit's row was rolled back, the others' kept");
+        writer.close();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_unit_still_queued_after_the_busy_timeout_is_given_up_unrun() {
+        let (_dir, writer) = writer(Duration::from_millis(200));
+        let (holder, release) = hold(&writer).await;
+        let error = writer.run(insert(7, false)).await.expect_err("the writer is held past the busy timeout");
+        assert!(error.is_unavailable(), "answered as a busy database: {error}");
+        release.send(()).expect("releasing the writer");
+        holder.await.expect("the holding task");
+        assert_eq!(rows(&writer).await, Vec::<i64>::new(), "the unit that was given up never ran");
+        writer.close();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_unit_whose_requester_stopped_waiting_is_not_run() {
+        let (_dir, writer) = writer(Duration::from_secs(10));
+        let (holder, release) = hold(&writer).await;
+        let waited = tokio::time::timeout(Duration::from_millis(100), writer.run(insert(5, false))).await;
+        assert!(waited.is_err(), "still queued behind the held writer");
+        release.send(()).expect("releasing the writer");
+        holder.await.expect("the holding task");
+        assert_eq!(rows(&writer).await, Vec::<i64>::new(), "the abandoned unit never ran");
+        writer.close();
+    }
+
+    #[tokio::test]
+    async fn a_closed_writer_refuses_work() {
+        let (_dir, writer) = writer(Duration::from_secs(10));
+        writer.close();
+        let error = writer.run(insert(1, false)).await.expect_err("closed");
+        assert!(matches!(error.source, sqlx::Error::PoolClosed));
+    }
 }

@@ -65,10 +65,12 @@ impl Writer {
     pub fn open(path: &Path, busy_timeout: Duration) -> Result<Writer, StoreError> {
         let what = "starting the SQLite writer thread";
         let connection = open_connection(path, busy_timeout, "opening the SQLite writer connection")?;
+        connection.pragma_update(None, "wal_autocheckpoint", 0).map_err(store_error(what))?;
+        let checkpoints = Checkpoints::start(path, busy_timeout)?;
         let (sender, receiver) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("sqlite-writer".to_owned())
-            .spawn(move || run_batches(connection, &receiver))
+            .spawn(move || run_batches(connection, &receiver, checkpoints))
             .map_err(|error| StoreError { context: what, source: sqlx::Error::Io(error) })?;
         Ok(Writer {
             queue: Arc::new(Mutex::new(Some(sender))),
@@ -186,7 +188,7 @@ where
 
 /// The writer thread: runs the queued work in batches until the queue is closed, then closes
 /// the connection.
-fn run_batches(mut connection: Connection, queue: &mpsc::Receiver<Box<dyn Job>>) {
+fn run_batches(mut connection: Connection, queue: &mpsc::Receiver<Box<dyn Job>>, mut checkpoints: Checkpoints) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         batch.extend(queue.try_iter().take(MAX_BATCH - 1));
@@ -194,9 +196,84 @@ fn run_batches(mut connection: Connection, queue: &mpsc::Receiver<Box<dyn Job>>)
         for job in batch {
             job.answer(ended.as_ref().map(|_| ()).map_err(duplicate));
         }
+        if ended.is_ok() {
+            checkpoints.committed(&connection);
+        }
     }
+    checkpoints.stop();
     if let Err((_, error)) = connection.close() {
         tracing::warn!(%error, "closing the SQLite writer connection");
+    }
+}
+
+/// Commits between two checkpoints of the WAL on the checkpoint thread: for 3-component copies,
+/// about SQLite's default of one checkpoint per 1,000 WAL pages.
+const COMMITS_PER_CHECKPOINT: u32 = 64;
+/// Commits between two checkpoints on the writer itself, which let the WAL start over.
+const COMMITS_PER_WRITER_CHECKPOINT: u32 = 4 * COMMITS_PER_CHECKPOINT;
+
+/// The WAL's checkpoints. SQLite's automatic checkpoint runs in the commit that fills the WAL
+/// past its threshold, so every few dozen copies one copy also copied a thousand pages into the
+/// database file and synced it. The writer has it turned off and asks a thread of its own (with
+/// its own connection) for a `PASSIVE` checkpoint every [`COMMITS_PER_CHECKPOINT`] commits,
+/// which copies the WAL's pages beside the writer. A checkpoint that runs while the writer keeps
+/// appending never leaves the WAL wholly copied when the writer starts its next transaction, and
+/// only then does the WAL start over: so every [`COMMITS_PER_WRITER_CHECKPOINT`] commits the
+/// writer checkpoints itself, between two batches, copying only what the thread has not.
+struct Checkpoints {
+    due: Option<mpsc::SyncSender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    commits: u32,
+}
+
+impl Checkpoints {
+    fn start(path: &Path, busy_timeout: Duration) -> Result<Checkpoints, StoreError> {
+        let what = "starting the SQLite checkpoint thread";
+        let connection = open_connection(path, busy_timeout, what)?;
+        let (due, requests) = mpsc::sync_channel(1);
+        let thread = std::thread::Builder::new()
+            .name("sqlite-checkpoint".to_owned())
+            .spawn(move || run_checkpoints(connection, &requests))
+            .map_err(|error| StoreError { context: what, source: sqlx::Error::Io(error) })?;
+        Ok(Checkpoints { due: Some(due), thread: Some(thread), commits: 0 })
+    }
+
+    /// Counts a commit of the writer's `connection`, and checkpoints when one is due.
+    fn committed(&mut self, connection: &Connection) {
+        self.commits = self.commits.wrapping_add(1);
+        if self.commits.is_multiple_of(COMMITS_PER_WRITER_CHECKPOINT) {
+            checkpoint(connection);
+        } else if self.commits.is_multiple_of(COMMITS_PER_CHECKPOINT)
+            && let Some(due) = &self.due
+        {
+            // Not waiting: a checkpoint asked for and not yet run covers this one too.
+            let _ = due.try_send(());
+        }
+    }
+
+    /// Stops the thread, after the checkpoint it is running.
+    fn stop(&mut self) {
+        self.due.take();
+        if let Some(Err(_)) = self.thread.take().map(std::thread::JoinHandle::join) {
+            tracing::warn!("the SQLite checkpoint thread panicked");
+        }
+    }
+}
+
+/// The checkpoint thread: a checkpoint per request, until the requests stop.
+fn run_checkpoints(connection: Connection, requests: &mpsc::Receiver<()>) {
+    while requests.recv().is_ok() {
+        checkpoint(&connection);
+    }
+    if let Err((_, error)) = connection.close() {
+        tracing::warn!(%error, "closing the SQLite checkpoint connection");
+    }
+}
+
+/// A `PASSIVE` checkpoint on `connection` (it waits for no other connection).
+fn checkpoint(connection: &Connection) {
+    if let Err(error) = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+        tracing::warn!(%error, "checkpointing the SQLite WAL");
     }
 }
 
@@ -553,6 +630,23 @@ mod tests {
         release.send(()).expect("releasing the writer");
         holder.await.expect("the holding task");
         assert_eq!(rows(&writer).await, Vec::<i64>::new(), "the abandoned unit never ran");
+        writer.close();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_wal_stays_bounded_while_the_writer_never_pauses() {
+        let (dir, writer) = writer(Duration::from_secs(10));
+        let commits = 20 * i64::from(COMMITS_PER_CHECKPOINT);
+        for n in 0..commits {
+            writer.run(insert(n, false)).await.expect("a commit");
+        }
+        let wal = std::fs::metadata(dir.path().join("writer.db-wal")).expect("the WAL").len();
+        // Each commit appends at least one page frame (4 KiB and a header), so without the
+        // writer's own checkpoints the WAL would hold all of them; with them it starts over every
+        // `COMMITS_PER_WRITER_CHECKPOINT` commits.
+        let bound = u64::from(2 * COMMITS_PER_WRITER_CHECKPOINT) * 4200;
+        assert!(wal < bound, "the WAL holds {wal} bytes after {commits} commits");
+        assert_eq!(rows(&writer).await.len(), commits as usize);
         writer.close();
     }
 

@@ -588,6 +588,19 @@ mod tests {
         (task, release)
     }
 
+    /// Releases the writer held by [`hold`], checks that the table is still empty, closes.
+    async fn release_expecting_no_rows(
+        writer: Writer,
+        holder: tokio::task::JoinHandle<()>,
+        release: std_mpsc::Sender<()>,
+        why: &str,
+    ) {
+        release.send(()).expect("releasing the writer");
+        holder.await.expect("the holding task");
+        assert_eq!(rows(&writer).await, Vec::<i64>::new(), "{why}");
+        writer.close();
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn units_queued_together_commit_together_and_a_failing_one_is_rolled_back_alone() {
         let (_dir, writer) = writer(Duration::from_secs(10));
@@ -615,10 +628,7 @@ mod tests {
         let (holder, release) = hold(&writer).await;
         let error = writer.run(insert(7, false)).await.expect_err("the writer is held past the busy timeout");
         assert!(error.is_unavailable(), "answered as a busy database: {error}");
-        release.send(()).expect("releasing the writer");
-        holder.await.expect("the holding task");
-        assert_eq!(rows(&writer).await, Vec::<i64>::new(), "the unit that was given up never ran");
-        writer.close();
+        release_expecting_no_rows(writer, holder, release, "the unit that was given up never ran").await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -627,10 +637,7 @@ mod tests {
         let (holder, release) = hold(&writer).await;
         let waited = tokio::time::timeout(Duration::from_millis(100), writer.run(insert(5, false))).await;
         assert!(waited.is_err(), "still queued behind the held writer");
-        release.send(()).expect("releasing the writer");
-        holder.await.expect("the holding task");
-        assert_eq!(rows(&writer).await, Vec::<i64>::new(), "the abandoned unit never ran");
-        writer.close();
+        release_expecting_no_rows(writer, holder, release, "the abandoned unit never ran").await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

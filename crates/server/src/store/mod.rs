@@ -19,6 +19,7 @@ mod any;
 mod pipeline;
 mod postgres;
 mod sqlite;
+mod sqlite_readers;
 mod sqlite_writer;
 
 use std::collections::HashMap;

@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{AttachedRows, CopyError, CopyOutcome, CopyRequest, KeyedCopy, LoadError, StoreError, StoredAnswer};
-use crate::copy::{self, Identity, NameCandidates, TakenNames, Target, UuidRandomness};
+use crate::copy::{self, Identity, NameCandidates, SelectionError, TakenNames, Target, UuidRandomness};
 use crate::fixture::Dataset;
 use crate::idempotency;
 use crate::model::{Component, ComponentGraph};
@@ -270,10 +270,6 @@ pub(crate) trait Statements: Send {
         service_ids: Vec<String>,
     ) -> impl Future<Output = Result<AttachedRows, StoreError>> + Send;
 
-    /// Makes copies into the team take turns from here to the end of the transaction (nothing
-    /// where the transaction already writes alone).
-    fn lock_team(&mut self, tenant_id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
-
     /// The rows of the [`Lookup`], in one statement.
     fn taken(&mut self, lookup: &Lookup) -> impl Future<Output = Result<Vec<TakenRow>, StoreError>> + Send;
 
@@ -322,16 +318,37 @@ pub(crate) trait Statements: Send {
 /// error changed nothing, and the request may be sent again with its key).
 const REMEMBERED_STATUS: u16 = 200;
 
-/// Makes a copy (see [`super::Repository::copy_components`]): with an idempotency key, answers
-/// what the key remembers, else copies and remembers the answer with the key.
-pub(crate) async fn copy<S: Statements>(db: &mut S, request: &CopyRequest<'_>) -> Result<CopyOutcome, CopyError> {
+/// The request's source components with their rows, in copy order (see [`copy::select`]); or why
+/// they cannot be copied.
+pub(crate) type Sources = Result<Vec<ComponentGraph>, SelectionError>;
+
+/// Reads the components the request copies, with their rows: the first step of a copy, which a
+/// backend may run before the copy's transaction (and outside the team's turn).
+pub(crate) async fn read_sources<S: Statements>(db: &mut S, request: &CopyRequest<'_>) -> Result<Sources, StoreError> {
+    let app_components = db.source_components(request.source_app.app_id).await?;
+    let selected = match copy::select(&app_components, request.requested) {
+        Ok(selected) => selected,
+        Err(error) => return Ok(Err(error)),
+    };
+    let ids = selected.iter().map(|c| c.service_id.clone()).collect();
+    Ok(Ok(db.attached_rows(ids).await?.into_graphs(&selected)))
+}
+
+/// Makes a copy of `sources` (see [`super::Repository::copy_components`]): with an idempotency
+/// key, answers what the key remembers (even when the sources can no longer be copied), else
+/// copies and remembers the answer with the key.
+pub(crate) async fn copy<S: Statements>(
+    db: &mut S,
+    request: &CopyRequest<'_>,
+    sources: &Sources,
+) -> Result<CopyOutcome, CopyError> {
     let Some(keyed) = &request.idempotency else {
-        return Ok(CopyOutcome::Copied(copy_components(db, request).await?));
+        return Ok(CopyOutcome::Copied(copy_components(db, request, sources).await?));
     };
     if let Some(answer) = remembered(db, keyed).await? {
         return Ok(CopyOutcome::Replayed(answer));
     }
-    let copies = copy_components(db, request).await?;
+    let copies = copy_components(db, request, sources).await?;
     db.remember(keyed, REMEMBERED_STATUS, &(keyed.answer_body)(&copies)).await?;
     Ok(CopyOutcome::Copied(copies))
 }
@@ -349,30 +366,23 @@ async fn remembered<S: Statements>(db: &mut S, keyed: &KeyedCopy<'_>) -> Result<
     }
 }
 
-/// Copies the components: selects them, reads them with their rows, draws identities and name
-/// candidates, looks up which are taken (drawing clashing aliases again), plans and writes. The
-/// source is read before the team's turn is taken unless it is in the target team, whose copies
-/// may be adding to it.
-async fn copy_components<S: Statements>(db: &mut S, request: &CopyRequest<'_>) -> Result<Vec<Component>, CopyError> {
-    let tenant_id = &request.target.team.tenant_id;
-    if request.target.same_team {
-        db.lock_team(tenant_id).await?;
-    }
-    let app_components = db.source_components(request.source_app.app_id).await?;
-    let selected = copy::select(&app_components, request.requested)?;
-    let ids = selected.iter().map(|c| c.service_id.clone()).collect();
-    let sources = db.attached_rows(ids).await?.into_graphs(&selected);
-    if !request.target.same_team {
-        db.lock_team(tenant_id).await?;
-    }
+/// Copies the sources: draws identities and name candidates, looks up which are taken (drawing
+/// clashing aliases again), plans and writes. The backend runs it in the target team's turn
+/// (copies into one team take turns), so the names looked up stay free until the commit.
+async fn copy_components<S: Statements>(
+    db: &mut S,
+    request: &CopyRequest<'_>,
+    sources: &Sources,
+) -> Result<Vec<Component>, CopyError> {
+    let sources = sources.as_ref().map_err(|error| CopyError::Selection(error.clone()))?;
     let mut random = UuidRandomness;
     let mut identities: Vec<Identity> = (0..sources.len()).map(|_| Identity::fresh(&mut random)).collect();
     for _ in 0..copy::MAX_ATTEMPTS {
-        let candidates = NameCandidates::draw(&sources, &identities, &mut random);
+        let candidates = NameCandidates::draw(sources, &identities, &mut random);
         let (aliases, names) = taken_from(db.taken(&Lookup::new(&identities, &candidates, &request.target)).await?);
         let clashes = copy::clashing_identities(&identities, &aliases);
         if clashes.is_empty() {
-            let copies = copy::plan(&sources, &identities, &candidates, &request.target, &names)?;
+            let copies = copy::plan(sources, &identities, &candidates, &request.target, &names)?;
             let mut writes = Writes::default();
             writes.add_graphs(&copies)?;
             write(db, writes).await?;

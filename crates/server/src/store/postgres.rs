@@ -1,8 +1,10 @@
 //! The PostgreSQL backend, for several server instances on one database.
 //!
-//! Copies run at READ COMMITTED under a transaction-scoped advisory lock on the target team
-//! (`pg_advisory_xact_lock`): copies into one team take turns across every instance, and each
-//! reads the names the previous one committed, so the plan never clashes inside the team. Within
+//! A copy first reads its source components and their rows, on a pooled connection and outside
+//! any turn (copies into one team read side by side). It then plans and writes at READ COMMITTED
+//! under a transaction-scoped advisory lock on the target team (`pg_advisory_xact_lock`): copies
+//! into one team take turns across every instance, and each looks up the names the previous one
+//! committed, so the plan never clashes inside the team. Within
 //! an instance they queue first on an in-process lock per team, so that copies waiting for a busy
 //! team do not each hold a pooled connection (and starve the other requests of the instance).
 //! When the copy ahead in the queue found the database unreachable, the ones behind it fail at
@@ -17,10 +19,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex as SyncMutex};
 use std::time::{Duration, Instant};
 
+use sha2::Digest;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgConnection, Postgres, Transaction};
 
-use super::pipeline::{self, Lookup, Statements, TableRows, TakenRow};
+use super::pipeline::{self, Lookup, Sources, Statements, TableRows, TakenRow};
 use super::{
     AttachedRows, Context, CopyError, CopyOutcome, CopyRequest, KeyedCopy, LoadError, Repository, StoreError,
     StoredAnswer,
@@ -38,7 +41,7 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest a statement may run by default (`serve --statement-timeout`); a copy waiting for
 /// the team lock counts.
 pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
-/// First advisory-lock key: copies into a team (the second key is the team's hash).
+/// First advisory-lock key: copies into a team (the second key is [`team_lock_key`]).
 const COPY_LOCK_CLASS: i32 = 0x5242_0001;
 /// First advisory-lock key: a copy with an idempotency key (the second key is the hash of the user
 /// and the key). Taken without waiting: a key held elsewhere is a copy still running.
@@ -134,18 +137,30 @@ impl PgStore {
         queues.entry(tenant_id.to_owned()).or_default().clone()
     }
 
-    async fn try_copy(&self, request: &CopyRequest<'_>) -> Result<CopyOutcome, CopyError> {
-        let mut tx = self.pool.begin().await.context("starting the copy transaction")?;
-        let copies = pipeline::copy(&mut *tx, request).await?;
+    /// Reads the request's sources on a pooled connection, outside any transaction: before the
+    /// copy takes its team's turn, so that copies into one team read side by side.
+    async fn read_sources(&self, request: &CopyRequest<'_>) -> Result<Sources, StoreError> {
+        let mut connection = self.pool.acquire().await.context("reading the source components")?;
+        pipeline::read_sources(&mut *connection, request).await
+    }
+
+    async fn try_copy(&self, request: &CopyRequest<'_>, sources: &Sources) -> Result<CopyOutcome, CopyError> {
+        let begin = format!(
+            "BEGIN; SELECT pg_advisory_xact_lock({COPY_LOCK_CLASS}, {})",
+            team_lock_key(&request.target.team.tenant_id)
+        );
+        let mut tx =
+            self.pool.begin_with(AssertSqlSafe(begin)).await.context("starting the copy in the team's turn")?;
+        let copies = pipeline::copy(&mut *tx, request, sources).await?;
         tx.commit().await.context("committing the copy")?;
         Ok(copies)
     }
 
     /// Runs the copy, again after a clash, up to [`MAX_COPY_ATTEMPTS`] times.
-    async fn copy_with_retries(&self, request: CopyRequest<'_>) -> Result<CopyOutcome, CopyError> {
+    async fn copy_with_retries(&self, request: CopyRequest<'_>, sources: &Sources) -> Result<CopyOutcome, CopyError> {
         let mut attempt = 1;
         loop {
-            match self.try_copy(&request).await {
+            match self.try_copy(&request, sources).await {
                 Err(error) if is_retryable(&error) => {
                     let CopyError::Store(last) = error else { unreachable!("only store errors are retried") };
                     if attempt == MAX_COPY_ATTEMPTS {
@@ -183,6 +198,15 @@ type TeamQueue = Arc<tokio::sync::Mutex<Option<Instant>>>;
 /// next copy of the team to try for itself.
 fn waited_for_a_connection_in_vain(result: &Result<CopyOutcome, CopyError>) -> bool {
     matches!(result, Err(CopyError::Store(StoreError { source: sqlx::Error::PoolTimedOut, .. })))
+}
+
+/// The second key of the team's advisory lock: the first four bytes of the SHA-256 of its id.
+/// An integer computed here (rather than `hashtext` of a bound id) lets the lock be taken in the
+/// `BEGIN`'s own round trip, which carries no parameters. Every instance of one database must
+/// compute it alike: they run the same version.
+fn team_lock_key(tenant_id: &str) -> i32 {
+    let digest = sha2::Sha256::digest(tenant_id.as_bytes());
+    i32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
 }
 
 /// Whether a failed copy may succeed if tried again from the start.
@@ -295,6 +319,7 @@ impl Repository for PgStore {
     }
 
     async fn copy_components(&self, request: CopyRequest<'_>) -> Result<CopyOutcome, CopyError> {
+        let sources = self.read_sources(&request).await?;
         let queue = self.team_queue(&request.target.team.tenant_id);
         let mut turn = queue.lock().await;
         if turn.is_some_and(|failed| failed.elapsed() < ACQUIRE_TIMEOUT) {
@@ -303,7 +328,7 @@ impl Repository for PgStore {
                 StoreError { context: "waiting behind a copy that found the database unreachable", source }.into()
             );
         }
-        let result = self.copy_with_retries(request).await;
+        let result = self.copy_with_retries(request, &sources).await;
         *turn = waited_for_a_connection_in_vain(&result).then(Instant::now);
         result
     }
@@ -444,16 +469,6 @@ impl Statements for PgConnection {
             .execute(&mut *self)
             .await
             .context("recording the fixture")?;
-        Ok(())
-    }
-
-    async fn lock_team(&mut self, tenant_id: &str) -> Result<(), StoreError> {
-        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-            .bind(COPY_LOCK_CLASS)
-            .bind(tenant_id)
-            .execute(&mut *self)
-            .await
-            .context("locking the target team")?;
         Ok(())
     }
 

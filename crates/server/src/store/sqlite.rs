@@ -1,18 +1,19 @@
 //! The embedded SQLite backend: WAL journal, foreign keys on, full synchronous commits (an
 //! acknowledged copy survives a crash), a busy timeout, and copies in `BEGIN IMMEDIATE`
-//! transactions so that concurrent copies take turns instead of failing. Reads go through sqlx's
-//! pool; copies and fixture loads run on the [`Writer`] connection, each as one blocking call.
+//! transactions. The short reads run on rusqlite [`Readers`]; copies, fixture loads and the health
+//! check's write probe run on the [`Writer`] thread, each as one unit of work, committed together
+//! with the units queued beside it; sqlx's pool migrates the schema.
 
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, Transaction};
 
 use super::pipeline::{self, Table};
-use super::sqlite_writer::Writer;
-use super::{Context, CopyError, CopyOutcome, CopyRequest, LoadError, Repository, StoreError};
+use super::sqlite_readers::Readers;
+use super::sqlite_writer::{self, Writer};
+use super::{Context, CopyError, CopyOutcome, CopyRequest, KeyedCopy, LoadError, Repository, StoreError};
+use crate::copy::Target;
 use crate::fixture::Dataset;
 use crate::model::{App, Component, Region, Team, User};
 
@@ -29,18 +30,11 @@ const MAX_CONNECTIONS: u32 = 8;
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
-    /// Write transactions of this process take turns here, in arrival order. SQLite runs one
-    /// writer at a time anyway; queueing in a fair lock instead of in SQLite's busy handler (which
-    /// sleeps and polls) keeps the latency of concurrent copies close to their service time.
-    turn: Arc<tokio::sync::Mutex<()>>,
-    /// The connection copies and fixture loads run on.
+    /// The thread copies and fixture loads run on.
     writer: Writer,
-    /// The longest wait for the writer turn and the write lock together.
-    busy_timeout: Duration,
+    /// The connections the short reads run on.
+    readers: Readers,
 }
-
-/// A write transaction and this process's writer turn (hold it until the transaction ends).
-type WriteTransaction = (Transaction<'static, Sqlite>, tokio::sync::OwnedMutexGuard<()>);
 
 impl SqliteStore {
     /// Opens the database at `location` (a `sqlite:` URL or a file path), creating the file if
@@ -61,7 +55,8 @@ impl SqliteStore {
             .context("opening the SQLite database")?;
         MIGRATOR.run(&pool).await.map_err(sqlx::Error::from).context("migrating the database schema")?;
         let writer = Writer::open(options.get_filename(), busy_timeout)?;
-        Ok(SqliteStore { pool, turn: Arc::default(), writer, busy_timeout })
+        let readers = Readers::new(options.get_filename(), busy_timeout);
+        Ok(SqliteStore { pool, writer, readers })
     }
 
     /// The connection settings of the store for `location` (a `sqlite:` URL or a file path): WAL,
@@ -88,143 +83,219 @@ impl SqliteStore {
     /// Closes every connection, the writer's too (the WAL is checkpointed by the last one).
     pub async fn close(&self) {
         self.pool.close().await;
+        self.readers.close();
         self.writer.close();
-    }
-
-    /// Waits for this process's writer turn, at most the busy timeout; past it, the error is
-    /// [`StoreError::is_unavailable`] (like a lock held elsewhere).
-    async fn writer_turn(&self, what: &'static str) -> Result<tokio::sync::OwnedMutexGuard<()>, StoreError> {
-        tokio::time::timeout(self.busy_timeout, self.turn.clone().lock_owned())
-            .await
-            .map_err(|_| StoreError { context: what, source: sqlx::Error::PoolTimedOut })
-    }
-
-    /// Waits for this process's writer turn and the database's write lock (on a pooled
-    /// connection), at most the busy timeout for both.
-    async fn begin_write(&self, what: &'static str) -> Result<WriteTransaction, StoreError> {
-        let begin = async {
-            let turn = self.writer_turn(what).await?;
-            let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.context(what)?;
-            Ok((tx, turn))
-        };
-        tokio::time::timeout(self.busy_timeout, begin)
-            .await
-            .unwrap_or(Err(StoreError { context: what, source: sqlx::Error::PoolTimedOut }))
     }
 }
 
 impl Repository for SqliteStore {
     async fn user_by_access_key(&self, key_sha256: [u8; 32], now: i64) -> Result<Option<User>, StoreError> {
-        let row: Option<(Vec<u8>, i32, String, String)> = sqlx::query_as(
+        let row = self.readers.optional_row(
+            "looking up an access key",
             "SELECT k.key_sha256, u.user_id, u.nick_name, u.enterprise_id FROM user_access_keys k \
              JOIN users u ON u.user_id = k.user_id \
-             WHERE k.key_sha256 = ? AND (k.expire_time IS NULL OR k.expire_time > ?)",
-        )
-        .bind(&key_sha256[..])
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await
-        .context("looking up an access key")?;
+             WHERE k.key_sha256 = ?1 AND (k.expire_time IS NULL OR k.expire_time > ?2)",
+            rusqlite::params![&key_sha256[..], now],
+            |row| {
+                Ok((
+                    row.get::<_, Vec<u8>>(0)?,
+                    User { user_id: row.get(1)?, nick_name: row.get(2)?, enterprise_id: row.get(3)? },
+                ))
+            },
+        )?;
         // The digest found must equal the digest sent; compare without an early exit.
         Ok(row
-            .filter(|(stored, ..)| bool::from(subtle::ConstantTimeEq::ct_eq(stored.as_slice(), &key_sha256[..])))
-            .map(|(_, user_id, nick_name, enterprise_id)| User { user_id, nick_name, enterprise_id }))
+            .filter(|(stored, _)| bool::from(subtle::ConstantTimeEq::ct_eq(stored.as_slice(), &key_sha256[..])))
+            .map(|(_, user)| user))
     }
 
     async fn team(&self, enterprise_id: &str, id_or_name: &str) -> Result<Option<Team>, StoreError> {
-        sqlx::query_as(
+        self.readers.optional_row(
+            "looking up a team",
             "SELECT tenant_id, tenant_name, tenant_alias, enterprise_id FROM tenants \
-             WHERE enterprise_id = ? AND (tenant_id = ? OR tenant_name = ?) \
-             ORDER BY tenant_id = ? DESC LIMIT 1",
+             WHERE enterprise_id = ?1 AND (tenant_id = ?2 OR tenant_name = ?2) \
+             ORDER BY tenant_id = ?2 DESC LIMIT 1",
+            [enterprise_id, id_or_name],
+            team_of_row,
         )
-        .bind(enterprise_id)
-        .bind(id_or_name)
-        .bind(id_or_name)
-        .bind(id_or_name)
-        .fetch_optional(&self.pool)
-        .await
-        .context("looking up a team")
     }
 
     async fn is_member(&self, tenant_id: &str, user_id: i32) -> Result<bool, StoreError> {
-        let row: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM tenant_members WHERE tenant_id = ? AND user_id = ?")
-            .bind(tenant_id)
-            .bind(user_id)
-            .fetch_optional(&self.pool)
-            .await
-            .context("checking a team membership")?;
+        let row = self.readers.optional_row(
+            "checking a team membership",
+            "SELECT 1 FROM tenant_members WHERE tenant_id = ?1 AND user_id = ?2",
+            rusqlite::params![tenant_id, user_id],
+            |_| Ok(()),
+        )?;
         Ok(row.is_some())
     }
 
     async fn member_team_by_name(&self, user_id: i32, tenant_name: &str) -> Result<Option<Team>, StoreError> {
-        sqlx::query_as(
+        self.readers.optional_row(
+            "looking up a team of the caller",
             "SELECT t.tenant_id, t.tenant_name, t.tenant_alias, t.enterprise_id FROM tenants t \
-             JOIN tenant_members m ON m.tenant_id = t.tenant_id WHERE m.user_id = ? AND t.tenant_name = ?",
+             JOIN tenant_members m ON m.tenant_id = t.tenant_id WHERE m.user_id = ?1 AND t.tenant_name = ?2",
+            rusqlite::params![user_id, tenant_name],
+            team_of_row,
         )
-        .bind(user_id)
-        .bind(tenant_name)
-        .fetch_optional(&self.pool)
-        .await
-        .context("looking up a team of the caller")
     }
 
     async fn region(&self, enterprise_id: &str, region_name: &str) -> Result<Option<Region>, StoreError> {
-        sqlx::query_as(
-            "SELECT region_name, region_alias, enterprise_id, status FROM regions WHERE enterprise_id = ? AND region_name = ?",
+        self.readers.optional_row(
+            "looking up a region",
+            "SELECT region_name, region_alias, enterprise_id, status FROM regions \
+             WHERE enterprise_id = ?1 AND region_name = ?2",
+            [enterprise_id, region_name],
+            |row| {
+                Ok(Region {
+                    region_name: row.get(0)?,
+                    region_alias: row.get(1)?,
+                    enterprise_id: row.get(2)?,
+                    status: row.get(3)?,
+                })
+            },
         )
-        .bind(enterprise_id)
-        .bind(region_name)
-        .fetch_optional(&self.pool)
-        .await
-        .context("looking up a region")
     }
 
     async fn team_in_region(&self, tenant_id: &str, region_name: &str) -> Result<bool, StoreError> {
-        let row: Option<(i64,)> =
-            sqlx::query_as("SELECT 1 FROM tenant_regions WHERE tenant_id = ? AND region_name = ? AND is_init = 1")
-                .bind(tenant_id)
-                .bind(region_name)
-                .fetch_optional(&self.pool)
-                .await
-                .context("checking a team's regions")?;
+        let row = self.readers.optional_row(
+            "checking a team's regions",
+            "SELECT 1 FROM tenant_regions WHERE tenant_id = ?1 AND region_name = ?2 AND is_init = 1",
+            [tenant_id, region_name],
+            |_| Ok(()),
+        )?;
         Ok(row.is_some())
     }
 
     async fn app(&self, app_id: i32) -> Result<Option<App>, StoreError> {
-        sqlx::query_as("SELECT app_id, tenant_id, region_name, app_name, governance_mode FROM apps WHERE app_id = ?")
-            .bind(app_id)
-            .fetch_optional(&self.pool)
-            .await
-            .context("looking up an app")
+        self.readers.optional_row(
+            "looking up an app",
+            "SELECT app_id, tenant_id, region_name, app_name, governance_mode FROM apps WHERE app_id = ?1",
+            [app_id],
+            |row| {
+                Ok(App {
+                    app_id: row.get(0)?,
+                    tenant_id: row.get(1)?,
+                    region_name: row.get(2)?,
+                    app_name: row.get(3)?,
+                    governance_mode: row.get(4)?,
+                })
+            },
+        )
     }
 
     async fn app_components(&self, app_id: i32) -> Result<Vec<Component>, StoreError> {
-        sqlx::query_as(concat!(
+        let what = "listing an app's components";
+        let sql = concat!(
             "SELECT ",
             component_columns!(),
-            " FROM tenant_services WHERE app_id = ? ORDER BY update_time DESC, service_id"
-        ))
-        .bind(app_id)
-        .fetch_all(&self.pool)
-        .await
-        .context("listing an app's components")
+            " FROM tenant_services WHERE app_id = ?1 ORDER BY update_time DESC, service_id"
+        );
+        self.readers.read(what, |connection| sqlite_writer::components(connection, sql, [app_id], what))
     }
 
     async fn copy_components(&self, request: CopyRequest<'_>) -> Result<CopyOutcome, CopyError> {
-        let _turn = self.writer_turn("waiting for the turn to write").await?;
-        self.writer.transaction(async |db| pipeline::copy(db, &request).await)
+        let request = OwnedCopyRequest::of(&request);
+        self.writer
+            .run(move |db| {
+                let request = request.request();
+                sqlite_writer::complete(async {
+                    let sources = pipeline::read_sources(db, &request).await?;
+                    pipeline::copy(db, &request, &sources).await
+                })
+            })
+            .await
     }
 
     async fn load_dataset(&self, data: &Dataset, only_into_empty: bool) -> Result<bool, LoadError> {
-        let _turn = self.writer_turn("waiting for the turn to write").await?;
-        self.writer.transaction(async |db| pipeline::load_dataset(db, data, only_into_empty).await)
+        let data = data.clone();
+        self.writer.run(move |db| sqlite_writer::complete(pipeline::load_dataset(db, &data, only_into_empty))).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        // Taking the write lock (and giving it back) proves that copies can be written.
-        let (tx, _turn) = self.begin_write("taking the database's write lock").await?;
-        tx.rollback().await.context("releasing the database's write lock")
+        // Taking the write lock (and committing nothing) proves that copies can be written.
+        self.writer.run(|_| Ok(())).await
     }
+}
+
+/// A [`CopyRequest`] holding its own data, to hand to the writer thread.
+#[derive(Debug)]
+struct OwnedCopyRequest {
+    source_app: App,
+    requested: Vec<String>,
+    team: Team,
+    region: String,
+    app: App,
+    creater: i32,
+    now: String,
+    same_team: bool,
+    same_region: bool,
+    idempotency: Option<OwnedKeyedCopy>,
+}
+
+/// A [`KeyedCopy`] holding its own data.
+#[derive(Debug)]
+struct OwnedKeyedCopy {
+    user_id: i32,
+    key: String,
+    fingerprint: String,
+    now: i64,
+    expires_at: i64,
+    answer_body: fn(&[Component]) -> String,
+}
+
+impl OwnedCopyRequest {
+    fn of(request: &CopyRequest<'_>) -> OwnedCopyRequest {
+        let target = &request.target;
+        OwnedCopyRequest {
+            source_app: request.source_app.clone(),
+            requested: request.requested.to_vec(),
+            team: target.team.clone(),
+            region: target.region.to_owned(),
+            app: target.app.clone(),
+            creater: target.creater,
+            now: target.now.to_owned(),
+            same_team: target.same_team,
+            same_region: target.same_region,
+            idempotency: request.idempotency.as_ref().map(|keyed| OwnedKeyedCopy {
+                user_id: keyed.user_id,
+                key: keyed.key.to_owned(),
+                fingerprint: keyed.fingerprint.to_owned(),
+                now: keyed.now,
+                expires_at: keyed.expires_at,
+                answer_body: keyed.answer_body,
+            }),
+        }
+    }
+
+    fn request(&self) -> CopyRequest<'_> {
+        CopyRequest {
+            source_app: &self.source_app,
+            requested: &self.requested,
+            target: Target {
+                team: &self.team,
+                region: &self.region,
+                app: &self.app,
+                creater: self.creater,
+                now: &self.now,
+                same_team: self.same_team,
+                same_region: self.same_region,
+            },
+            idempotency: self.idempotency.as_ref().map(|keyed| KeyedCopy {
+                user_id: keyed.user_id,
+                key: &keyed.key,
+                fingerprint: &keyed.fingerprint,
+                now: keyed.now,
+                expires_at: keyed.expires_at,
+                answer_body: keyed.answer_body,
+            }),
+        }
+    }
+}
+
+/// A team from the columns `tenant_id, tenant_name, tenant_alias, enterprise_id`.
+fn team_of_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Team> {
+    Ok(Team { tenant_id: row.get(0)?, tenant_name: row.get(1)?, tenant_alias: row.get(2)?, enterprise_id: row.get(3)? })
 }
 
 /// The rows attached to the components whose ids are bound as one JSON array, in one statement:

@@ -1038,9 +1038,68 @@ fn scheme_text(scheme: &Node<'_>) -> String {
     format!("security scheme ({})", parts.join(" "))
 }
 
+/// The `oneOf`/`anyOf` alternatives of the spec paired with the code's: each spec alternative
+/// with the first unpaired code alternative of the same kind (JSON types, required properties,
+/// enum values, reference), else with the first unpaired one, so that the generators' order of
+/// variants (typify sorts an enum's unit variants first) does not read as a difference.
+fn aligned_alternatives<'n, 'a>(spec: &'n [Node<'a>], code: &'n [Node<'a>]) -> Vec<(&'n Node<'a>, &'n Node<'a>)> {
+    let kind = |node: &Node<'a>| {
+        let shape = Shape::of(node);
+        let reference = shape.reference.map(|r| r.rsplit('/').next().unwrap_or_default().to_owned());
+        (shape.types, shape.required, shape.enumeration.map(|values| Value::Array(values).to_string()), reference)
+    };
+    let code_kinds: Vec<_> = code.iter().map(kind).collect();
+    let mut unpaired: Vec<bool> = vec![true; code.len()];
+    let mut pairs = Vec::with_capacity(spec.len());
+    let mut leftover = Vec::new();
+    for s in spec {
+        let wanted = kind(s);
+        match (0..code.len()).find(|&i| unpaired[i] && code_kinds[i] == wanted) {
+            Some(i) => {
+                unpaired[i] = false;
+                pairs.push((s, &code[i]));
+            }
+            None => leftover.push(s),
+        }
+    }
+    for s in leftover {
+        if let Some(i) = unpaired.iter().position(|&free| free) {
+            unpaired[i] = false;
+            pairs.push((s, &code[i]));
+        }
+    }
+    pairs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alternatives_pair_by_kind_whatever_their_order() {
+        let spec = serde_json::json!({"oneOf": [
+            {"type": "object", "required": ["a"], "properties": {"a": {"type": "number"}}},
+            {"type": "object", "required": ["b"], "properties": {"b": {"type": "string"}}},
+            {"type": "string", "enum": ["calm"]},
+        ]});
+        // typify writes an enum's unit variants first.
+        let code = serde_json::json!({"oneOf": [
+            {"type": "string", "enum": ["calm"]},
+            {"type": "object", "required": ["a"], "properties": {"a": {"type": "number"}}},
+            {"type": "object", "required": ["b"], "properties": {"b": {"type": "string"}}},
+        ]});
+        let (spec, code) = (Node::at(&spec, "").unwrap(), Node::at(&code, "").unwrap());
+        let (spec, code) = (Shape::of(&spec).alternatives, Shape::of(&code).alternatives);
+        let pairs: Vec<(String, String)> = aligned_alternatives(&spec, &code)
+            .into_iter()
+            .map(|(s, c)| (s.pointer.clone(), c.pointer.clone()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [("/oneOf/0", "/oneOf/1"), ("/oneOf/1", "/oneOf/2"), ("/oneOf/2", "/oneOf/0")]
+                .map(|(s, c)| (s.to_owned(), c.to_owned()))
+        );
+    }
 
     const SPEC: &str = "openapi: 3.0.3
 info:
@@ -1086,37 +1145,4 @@ paths:
         let report = check(&Spec::parse("t.yaml", &documented).unwrap(), &code, &CheckOptions::default());
         assert!(report.warnings.is_empty(), "4XX documents the 400: {:?}", report.warnings);
     }
-}
-
-/// The `oneOf`/`anyOf` alternatives of the spec paired with the code's: each spec alternative
-/// with the first unpaired code alternative of the same kind (JSON types, required properties,
-/// enum values, reference), else with the first unpaired one, so that the generators' order of
-/// variants (typify sorts an enum's unit variants first) does not read as a difference.
-fn aligned_alternatives<'n, 'a>(spec: &'n [Node<'a>], code: &'n [Node<'a>]) -> Vec<(&'n Node<'a>, &'n Node<'a>)> {
-    let kind = |node: &Node<'a>| {
-        let shape = Shape::of(node);
-        let reference = shape.reference.map(|r| r.rsplit('/').next().unwrap_or_default().to_owned());
-        (shape.types, shape.required, shape.enumeration.map(|values| Value::Array(values).to_string()), reference)
-    };
-    let code_kinds: Vec<_> = code.iter().map(kind).collect();
-    let mut unpaired: Vec<bool> = vec![true; code.len()];
-    let mut pairs = Vec::with_capacity(spec.len());
-    let mut leftover = Vec::new();
-    for s in spec {
-        let wanted = kind(s);
-        match (0..code.len()).find(|&i| unpaired[i] && code_kinds[i] == wanted) {
-            Some(i) => {
-                unpaired[i] = false;
-                pairs.push((s, &code[i]));
-            }
-            None => leftover.push(s),
-        }
-    }
-    for s in leftover {
-        if let Some(i) = unpaired.iter().position(|&free| free) {
-            unpaired[i] = false;
-            pairs.push((s, &code[i]));
-        }
-    }
-    pairs
 }

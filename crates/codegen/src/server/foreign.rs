@@ -124,10 +124,10 @@ impl<'f> TypifyItems<'f> {
 /// writes `impl From<T> for String` for a constrained string `T`).
 fn impl_subjects(item: &syn::ItemImpl) -> BTreeSet<String> {
     let mut subjects: BTreeSet<String> = idents(&item.self_ty.to_token_stream()).map(|i| i.to_string()).collect();
-    if let Some((path, _)) = &item.trait_ {
-        if let Some(last) = path.segments.last() {
-            subjects.extend(idents(&last.arguments.to_token_stream()).map(|i| i.to_string()));
-        }
+    if let Some((path, _)) = &item.trait_
+        && let Some(last) = path.segments.last()
+    {
+        subjects.extend(idents(&last.arguments.to_token_stream()).map(|i| i.to_string()));
     }
     subjects
 }

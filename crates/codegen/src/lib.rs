@@ -149,12 +149,37 @@ fn spec_display_name(spec: &Spec) -> String {
     spec.path.file_name().map_or_else(|| SPEC_PATH.to_owned(), |name| name.to_string_lossy().into_owned())
 }
 
+/// Keywords that the crates' edition (2024) reserves but syn reads as identifiers, and that
+/// progenitor and typify write bare (`gen: &mut schemars::gen::SchemaGenerator`, a property `gen`).
+pub const EDITION_KEYWORDS: &[&str] = &["gen"];
+
+/// `tokens` with every identifier in [`EDITION_KEYWORDS`] made raw (`r#gen`), which means the same
+/// and compiles in the 2024 edition.
+fn raw_edition_keywords(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    use proc_macro2::{Group, Ident, TokenTree};
+    tokens
+        .into_iter()
+        .map(|tree| match tree {
+            TokenTree::Ident(ident) if EDITION_KEYWORDS.iter().any(|keyword| ident == keyword) => {
+                TokenTree::Ident(Ident::new_raw(&ident.to_string(), ident.span()))
+            }
+            TokenTree::Group(group) => {
+                let mut raw = Group::new(group.delimiter(), raw_edition_keywords(group.stream()));
+                raw.set_span(group.span());
+                TokenTree::Group(raw)
+            }
+            other => other,
+        })
+        .collect()
+}
+
 /// Formats `tokens` with prettyplease under the header every generated file starts with.
 pub fn render(
     generator: &'static str,
     spec_name: &str,
     tokens: proc_macro2::TokenStream,
 ) -> Result<String, CodegenError> {
+    let tokens = raw_edition_keywords(tokens);
     let file: syn::File =
         syn::parse2(tokens).map_err(|err| CodegenError::InvalidOutput { generator, message: err.to_string() })?;
     Ok(format!("{}{}", header(spec_name), space_out_items(&prettyplease::unparse(&file))))

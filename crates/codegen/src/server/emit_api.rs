@@ -443,6 +443,12 @@ fn emit_param_field(param: &Param, inline_models: &BTreeSet<String>) -> TokenStr
         (false, false) => (quote!(Option<#ty>), quote!(#[param(nullable = false)])),
     };
     let format = param.documented_format.as_deref().map(|f| quote!(#[param(format = #f)])).unwrap_or_default();
+    // utoipa does not know `std::net` addresses: it documents them as the string they are sent as.
+    let format = match &param.ty {
+        TypeRef::IpAddr(_) if param.required => quote!(#[param(value_type = String)] #format),
+        TypeRef::IpAddr(_) => quote!(#[param(value_type = Option<String>)] #format),
+        _ => format,
+    };
     let (constraints, _) = constraint_items(&param.as_field());
     let constraints = if constraints.is_empty() { TokenStream::new() } else { quote!(#[param(#(#constraints),*)]) };
     quote! {
@@ -492,6 +498,7 @@ fn emit_trait_method(op: &Operation) -> TokenStream {
     }
     if let Some(body) = &op.body {
         let ty = body_type(body);
+        let ty = if body.may_be_absent { quote!(Option<#ty>) } else { ty };
         args.push(quote!(body: #ty));
     }
     quote! {
@@ -811,8 +818,8 @@ fn typed_body_steps(
                 return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::MissingBody, message: "a request body is required".to_owned() }, documents);
             };
         });
-    } else {
-        // The reader refused optional bodies that `{}` does not satisfy.
+    } else if !body.may_be_absent {
+        // `{}` is a value of the body's type.
         steps.push(quote! {
             let body = match body {
                 Some(body) => body,
@@ -837,9 +844,10 @@ fn typed_body_steps(
         _ => None,
     };
     if let Some(validate) = validated {
+        let present = if body.may_be_absent { quote!(if let Some(body) = &body) } else { quote!(let body = &body;) };
         steps.push(quote! {
             {
-                let body = &body;
+                #present
                 let mut errors = Vec::new();
                 #validate
                 if !errors.is_empty() {

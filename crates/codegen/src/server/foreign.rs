@@ -46,6 +46,13 @@ pub(crate) fn emit(
     Ok(out)
 }
 
+/// The names of the types (struct, enum, alias) in typify's output `type_space`.
+pub(crate) fn type_names(type_space: TokenStream) -> Result<BTreeSet<String>, CodegenError> {
+    let file: syn::File = syn::parse2(type_space)
+        .map_err(|err| CodegenError::InvalidOutput { generator: "typify", message: err.to_string() })?;
+    Ok(TypifyItems::index(&file).types.into_keys().collect())
+}
+
 /// typify's output, indexed.
 struct TypifyItems<'f> {
     /// Type definitions (struct, enum, type alias) by name.

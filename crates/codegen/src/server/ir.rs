@@ -75,6 +75,9 @@ pub enum TypeRef {
     /// Such a body whose schema says nothing of it (`{}`, or none): the bytes as sent, documented
     /// as any value.
     AnyBytes,
+    /// A parameter of `type: string` with `format` `ip`, `ipv4` or `ipv6` (the format): the
+    /// `std::net` address typify gives the client. (A component with such a property is typify's.)
+    IpAddr(String),
 }
 
 /// The Rust integer type of an integer schema: the one typify picks (see [`typify_integer`]),
@@ -425,9 +428,11 @@ pub enum BodyEncoding {
 /// A request body.
 #[derive(Debug, Clone)]
 pub struct Body {
-    /// `required`. An optional body is an object without required properties, and an absent
-    /// body means `{}` (which is what progenitor's client sends when its caller sets none).
+    /// `required`. An absent optional body means `{}` (what progenitor's client sends when its
+    /// caller sets none) where `{}` is a value of its type, else no value ([`Body::may_be_absent`]).
     pub required: bool,
+    /// An optional body that `{}` does not satisfy: the handler gets an `Option`.
+    pub may_be_absent: bool,
     /// `description`.
     pub description: Option<String>,
     /// The media type.
@@ -555,7 +560,7 @@ pub enum SecurityScheme {
 
 /// Reads `spec` into the generator's model.
 pub fn read(spec: &Spec) -> Result<Api, CodegenError> {
-    Reader { spec, models: Vec::new(), type_names: BTreeMap::new() }.read()
+    Reader { spec, models: Vec::new(), type_names: BTreeMap::new(), typify_names: None }.read()
 }
 
 struct Reader<'a> {
@@ -563,6 +568,8 @@ struct Reader<'a> {
     models: Vec<Model>,
     /// Every Rust type name given out so far: where its schema is, and the schema.
     type_names: BTreeMap<String, (String, Value)>,
+    /// The names of typify's types for the spec, once an operation's inline schema needs them.
+    typify_names: Option<BTreeSet<String>>,
 }
 
 /// What a Rust type name is for an inline schema.
@@ -703,7 +710,20 @@ impl<'a> Reader<'a> {
                 Ok(_) => {}
             }
         }
-        let mut pending: Vec<String> = foreign.iter().cloned().collect();
+        let mut roots: Vec<String> = foreign.iter().cloned().collect();
+        for (schema, pointer) in self.operation_schemas() {
+            let (models, type_names) = (self.models.clone(), self.type_names.clone());
+            let trial = self.property_type(&schema, &pointer, "Trial");
+            (self.models, self.type_names) = (models, type_names);
+            if trial.is_err() {
+                let mut referenced = BTreeSet::new();
+                component_references(&schema, &mut referenced);
+                roots.extend(
+                    referenced.into_iter().filter(|name| schemas.contains_key(name) && foreign.insert(name.clone())),
+                );
+            }
+        }
+        let mut pending = roots;
         while let Some(name) = pending.pop() {
             let mut referenced = BTreeSet::new();
             component_references(&schemas[&name], &mut referenced);
@@ -714,6 +734,47 @@ impl<'a> Reader<'a> {
             }
         }
         Ok(foreign)
+    }
+
+    /// The inline schemas of the operations' parameters, bodies and responses (not plain
+    /// references), with their pointers.
+    fn operation_schemas(&self) -> Vec<(Value, String)> {
+        let mut found = Vec::new();
+        let Some(paths) = self.spec.document.get("paths").and_then(Value::as_object) else { return found };
+        let mut add = |holder: &Value, pointer: String| {
+            let (holder, pointer) = match str_at(holder, "$ref").and_then(|r| self.spec.resolve(r)) {
+                Some(target) => (target, str_at(holder, "$ref").unwrap_or_default().trim_start_matches('#').to_owned()),
+                None => (holder, pointer),
+            };
+            if let Some(schema) = holder.get("schema").filter(|schema| schema.get("$ref").is_none()) {
+                found.push((schema.clone(), format!("{pointer}/schema")));
+            }
+            for (media, content) in holder.get("content").and_then(Value::as_object).into_iter().flatten() {
+                if let Some(schema) = content.get("schema").filter(|schema| schema.get("$ref").is_none()) {
+                    found.push((schema.clone(), format!("{pointer}/content/{}/schema", escape_token(media))));
+                }
+            }
+        };
+        for (path, item) in paths {
+            let item_pointer = format!("/paths/{}", escape_token(path));
+            for (index, param) in item.get("parameters").and_then(Value::as_array).into_iter().flatten().enumerate() {
+                add(param, format!("{item_pointer}/parameters/{index}"));
+            }
+            for method in Method::ALL {
+                let Some(op) = item.get(method.as_str()) else { continue };
+                let op_pointer = format!("{item_pointer}/{}", method.as_str());
+                for (index, param) in op.get("parameters").and_then(Value::as_array).into_iter().flatten().enumerate() {
+                    add(param, format!("{op_pointer}/parameters/{index}"));
+                }
+                if let Some(body) = op.get("requestBody") {
+                    add(body, format!("{op_pointer}/requestBody"));
+                }
+                for (status, response) in op.get("responses").and_then(Value::as_object).into_iter().flatten() {
+                    add(response, format!("{op_pointer}/responses/{}", escape_token(status)));
+                }
+            }
+        }
+        found
     }
 
     /// Builds the model named `rust_name` from `schema`; inline object and enum schemas inside
@@ -831,6 +892,48 @@ impl<'a> Reader<'a> {
             );
         }
         Ok(())
+    }
+
+    /// The type of an operation's parameter, body or response schema: this generator's, else (for
+    /// an inline schema it does not write) the type progenitor names after the operation, which
+    /// the server takes from typify as it takes foreign components.
+    fn operation_schema_type<'s>(
+        &mut self,
+        schema: &'s Value,
+        pointer: &str,
+        suggested: &str,
+    ) -> Result<(TypeRef, bool, &'s Value), CodegenError> {
+        let (models, type_names) = (self.models.clone(), self.type_names.clone());
+        let refusal = match self.property_type(schema, pointer, suggested) {
+            Ok(found) => return Ok(found),
+            Err(clash @ CodegenError::NameClash { .. }) => return Err(clash),
+            Err(refusal) => refusal,
+        };
+        (self.models, self.type_names) = (models, type_names);
+        let name = type_ident(str_at(schema, "title").unwrap_or(suggested));
+        if !self.typify_names()?.contains(&name) {
+            return Err(refusal);
+        }
+        if !self.models.iter().any(|m| m.name == name) {
+            self.models.push(Model {
+                name: name.clone(),
+                schema_name: name.clone(),
+                title: string_at(schema, "title"),
+                description: string_at(schema, "description"),
+                inline: true,
+                kind: ModelKind::Foreign,
+            });
+        }
+        Ok((TypeRef::Named(name), bool_at(schema, "nullable"), schema))
+    }
+
+    /// The names of the types typify makes for the spec (computed once).
+    fn typify_names(&mut self) -> Result<&BTreeSet<String>, CodegenError> {
+        if self.typify_names.is_none() {
+            let tokens = crate::client::type_space_tokens(self.spec)?;
+            self.typify_names = Some(super::foreign::type_names(tokens)?);
+        }
+        Ok(self.typify_names.as_ref().expect("just computed"))
     }
 
     /// The type of a property or item schema, whether it is nullable, and the schema that holds
@@ -1155,8 +1258,14 @@ impl<'a> Reader<'a> {
         for (param, param_pointer) in &params {
             let name = string_at(param, "name").unwrap_or_default();
             let schema = param.get("schema").cloned().unwrap_or(Value::Null);
-            let (ty, nullable, resolved) =
-                self.property_type(&schema, &format!("{param_pointer}/schema"), &format!("{operation_id}-{name}"))?;
+            let (ty, nullable, resolved) = match ip_format(&schema) {
+                Some(format) => (TypeRef::IpAddr(format.to_owned()), bool_at(&schema, "nullable"), &schema),
+                None => self.operation_schema_type(
+                    &schema,
+                    &format!("{param_pointer}/schema"),
+                    &format!("{operation_id}-{name}"),
+                )?,
+            };
             let constraints = constraints(resolved);
             if matches!(ty, TypeRef::Array(_) | TypeRef::Map(_) | TypeRef::Any)
                 || matches!(&ty, TypeRef::Named(n) if !self.is_parameter_model(n))
@@ -1217,7 +1326,7 @@ impl<'a> Reader<'a> {
                 let encoding = self.body_encoding(&media_type, &media, &media_pointer)?;
                 let schema = media.get("schema").cloned().unwrap_or(Value::Null);
                 let (ty, _, _) = match encoding {
-                    BodyEncoding::Json | BodyEncoding::Form => self.property_type(
+                    BodyEncoding::Json | BodyEncoding::Form => self.operation_schema_type(
                         &schema,
                         &format!("{media_pointer}/schema"),
                         &format!("{operation_id}-body"),
@@ -1232,15 +1341,15 @@ impl<'a> Reader<'a> {
                 }
                 let required = bool_at(&body, "required");
                 let raw = matches!(encoding, BodyEncoding::Bytes | BodyEncoding::Text);
-                if !required && !raw && !self.accepts_empty_object(&ty) {
-                    return Err(self.unsupported(
-                        &format!("{body_pointer}/required"),
-                        "an optional request body must accept `{}`: progenitor's client always sends a body \
-                         (`{}` when the caller sets none) and the server reads an absent body as `{}`; write \
-                         `required: true`, or make the body an object whose properties are all optional",
-                    ));
-                }
-                Some(Body { required, description: string_at(&body, "description"), media_type, encoding, ty })
+                let may_be_absent = !required && !raw && !self.accepts_empty_object(&ty);
+                Some(Body {
+                    required,
+                    may_be_absent,
+                    description: string_at(&body, "description"),
+                    media_type,
+                    encoding,
+                    ty,
+                })
             }
         };
 
@@ -1279,7 +1388,7 @@ impl<'a> Reader<'a> {
                         continue;
                     }
                     let schema = media.get("schema").cloned().unwrap_or(Value::Null);
-                    let (ty, _, _) = self.property_type(
+                    let (ty, _, _) = self.operation_schema_type(
                         &schema,
                         &format!("{resolved_pointer}/content/{}/schema", escape_token(media_type)),
                         &format!("{operation_id}-response"),
@@ -1575,8 +1684,17 @@ fn is_object_with_properties(schema: &Value) -> bool {
 
 /// The `format` of an integer `schema` when utoipa would document its Rust type with another
 /// (utoipa 6 writes `int32` for `i8`…`u32` and `int64` for `i64`/`u64`).
+/// The format of a `type: string` schema whose format is an IP address's.
+fn ip_format(schema: &Value) -> Option<&str> {
+    (str_at(schema, "type") == Some("string"))
+        .then(|| str_at(schema, "format"))
+        .flatten()
+        .filter(|format| matches!(*format, "ip" | "ipv4" | "ipv6"))
+}
+
 fn documented_format(ty: &TypeRef, schema: &Value) -> Option<String> {
     let implied = match ty {
+        TypeRef::IpAddr(format) => return Some(format.clone()),
         TypeRef::Integer(IntegerFormat::I64 | IntegerFormat::U64) => "int64",
         TypeRef::Integer(_) => "int32",
         // A format that does not change the type (`email`, `uri`, `hostname`, or one of the API's own).

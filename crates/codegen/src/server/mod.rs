@@ -46,12 +46,9 @@ pub(crate) fn doc_lines(text: &str) -> TokenStream {
     quote!(#(#lines)*)
 }
 
-/// Keywords that syn reads as identifiers but the crates' edition (2024) reserves.
-const EDITION_KEYWORDS: &[&str] = &["gen"];
-
 /// An identifier, raw when it is a Rust keyword.
 pub(crate) fn ident(name: &str) -> proc_macro2::Ident {
-    if syn::parse_str::<syn::Ident>(name).is_ok() && !EDITION_KEYWORDS.contains(&name) {
+    if syn::parse_str::<syn::Ident>(name).is_ok() && !crate::EDITION_KEYWORDS.contains(&name) {
         proc_macro2::Ident::new(name, proc_macro2::Span::call_site())
     } else {
         proc_macro2::Ident::new_raw(name, proc_macro2::Span::call_site())

@@ -63,6 +63,7 @@ pub fn run_all(cli: &Cli, scale: &Scale, database: &Database) -> anyhow::Result<
         return Ok(outcome);
     }
     outcome.figures.extend(tooling(&tools, scale.tooling_reps)?);
+    outcome.figures.extend(spec_scale(&tools)?);
     step("rebuild");
     if scale.rebuild_reps == 0 {
         println!("(not measured in --quick)");
@@ -505,6 +506,17 @@ fn tooling(tools: &Tools, reps: usize) -> anyhow::Result<Vec<Figure>> {
         }
     }
     Ok(figures)
+}
+
+/// A spec of 200 operations and 401 schemas: its generate time and its API crate's build time.
+fn spec_scale(tools: &Tools) -> anyhow::Result<Vec<Figure>> {
+    let (generate, build) = tools.scale_seconds()?;
+    println!("200-operation spec: generated in {generate:.2} s, API crate built in {build:.1} s");
+    let once = |seconds: f64| Spread::of(&[seconds]);
+    Ok(vec![
+        Figure::new("tooling", "generate a spec of 200 operations and 401 schemas", "s", once(generate)).at_most(10.0),
+        Figure::new("tooling", "build the API crate of that spec (dependencies built)", "s", once(build)),
+    ])
 }
 
 /// Incremental rebuilds after a one-property spec edit, against a no-op build.

@@ -85,6 +85,31 @@ impl Tools {
         measured
     }
 
+    /// The scale test's two timings, in seconds: generating a spec of 200 operations and 401
+    /// schemas, and building the API crate generated from it (its dependencies already built).
+    /// The test prints them (`scale: … generated in X s`, `scale: the API crate built in Y s`).
+    pub fn scale_seconds(&self) -> anyhow::Result<(f64, f64)> {
+        let output = Command::new(&self.cargo)
+            .args(["test", "--quiet", "-p", "rainbond-codegen", "--test", "scale", "--", "--nocapture"])
+            .current_dir(&self.root)
+            .output()
+            .context("running the codegen scale test")?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        if !output.status.success() {
+            bail!("the codegen scale test failed:\n{text}{}", String::from_utf8_lossy(&output.stderr));
+        }
+        let seconds = |marker: &str| -> anyhow::Result<f64> {
+            let line = text
+                .lines()
+                .find(|line| line.contains(marker))
+                .with_context(|| format!("no `{marker}` in:\n{text}"))?;
+            let number =
+                line[line.find(marker).expect("found") + marker.len()..].split_whitespace().next().unwrap_or("");
+            number.parse().with_context(|| format!("reading the seconds in `{line}`"))
+        };
+        Ok((seconds("generated in ")?, seconds("built in ")?))
+    }
+
     fn codegen(&self) -> anyhow::Result<()> {
         self.measure(&COMMANDS[0]).map(|_| ())
     }

@@ -373,6 +373,8 @@ const CLIENT_STRING_LENGTHS: &str =
 const SCHEMARS_FLATTENED_MAPS: &str = "schemars 0.8 describes the values of a map flattened beside \
      properties (typify's and the server's `extra`) as any";
 const CLIENT_BOUNDS: &str = "typify turns integer bounds into the choice of Rust type and keeps no bounds on numbers";
+const INTEGER_TYPE_FORMATS: &str = "an integer without a format takes the Rust type typify picks from its bounds, \
+     whose format schemars and utoipa then name";
 const CLIENT_PATTERNS: &str =
     "typify checks a pattern in a newtype's `TryFrom`, which the newtype's schemars derive does not describe";
 const CLIENT_UNIQUE_ITEMS: &str = "typify keeps an array of unique items in a plain `Vec`, without uniqueItems";
@@ -750,7 +752,12 @@ impl<'c> Comparer<'c> {
             self.finding(FindingKind::TypeMismatch, &pointer, spec.types_text(), code.types_text());
             return;
         }
-        if spec.format != code.format {
+        let integer_without_format = spec.format.is_none()
+            && spec.types.iter().all(|t| t == "integer")
+            && code.format.as_deref().is_some_and(|f| matches!(f, "int8" | "int16" | "int32" | "int64"));
+        if integer_without_format {
+            self.unverified("format", INTEGER_TYPE_FORMATS, &pointer);
+        } else if spec.format != code.format {
             self.finding(
                 FindingKind::FormatMismatch,
                 &pointer,

@@ -629,12 +629,12 @@ fn emit_handler(
         path_attr.push(quote!(params(#(#params),*)));
     }
     if let Some(body) = &op.body {
+        let optional = |ty: TokenStream| if body.required { ty } else { quote!(Option<#ty>) };
         let ty = match body.encoding {
-            BodyEncoding::Bytes => quote!(inline(crate::runtime::BinaryBody)),
-            _ => document_type(&body.ty, body_type(body), &inline_models),
+            BodyEncoding::Bytes => optional(quote!(inline(crate::runtime::BinaryBody))),
+            _ => document_type(&body.ty, optional(body_type(body)), &inline_models),
         };
         let content_type = &body.media_type;
-        let ty = if body.required { ty } else { quote!(Option<#ty>) };
         let description = body.description.as_deref().map(|d| quote!(, description = #d)).unwrap_or_default();
         path_attr.push(quote!(request_body(content = #ty, content_type = #content_type #description)));
     }

@@ -724,7 +724,19 @@ impl<'c> Comparer<'c> {
 
     // ---- schemas ------------------------------------------------------------------------------
 
+    /// Compares a spec schema with the code's; a schema that refers to one of typify's
+    /// components is compared as a typify type.
     fn schema(&mut self, spec_node: &Node<'_>, code_node: &Node<'_>, place: Place) {
+        let outer = self.in_typify;
+        let reference = Shape::of(spec_node).reference;
+        if reference.is_some_and(|name| self.typify_components.contains(&name)) {
+            self.in_typify = true;
+        }
+        self.compare_schemas(spec_node, code_node, place);
+        self.in_typify = outer;
+    }
+
+    fn compare_schemas(&mut self, spec_node: &Node<'_>, code_node: &Node<'_>, place: Place) {
         let spec = Shape::of(spec_node);
         let code = Shape::of(code_node);
         let pointer = spec.pointer.clone();

@@ -302,6 +302,35 @@ impl utoipa::PartialSchema for BinaryBody {
 
 impl utoipa::ToSchema for BinaryBody {}
 
+/// A JSON body that is always `null` (`{enum: [null]}`, how dropshot documents a handler that
+/// answers `()`), as the generated `ApiDoc` describes it. Its Rust value is `()`.
+pub struct NullBody;
+
+impl utoipa::PartialSchema for NullBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new().schema_type(Type::Null).enum_values(Some([serde_json::Value::Null])).into()
+    }
+}
+
+impl utoipa::ToSchema for NullBody {}
+
+/// [`NullBody`] as dropshot writes it for a `()` answer: `{type: string, enum: [null]}`, which
+/// only `null` satisfies.
+pub struct NullStringBody;
+
+impl utoipa::PartialSchema for NullStringBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+            .enum_values(Some([serde_json::Value::Null]))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for NullStringBody {}
+
 /// [`shape::array_in_place_of_object`] on a body that serde accepted (so it is valid JSON). Only
 /// a body with an array in it is looked at.
 fn refuse_arrays_in_place_of_objects<T: schemars::JsonSchema + 'static>(bytes: &[u8]) -> Result<(), Rejection> {

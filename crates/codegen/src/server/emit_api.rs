@@ -653,6 +653,8 @@ fn emit_handler(
         match &r.body {
             Some((TypeRef::Bytes, media_type)) => quote!((status = #status, description = #description, body = inline(crate::runtime::BinaryBody), content_type = #media_type)),
             Some((TypeRef::AnyBytes, media_type)) => quote!((status = #status, description = #description, body = inline(serde_json::Value), content_type = #media_type)),
+            Some((TypeRef::Null(false), media_type)) => quote!((status = #status, description = #description, body = inline(crate::runtime::NullBody), content_type = #media_type)),
+            Some((TypeRef::Null(true), media_type)) => quote!((status = #status, description = #description, body = inline(crate::runtime::NullStringBody), content_type = #media_type)),
             Some((ty, media_type)) => {
                 let ty = document_type(ty, rust_type(ty, &models_prefix()), &inline_models);
                 quote!((status = #status, description = #description, body = #ty, content_type = #media_type))

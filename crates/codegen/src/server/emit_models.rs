@@ -52,6 +52,7 @@ pub(crate) fn rust_type(ty: &TypeRef, prefix: &TokenStream) -> TokenStream {
         }
         TypeRef::Any => quote!(serde_json::Value),
         TypeRef::Bytes | TypeRef::AnyBytes => quote!(axum::body::Bytes),
+        TypeRef::Null(_) => quote!(()),
         TypeRef::IpAddr(format) => match format.as_str() {
             "ipv4" => quote!(std::net::Ipv4Addr),
             "ipv6" => quote!(std::net::Ipv6Addr),

@@ -75,6 +75,9 @@ pub enum TypeRef {
     /// Such a body whose schema says nothing of it (`{}`, or none): the bytes as sent, documented
     /// as any value.
     AnyBytes,
+    /// A JSON body that is always `null` (`{enum: [null]}`, dropshot's `()`): `()`; `true` when
+    /// the schema also says `type: string` (as dropshot writes it).
+    Null(bool),
     /// A parameter of `type: string` with `format` `ip`, `ipv4` or `ipv6` (the format): the
     /// `std::net` address typify gives the client. (A component with such a property is typify's.)
     IpAddr(String),
@@ -903,6 +906,15 @@ impl<'a> Reader<'a> {
         pointer: &str,
         suggested: &str,
     ) -> Result<(TypeRef, bool, &'s Value), CodegenError> {
+        let only_null = schema
+            .get("enum")
+            .and_then(Value::as_array)
+            .is_some_and(|values| values.iter().all(Value::is_null) && !values.is_empty());
+        match str_at(schema, "type") {
+            None if only_null => return Ok((TypeRef::Null(false), true, schema)),
+            Some("string") if only_null => return Ok((TypeRef::Null(true), true, schema)),
+            _ => {}
+        }
         let (models, type_names) = (self.models.clone(), self.type_names.clone());
         let refusal = match self.property_type(schema, pointer, suggested) {
             Ok(found) => return Ok(found),

@@ -366,6 +366,8 @@ const CLIENT_OPTIONAL_NULLABLE: &str = "typify makes an optional property an `Op
      when `None` and accepts `null`, so schemars 0.8 reports it as nullable either way";
 const CLIENT_READ_ONLY: &str = "typify ignores readOnly and writeOnly (one type serves requests and responses)";
 const OPENAPI_TITLES: &str = "utoipa 6 writes no titles for properties";
+const OPENAPI_OPTIONAL_BODY: &str =
+    "utoipa says a request body is optional (`Option<T>`) by making its inline schema nullable too";
 const CLIENT_TITLES: &str = "typify keeps no titles";
 const CLIENT_ITEM_COUNTS: &str = "typify generates a plain `Vec` for an array, without minItems or maxItems";
 const CLIENT_STRING_LENGTHS: &str =
@@ -375,6 +377,7 @@ const SCHEMARS_FLATTENED_MAPS: &str = "schemars 0.8 describes the values of a ma
 const CLIENT_BOUNDS: &str = "typify turns integer bounds into the choice of Rust type and keeps no bounds on numbers";
 const INTEGER_TYPE_FORMATS: &str = "an integer without a format takes the Rust type typify picks from its bounds, \
      whose format schemars and utoipa then name";
+const CLIENT_STRING_FORMATS: &str = "typify types a string of another format than date, date-time, uuid or an IP address as `String`, which schemars writes without a format";
 const CLIENT_PATTERNS: &str =
     "typify checks a pattern in a newtype's `TryFrom`, which the newtype's schemars derive does not describe";
 const CLIENT_UNIQUE_ITEMS: &str = "typify keeps an array of unique items in a plain `Vec`, without uniqueItems";
@@ -386,6 +389,8 @@ struct Place {
     optional_in_code: bool,
     /// The schema is the root of a schemars registry entry.
     registry_root: bool,
+    /// The schema is that of a request body the code marks optional.
+    optional_body: bool,
 }
 
 struct Comparer<'c> {
@@ -648,7 +653,7 @@ impl<'c> Comparer<'c> {
                 if self.options.descriptions {
                     self.text_field(FindingKind::DescriptionMismatch, &spec_body, &code_body, "description");
                 }
-                self.content(&spec_body, &code_body);
+                self.content(&spec_body, &code_body, Place { optional_body: !c, ..Place::default() });
             }
         }
     }
@@ -673,7 +678,7 @@ impl<'c> Comparer<'c> {
                             "description",
                         );
                     }
-                    self.content(&spec_response.node, &code_response.node);
+                    self.content(&spec_response.node, &code_response.node, Place::default());
                 }
             }
         }
@@ -690,7 +695,7 @@ impl<'c> Comparer<'c> {
         }
     }
 
-    fn content(&mut self, spec_holder: &Node<'_>, code_holder: &Node<'_>) {
+    fn content(&mut self, spec_holder: &Node<'_>, code_holder: &Node<'_>, place: Place) {
         let spec_media = openapi::media_types(spec_holder);
         let code_media = openapi::media_types(code_holder);
         let spec_only: Vec<_> = spec_media.iter().filter(|(m, _)| !code_media.iter().any(|(c, _)| c == m)).collect();
@@ -709,7 +714,7 @@ impl<'c> Comparer<'c> {
         for (media_type, spec_node) in &spec_media {
             let Some((_, code_node)) = code_media.iter().find(|(c, _)| c == media_type) else { continue };
             match (spec_node.child("schema"), code_node.child("schema")) {
-                (Some(s), Some(c)) => self.schema(&s, &c, Place::default()),
+                (Some(s), Some(c)) => self.schema(&s, &c, place),
                 (Some(s), None) => {
                     self.finding(FindingKind::TypeMismatch, &s.pointer, Shape::of(&s).summary(), "no schema")
                 }
@@ -767,8 +772,17 @@ impl<'c> Comparer<'c> {
         let integer_without_format = spec.format.is_none()
             && spec.types.iter().all(|t| t == "integer")
             && code.format.as_deref().is_some_and(|f| matches!(f, "int8" | "int16" | "int32" | "int64"));
+        let string_format_typify_drops = self.in_typify
+            && code.format.is_none()
+            && spec.types.iter().all(|t| t == "string")
+            && spec
+                .format
+                .as_deref()
+                .is_some_and(|f| !matches!(f, "date" | "date-time" | "uuid" | "ip" | "ipv4" | "ipv6"));
         if integer_without_format {
             self.unverified("format", INTEGER_TYPE_FORMATS, &pointer);
+        } else if string_format_typify_drops {
+            self.unverified("format", CLIENT_STRING_FORMATS, &pointer);
         } else if spec.format != code.format {
             self.finding(
                 FindingKind::FormatMismatch,
@@ -874,6 +888,10 @@ impl<'c> Comparer<'c> {
             self.unverified("nullable", CLIENT_OPTIONAL_NULLABLE, &spec.pointer);
             return;
         }
+        if self.source == Source::ServerOpenapi && place.optional_body && code.nullable {
+            self.unverified("nullable", OPENAPI_OPTIONAL_BODY, &spec.pointer);
+            return;
+        }
         self.finding(
             FindingKind::NullableMismatch,
             &spec.pointer,
@@ -957,7 +975,7 @@ impl<'c> Comparer<'c> {
                     );
                 }
             }
-            self.schema(spec_property, code_property, Place { optional_in_code: !code_required, registry_root: false });
+            self.schema(spec_property, code_property, Place { optional_in_code: !code_required, ..Place::default() });
         }
         for (name, _) in &code.properties {
             if spec.property(name).is_none() {

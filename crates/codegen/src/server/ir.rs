@@ -807,6 +807,16 @@ impl<'a> Reader<'a> {
                 // typify's name for an inline property type, unless it has a title.
                 let suggested = format!("{rust_name}_{}", json_name.to_snake_case());
                 let (ty, nullable, resolved) = self.property_type(property, &property_pointer, &suggested)?;
+                if let Some(items) = resolved.get("items")
+                    && let TypeRef::Array(item) = &ty
+                    && documented_format(item, items).is_some()
+                {
+                    // utoipa's attributes document a field's format, not its items'.
+                    return Err(self.unsupported(
+                        &format!("{property_pointer}/items/format"),
+                        "array items with a format of their own are not written by the server generator",
+                    ));
+                }
                 if bool_at(property, "writeOnly") {
                     return Err(self.unsupported(
                         &format!("{property_pointer}/writeOnly"),

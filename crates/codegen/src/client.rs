@@ -30,10 +30,21 @@ pub fn generate_tokens(spec: &Spec) -> Result<proc_macro2::TokenStream, CodegenE
 /// typify's types for `spec` as progenitor makes them for the client (its `types` module's
 /// contents), for the server's foreign models (`server::foreign`).
 pub fn type_space_tokens(spec: &Spec) -> Result<proc_macro2::TokenStream, CodegenError> {
-    run_progenitor(spec, |generator, openapi| {
-        generator.generate_tokens(openapi)?;
-        Ok(generator.get_type_space().to_stream())
-    })
+    Ok(client_and_type_space_tokens(spec)?.1)
+}
+
+/// The client's source and typify's types (see [`type_space_tokens`]), from one progenitor run.
+pub fn client_and_type_space_tokens(
+    spec: &Spec,
+) -> Result<(proc_macro2::TokenStream, proc_macro2::TokenStream), CodegenError> {
+    let type_space = std::cell::RefCell::new(None);
+    let client = run_progenitor(spec, |generator, openapi| {
+        let client = generator.generate_tokens(openapi)?;
+        type_space.replace(Some(generator.get_type_space().to_stream()));
+        Ok(client)
+    })?;
+    let type_space = type_space.into_inner().expect("progenitor ran");
+    Ok((client, type_space))
 }
 
 /// The path under which the client crate's own code refers to itself, for the mock module.

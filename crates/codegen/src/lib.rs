@@ -101,12 +101,13 @@ pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, CodegenError> {
     // What progenitor would panic on is refused first, with its line; then the server generator
     // checks the spec's shape, with its own refusals.
     progenitor_limits::check(spec)?;
-    let server_files = progenitor_limits::catch_panic(|| server::generate(spec)).map_err(|message| {
-        CodegenError::Generator { generator: "rainbond-codegen", message: progenitor_limits::panic_reason(&message) }
-    })??;
+    // The server generator's refusals (with their lines) come before progenitor's errors.
+    in_server_generator(|| server::ir::read(spec))?;
+    let (client_tokens, type_space) = client::client_and_type_space_tokens(spec)?;
+    let server_files = in_server_generator(|| server::generate_with(spec, || Ok(type_space)))?;
     let mut files = vec![GeneratedFile {
         path: CLIENT_OUTPUT.to_owned(),
-        contents: render("progenitor", &spec_name, client::generate_tokens(spec)?)?,
+        contents: render("progenitor", &spec_name, client_tokens)?,
     }];
     files.push(GeneratedFile {
         path: CLIENT_SCHEMAS_OUTPUT.to_owned(),
@@ -127,6 +128,14 @@ pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, CodegenError> {
         });
     }
     Ok(files)
+}
+
+/// Runs the server generator, a panic in it (a bug) reported as an error without panic output.
+fn in_server_generator<T>(run: impl FnOnce() -> Result<T, CodegenError>) -> Result<T, CodegenError> {
+    progenitor_limits::catch_panic(run).map_err(|message| CodegenError::Generator {
+        generator: "rainbond-codegen",
+        message: progenitor_limits::panic_reason(&message),
+    })?
 }
 
 /// The operations whose rejections the generated router answers with a status they do not

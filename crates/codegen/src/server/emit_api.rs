@@ -94,7 +94,8 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
     let inline_models: BTreeSet<String> = api.models.iter().filter(|m| m.inline).map(|m| m.name.clone()).collect();
     let per_operation = api.operations.iter().map(|op| emit_operation_types(op, &inline_models));
     let trait_methods = api.operations.iter().map(emit_trait_method);
-    let handlers = api.operations.iter().map(|op| emit_handler(api, op, &validating, error_ty.as_ref()));
+    let handlers =
+        api.operations.iter().map(|op| emit_handler(api, op, &validating, &inline_models, error_ty.as_ref()));
 
     let caller = if secured {
         quote! {
@@ -594,13 +595,13 @@ fn emit_handler(
     api: &Api,
     op: &Operation,
     validating: &BTreeSet<String>,
+    inline_models: &BTreeSet<String>,
     error_ty: Option<&TokenStream>,
 ) -> TokenStream {
     let name = ident(&op.fn_name);
     let method = format_ident!("{}", op.method.as_str());
     let path = &op.path;
     let operation_id = &op.operation_id;
-    let inline_models: BTreeSet<String> = api.models.iter().filter(|m| m.inline).map(|m| m.name.clone()).collect();
     // The utoipa description of the operation.
     let mut path_attr = vec![quote!(#method), quote!(path = #path), quote!(operation_id = #operation_id)];
     for tag in &op.tags {
@@ -632,7 +633,7 @@ fn emit_handler(
         let optional = |ty: TokenStream| if body.required { ty } else { quote!(Option<#ty>) };
         let ty = match body.encoding {
             BodyEncoding::Bytes => optional(quote!(inline(crate::runtime::BinaryBody))),
-            _ => document_type(&body.ty, optional(body_type(body)), &inline_models),
+            _ => document_type(&body.ty, optional(body_type(body)), inline_models),
         };
         let content_type = &body.media_type;
         let description = body.description.as_deref().map(|d| quote!(, description = #d)).unwrap_or_default();
@@ -656,7 +657,7 @@ fn emit_handler(
             Some((TypeRef::Null(false), media_type)) => quote!((status = #status, description = #description, body = inline(crate::runtime::NullBody), content_type = #media_type)),
             Some((TypeRef::Null(true), media_type)) => quote!((status = #status, description = #description, body = inline(crate::runtime::NullStringBody), content_type = #media_type)),
             Some((ty, media_type)) => {
-                let ty = document_type(ty, rust_type(ty, &models_prefix()), &inline_models);
+                let ty = document_type(ty, rust_type(ty, &models_prefix()), inline_models);
                 quote!((status = #status, description = #description, body = #ty, content_type = #media_type))
             }
             None => quote!((status = #status, description = #description)),

@@ -563,7 +563,7 @@ pub enum SecurityScheme {
 
 /// Reads `spec` into the generator's model.
 pub fn read(spec: &Spec) -> Result<Api, CodegenError> {
-    Reader { spec, models: Vec::new(), type_names: BTreeMap::new(), typify_names: None }.read()
+    Reader { spec, models: Vec::new(), type_names: BTreeMap::new(), typify_names: None, claim_log: Vec::new() }.read()
 }
 
 struct Reader<'a> {
@@ -573,6 +573,14 @@ struct Reader<'a> {
     type_names: BTreeMap<String, (String, Value)>,
     /// The names of typify's types for the spec, once an operation's inline schema needs them.
     typify_names: Option<BTreeSet<String>>,
+    /// The names added to `type_names`, in order, so that a trial can be taken back.
+    claim_log: Vec<String>,
+}
+
+/// How far the reader's state had come, to take a trial back to ([`Reader::rollback`]).
+struct Mark {
+    models: usize,
+    claims: usize,
 }
 
 /// What a Rust type name is for an inline schema.
@@ -683,6 +691,18 @@ impl<'a> Reader<'a> {
         Ok(Api { info, servers, tags, models: self.models, operations, security_schemes, error_model })
     }
 
+    fn mark(&self) -> Mark {
+        Mark { models: self.models.len(), claims: self.claim_log.len() }
+    }
+
+    /// Takes back the models and names given out since `mark`.
+    fn rollback(&mut self, mark: Mark) {
+        self.models.truncate(mark.models);
+        for name in self.claim_log.drain(mark.claims..) {
+            self.type_names.remove(&name);
+        }
+    }
+
     /// The model this generator writes for the component `schema_name`.
     fn native_model(
         &mut self,
@@ -702,9 +722,9 @@ impl<'a> Reader<'a> {
         let mut foreign = BTreeSet::new();
         for (name, schema) in schemas {
             let pointer = format!("/components/schemas/{}", escape_token(name));
-            let (models, type_names) = (self.models.clone(), self.type_names.clone());
+            let mark = self.mark();
             let trial = self.native_model(&type_ident(name), name, schema, &pointer);
-            (self.models, self.type_names) = (models, type_names);
+            self.rollback(mark);
             match trial {
                 Err(clash @ CodegenError::NameClash { .. }) => return Err(clash),
                 Err(_) => {
@@ -715,9 +735,9 @@ impl<'a> Reader<'a> {
         }
         let mut roots: Vec<String> = foreign.iter().cloned().collect();
         for (schema, pointer) in self.operation_schemas() {
-            let (models, type_names) = (self.models.clone(), self.type_names.clone());
+            let mark = self.mark();
             let trial = self.property_type(&schema, &pointer, "Trial");
-            (self.models, self.type_names) = (models, type_names);
+            self.rollback(mark);
             if trial.is_err() {
                 let mut referenced = BTreeSet::new();
                 component_references(&schema, &mut referenced);
@@ -925,13 +945,13 @@ impl<'a> Reader<'a> {
             Some("string") if only_null => return Ok((TypeRef::Null(true), true, schema)),
             _ => {}
         }
-        let (models, type_names) = (self.models.clone(), self.type_names.clone());
+        let mark = self.mark();
         let refusal = match self.property_type(schema, pointer, suggested) {
             Ok(found) => return Ok(found),
             Err(clash @ CodegenError::NameClash { .. }) => return Err(clash),
             Err(refusal) => refusal,
         };
-        (self.models, self.type_names) = (models, type_names);
+        self.rollback(mark);
         let name = type_ident(str_at(schema, "title").unwrap_or(suggested));
         if !self.typify_names()?.contains(&name) {
             return Err(refusal);
@@ -1092,6 +1112,7 @@ impl<'a> Reader<'a> {
             return Err(self.name_clash(name, pointer, other, "rename one of the two schemas"));
         }
         self.type_names.insert(name.to_owned(), (pointer.to_owned(), schema.clone()));
+        self.claim_log.push(name.to_owned());
         Ok(())
     }
 
@@ -1113,6 +1134,7 @@ impl<'a> Reader<'a> {
             }
             None => {
                 self.type_names.insert(name.clone(), (pointer.to_owned(), schema.clone()));
+                self.claim_log.push(name.clone());
                 Ok(Claim::New(name))
             }
         }

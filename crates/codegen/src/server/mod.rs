@@ -22,8 +22,17 @@ use crate::{CodegenError, spec::Spec};
 
 /// The generated server files (name within the generated folder, tokens), in a fixed order.
 pub fn generate(spec: &Spec) -> Result<Vec<(&'static str, TokenStream)>, CodegenError> {
+    generate_with(spec, || crate::client::type_space_tokens(spec))
+}
+
+/// [`generate`], with typify's types for the spec from `type_space` (run only when the spec
+/// has schemas the server takes from typify).
+pub fn generate_with(
+    spec: &Spec,
+    type_space: impl FnOnce() -> Result<TokenStream, CodegenError>,
+) -> Result<Vec<(&'static str, TokenStream)>, CodegenError> {
     let api = ir::read(spec)?;
-    let foreign = foreign::emit(&api, || crate::client::type_space_tokens(spec))?;
+    let foreign = foreign::emit(&api, type_space)?;
     let models = emit_models::emit(&api, foreign)?;
     let api_tokens = emit_api::emit(&api);
     let module = quote! {

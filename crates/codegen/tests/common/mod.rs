@@ -61,8 +61,17 @@ pub fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// `cargo <args>` in the fixture workspace at `dir`, offline, in `target/codegen-fixture`.
+///
+/// Every fixture workspace gives its copies of the workspace crates the same identity (cargo
+/// hashes a path package relative to its workspace root), so two fixtures building at once in
+/// the shared target directory would link each other's generated code. The commands therefore
+/// take turns, under an exclusive lock on `target/codegen-fixture.lock`; each one then rebuilds
+/// what another fixture's sources replaced.
 pub fn cargo(dir: &Path, args: &[&str]) -> Output {
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from);
+    std::fs::create_dir_all(&target).unwrap();
+    let lock = std::fs::File::create(target.join("codegen-fixture.lock")).unwrap();
+    lock.lock().expect("the fixture build lock");
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         // Before the command, so that arguments after `--` go to the program run.
         .args(["--offline", "--quiet"])

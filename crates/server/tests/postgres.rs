@@ -161,6 +161,39 @@ async fn two_instances_share_one_database_without_duplicates() {
     );
 }
 
+/// Copies into one app take turns across instances (the app's advisory lock, held here by another
+/// connection), and copies into the other apps of the team go on meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn copies_take_turns_per_app_not_per_team() {
+    let Some(database) = TestDatabase::postgres().await else { return };
+    let server = TestServer::demo(&database).await;
+    let db = server.inspect().await;
+    let other_app = add_apps(&db, 1000, 1).await[0];
+    assert_eq!(other_app.0, SHOP_TEAM, "the held app's team");
+    let mut elsewhere = sqlx::PgConnection::connect(&database.location).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut elsewhere).await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock($1, 2)")
+        .bind(rainbond_server::store::COPY_LOCK_CLASS)
+        .execute(&mut elsewhere)
+        .await
+        .unwrap();
+
+    let mut into_held_app = Box::pin(copy_app_1(&server, (SHOP_TEAM, 2)));
+    let waited = tokio::time::timeout(Duration::from_millis(500), &mut into_held_app).await;
+    assert!(waited.is_err(), "a copy into app 2 waits for its turn: {waited:?}");
+    let beside = tokio::time::timeout(Duration::from_secs(10), copy_app_1(&server, other_app)).await;
+    assert_eq!(beside.expect("not held up").map(|copy| copy.services.len()), Ok(3), "another app of the team");
+    assert_eq!(rows_of_app(&db, "tenant_services", 2).await, 0, "nothing in app 2 before its turn");
+
+    sqlx::query("ROLLBACK").execute(&mut elsewhere).await.unwrap();
+    let copied = into_held_app.await.map(|copy| copy.services.len());
+    assert_eq!(copied, Ok(3), "copied once its turn came");
+    assert_whole_copies(&db, &[2, other_app.1], 2).await;
+    assert_unique_names(&db).await;
+    db.close().await;
+    server.stop().await;
+}
+
 /// Makes every insert into `tenant_services` fail with a serialization failure (40001) while the
 /// sequence `injected_clashes` has not passed `clashes`.
 async fn inject_clashes(db: &Inspector, clashes: i64) {

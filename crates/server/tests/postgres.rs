@@ -170,13 +170,8 @@ async fn copies_take_turns_per_app_not_per_team() {
     let db = server.inspect().await;
     let other_app = add_apps(&db, 1000, 1).await[0];
     assert_eq!(other_app.0, SHOP_TEAM, "the held app's team");
-    let mut elsewhere = sqlx::PgConnection::connect(&database.location).await.unwrap();
-    sqlx::query("BEGIN").execute(&mut elsewhere).await.unwrap();
-    sqlx::query("SELECT pg_advisory_xact_lock($1, 2)")
-        .bind(rainbond_server::store::COPY_LOCK_CLASS)
-        .execute(&mut elsewhere)
-        .await
-        .unwrap();
+    let mut elsewhere =
+        common::backend::holding_advisory_lock(&database.location, rainbond_server::store::COPY_LOCK_CLASS, "2").await;
 
     let mut into_held_app = Box::pin(copy_app_1(&server, (SHOP_TEAM, 2)));
     let waited = tokio::time::timeout(Duration::from_millis(500), &mut into_held_app).await;

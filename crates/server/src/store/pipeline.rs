@@ -367,10 +367,11 @@ async fn remembered<S: Statements>(db: &mut S, keyed: &KeyedCopy<'_>) -> Result<
 }
 
 /// Copies the sources: draws identities and name candidates, looks up which are taken (drawing
-/// clashing aliases again), plans and writes. The backend runs it in the target app's turn
-/// (copies into one app take turns), so the component names looked up stay free until the
-/// commit; a name of the team (a port service name) or of the store (an alias) that a concurrent
-/// copy takes first makes the write fail, and the backend tries the copy again.
+/// clashing aliases again), plans and writes. The backend runs it at least in the target app's
+/// turn (copies into one app take turns), so the component names looked up stay free until the
+/// commit. Where copies into other apps run beside it (PostgreSQL), a name of the team (a port
+/// service name) or of the store (an alias) that one of them takes first makes the write fail,
+/// and the backend tries the copy again.
 async fn copy_components<S: Statements>(
     db: &mut S,
     request: &CopyRequest<'_>,

@@ -103,3 +103,16 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// A connection to the PostgreSQL database at `location`, in an open transaction that holds the
+/// advisory lock `(class, key)` (`key`: an SQL expression) until it ends.
+pub async fn holding_advisory_lock(location: &str, class: i32, key: &str) -> sqlx::PgConnection {
+    let mut connection = sqlx::PgConnection::connect(location).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut connection).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("SELECT pg_advisory_xact_lock($1, {key})")))
+        .bind(class)
+        .execute(&mut connection)
+        .await
+        .unwrap();
+    connection
+}

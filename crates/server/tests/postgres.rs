@@ -189,6 +189,49 @@ async fn copies_take_turns_per_app_not_per_team() {
     server.stop().await;
 }
 
+/// A copy that loses a port service name of its team to a concurrent writer (here another
+/// connection's transaction, which takes the name of the shop's web port in the blog team after
+/// the copy looked it up) is refused by the exclusion constraint once that writer commits, tried
+/// again, and then draws another name: copies into other apps of a team need no turn of their own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_copy_that_loses_a_port_name_to_a_concurrent_writer_is_retried_with_another() {
+    let Some(database) = TestDatabase::postgres().await else { return };
+    let server = TestServer::demo(&database).await;
+    let db = server.inspect().await;
+    let target = add_apps(&db, 1000, 2).await[1];
+    assert_eq!(target.0, BLOG_TEAM);
+    let mut elsewhere = common::backend::in_transaction(&database.location).await;
+    sqlx::query(
+        "INSERT INTO service_ports (service_id, tenant_id, container_port, protocol, port_alias, \
+         is_inner_service, is_outer_service, k8s_service_name) \
+         SELECT service_id, tenant_id, 5000, 'http', 'WEB', true, false, 'web-5000' FROM tenant_services WHERE app_id = 4",
+    )
+    .execute(&mut elsewhere)
+    .await
+    .unwrap();
+
+    let mut copying = Box::pin(copy_app_1(&server, target));
+    let waited = tokio::time::timeout(Duration::from_millis(500), &mut copying).await;
+    assert!(waited.is_err(), "the copy waits for the writer of the same name: {waited:?}");
+    sqlx::query("COMMIT").execute(&mut elsewhere).await.unwrap();
+    let copied = copying.await.expect("retried with another name");
+    assert_eq!(copied.services.len(), 3);
+    assert_eq!(retries(&server), 1, "one retry");
+    assert_whole_copies(&db, &[target.1], 1).await;
+    assert_unique_names(&db).await;
+    let (web_ports,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM service_ports p JOIN tenant_services c ON c.service_id = p.service_id \
+         WHERE c.app_id = $1 AND p.container_port = 5000 AND p.k8s_service_name LIKE 'web-5000-%'",
+    )
+    .bind(target.1)
+    .fetch_one(&db.0)
+    .await
+    .unwrap();
+    assert_eq!(web_ports, 1, "the copied web port drew a new name");
+    db.close().await;
+    server.stop().await;
+}
+
 /// Makes every insert into `tenant_services` fail with a serialization failure (40001) while the
 /// sequence `injected_clashes` has not passed `clashes`.
 async fn inject_clashes(db: &Inspector, clashes: i64) {

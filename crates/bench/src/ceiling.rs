@@ -119,7 +119,7 @@ where
 }
 
 /// PostgreSQL only: `count` one-row transactions spread over `connections` connections committing
-/// at once (the bound of copies into as many teams: they do not wait for each other's team lock);
+/// at once (the bound of copies that do not wait for each other's turn: into as many apps);
 /// returns commits per second.
 pub async fn parallel_commits_per_second(location: &str, count: usize, connections: usize) -> anyhow::Result<f64> {
     let mut admin = connect_postgres(location).await?;

@@ -233,8 +233,8 @@ fn target_concurrency_count(scale: &Scale) -> usize {
     scale.throughput.iter().find(|(concurrency, _)| *concurrency == TARGET_CONCURRENCY).map_or(0, |(_, count)| *count)
 }
 
-/// The goals of the copy figures, by backend: on PostgreSQL copies into one team take turns under
-/// its lock across the network, so their storage goal is lower.
+/// The goals of the copy figures, by backend: on PostgreSQL a copy is several round trips across
+/// the network, and copies into one app take turns under its lock, so their storage goal is lower.
 struct Goals {
     /// Copies/s at [`TARGET_CONCURRENCY`] as a share of the one-connection storage ceiling.
     storage_share: f64,

@@ -361,13 +361,8 @@ async fn a_key_held_elsewhere_is_409_until_its_transaction_ends() {
     let Some(database) = TestDatabase::postgres().await else { return };
     let server = TestServer::demo(&database).await;
     let before = staging_components(&server).await;
-    let mut elsewhere = sqlx::PgConnection::connect(&database.location).await.unwrap();
-    sqlx::query("BEGIN").execute(&mut elsewhere).await.unwrap();
-    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext('1:held'))")
-        .bind(rainbond_server::store::KEY_LOCK_CLASS)
-        .execute(&mut elsewhere)
-        .await
-        .unwrap();
+    let key_lock = rainbond_server::store::KEY_LOCK_CLASS;
+    let elsewhere = common::backend::holding_advisory_lock(&database.location, key_lock, "hashtext('1:held')").await;
     let (status, body) = keyed_copy(&server, ADMIN, "held", &[WEB]).await.expect_err("the key is held");
     assert_eq!((status, body.code), (409, 10410), "{body:?}");
     assert_eq!(staging_components(&server).await, before, "nothing was copied");

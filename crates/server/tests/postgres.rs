@@ -161,6 +161,77 @@ async fn two_instances_share_one_database_without_duplicates() {
     );
 }
 
+/// Copies into one app take turns across instances (the app's advisory lock, held here by another
+/// connection), and copies into the other apps of the team go on meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn copies_take_turns_per_app_not_per_team() {
+    let Some(database) = TestDatabase::postgres().await else { return };
+    let server = TestServer::demo(&database).await;
+    let db = server.inspect().await;
+    let other_app = add_apps(&db, 1000, 1).await[0];
+    assert_eq!(other_app.0, SHOP_TEAM, "the held app's team");
+    let mut elsewhere =
+        common::backend::holding_advisory_lock(&database.location, rainbond_server::store::COPY_LOCK_CLASS, "2").await;
+
+    let mut into_held_app = Box::pin(copy_app_1(&server, (SHOP_TEAM, 2)));
+    let waited = tokio::time::timeout(Duration::from_millis(500), &mut into_held_app).await;
+    assert!(waited.is_err(), "a copy into app 2 waits for its turn: {waited:?}");
+    let beside = tokio::time::timeout(Duration::from_secs(10), copy_app_1(&server, other_app)).await;
+    assert_eq!(beside.expect("not held up").map(|copy| copy.services.len()), Ok(3), "another app of the team");
+    assert_eq!(rows_of_app(&db, "tenant_services", 2).await, 0, "nothing in app 2 before its turn");
+
+    sqlx::query("ROLLBACK").execute(&mut elsewhere).await.unwrap();
+    let copied = into_held_app.await.map(|copy| copy.services.len());
+    assert_eq!(copied, Ok(3), "copied once its turn came");
+    assert_whole_copies(&db, &[2, other_app.1], 2).await;
+    assert_unique_names(&db).await;
+    db.close().await;
+    server.stop().await;
+}
+
+/// A copy that loses a port service name of its team to a concurrent writer (here another
+/// connection's transaction, which takes the name of the shop's web port in the blog team after
+/// the copy looked it up) is refused by the exclusion constraint once that writer commits, tried
+/// again, and then draws another name: copies into other apps of a team need no turn of their own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_copy_that_loses_a_port_name_to_a_concurrent_writer_is_retried_with_another() {
+    let Some(database) = TestDatabase::postgres().await else { return };
+    let server = TestServer::demo(&database).await;
+    let db = server.inspect().await;
+    let target = add_apps(&db, 1000, 2).await[1];
+    assert_eq!(target.0, BLOG_TEAM);
+    let mut elsewhere = common::backend::in_transaction(&database.location).await;
+    sqlx::query(
+        "INSERT INTO service_ports (service_id, tenant_id, container_port, protocol, port_alias, \
+         is_inner_service, is_outer_service, k8s_service_name) \
+         SELECT service_id, tenant_id, 5000, 'http', 'WEB', true, false, 'web-5000' FROM tenant_services WHERE app_id = 4",
+    )
+    .execute(&mut elsewhere)
+    .await
+    .unwrap();
+
+    let mut copying = Box::pin(copy_app_1(&server, target));
+    let waited = tokio::time::timeout(Duration::from_millis(500), &mut copying).await;
+    assert!(waited.is_err(), "the copy waits for the writer of the same name: {waited:?}");
+    sqlx::query("COMMIT").execute(&mut elsewhere).await.unwrap();
+    let copied = copying.await.expect("retried with another name");
+    assert_eq!(copied.services.len(), 3);
+    assert_eq!(retries(&server), 1, "one retry");
+    assert_whole_copies(&db, &[target.1], 1).await;
+    assert_unique_names(&db).await;
+    let (web_ports,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM service_ports p JOIN tenant_services c ON c.service_id = p.service_id \
+         WHERE c.app_id = $1 AND p.container_port = 5000 AND p.k8s_service_name LIKE 'web-5000-%'",
+    )
+    .bind(target.1)
+    .fetch_one(&db.0)
+    .await
+    .unwrap();
+    assert_eq!(web_ports, 1, "the copied web port drew a new name");
+    db.close().await;
+    server.stop().await;
+}
+
 /// Makes every insert into `tenant_services` fail with a serialization failure (40001) while the
 /// sequence `injected_clashes` has not passed `clashes`.
 async fn inject_clashes(db: &Inspector, clashes: i64) {

@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use std::future::Future;
 
 pub use any::{Store, StoreOptions, is_postgres_url};
-pub use postgres::{DEFAULT_STATEMENT_TIMEOUT, KEY_LOCK_CLASS, MAX_COPY_ATTEMPTS, PgStore};
+pub use postgres::{COPY_LOCK_CLASS, DEFAULT_STATEMENT_TIMEOUT, KEY_LOCK_CLASS, MAX_COPY_ATTEMPTS, PgStore};
 pub use sqlite::{DEFAULT_BUSY_TIMEOUT, SqliteStore};
 
 use crate::copy::{PlanError, SelectionError, Target};

@@ -323,7 +323,7 @@ const REMEMBERED_STATUS: u16 = 200;
 pub(crate) type Sources = Result<Vec<ComponentGraph>, SelectionError>;
 
 /// Reads the components the request copies, with their rows: the first step of a copy, which a
-/// backend may run before the copy's transaction (and outside the team's turn).
+/// backend may run before the copy's transaction (and outside the copy's turn).
 pub(crate) async fn read_sources<S: Statements>(db: &mut S, request: &CopyRequest<'_>) -> Result<Sources, StoreError> {
     let app_components = db.source_components(request.source_app.app_id).await?;
     let selected = match copy::select(&app_components, request.requested) {
@@ -367,8 +367,11 @@ async fn remembered<S: Statements>(db: &mut S, keyed: &KeyedCopy<'_>) -> Result<
 }
 
 /// Copies the sources: draws identities and name candidates, looks up which are taken (drawing
-/// clashing aliases again), plans and writes. The backend runs it in the target team's turn
-/// (copies into one team take turns), so the names looked up stay free until the commit.
+/// clashing aliases again), plans and writes. The backend runs it at least in the target app's
+/// turn (copies into one app take turns), so the component names looked up stay free until the
+/// commit. Where copies into other apps run beside it (PostgreSQL), a name of the team (a port
+/// service name) or of the store (an alias) that one of them takes first makes the write fail,
+/// and the backend tries the copy again.
 async fn copy_components<S: Statements>(
     db: &mut S,
     request: &CopyRequest<'_>,

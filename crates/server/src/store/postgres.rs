@@ -1,25 +1,28 @@
 //! The PostgreSQL backend, for several server instances on one database.
 //!
 //! A copy first reads its source components and their rows, on a pooled connection and outside
-//! any turn (copies into one team read side by side). It then plans and writes at READ COMMITTED
-//! under a transaction-scoped advisory lock on the target team (`pg_advisory_xact_lock`): copies
-//! into one team take turns across every instance, and each looks up the names the previous one
-//! committed, so the plan never clashes inside the team. Within
-//! an instance they queue first on an in-process lock per team, so that copies waiting for a busy
-//! team do not each hold a pooled connection (and starve the other requests of the instance).
-//! When the copy ahead in the queue found the database unreachable, the ones behind it fail at
-//! once rather than each waiting the acquire timeout again.
-//! The database still enforces every uniqueness rule (see migrations/postgres); a statement that
-//! breaks one anyway (an alias drawn at the same moment by a copy into another team), a deadlock
-//! or a serialization failure rolls the whole transaction back, and the copy is tried again, up to
-//! [`MAX_COPY_ATTEMPTS`] times. Retries are counted ([`PgStore::retries`]) and logged.
+//! any turn (copies into one app read side by side). It then plans and writes at READ COMMITTED
+//! under a transaction-scoped advisory lock on the target app (`pg_advisory_xact_lock`): copies
+//! into one app take turns across every instance, and each looks up the component names the
+//! previous one committed, so the plan's component names never clash inside the app, however
+//! many copies go to it at once. Copies into different apps of one team run side by side: the
+//! one rule they share, a port service name owned by one component of the team, is enforced by
+//! the exclusion constraint, and a copy that loses a name to a concurrent one is tried again
+//! (then the name is taken, and it draws another). Within an instance copies queue first on an
+//! in-process lock ([`TURN_QUEUES`] of them, by app), so that copies waiting for a busy app do not
+//! each hold a pooled connection (and starve the other requests of the instance). When the copy
+//! ahead in the queue found the database unreachable, the ones behind it fail at once rather than
+//! each waiting the acquire timeout again.
+//! The database enforces every uniqueness rule (see migrations/postgres); a statement that breaks
+//! one (an alias drawn at the same moment by another copy, a port service name chosen at the same
+//! moment by a copy into another app of the team), a deadlock or a serialization failure rolls the
+//! whole transaction back, and the copy is tried again, up to [`MAX_COPY_ATTEMPTS`] times. Retries
+//! are counted ([`PgStore::retries`]) and logged.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex as SyncMutex};
 use std::time::{Duration, Instant};
 
-use sha2::Digest;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgConnection, Postgres, Transaction};
 
@@ -39,10 +42,16 @@ pub const MAX_COPY_ATTEMPTS: u32 = 8;
 /// answered as "database unavailable".
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest a statement may run by default (`serve --statement-timeout`); a copy waiting for
-/// the team lock counts.
+/// the app's lock counts.
 pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
-/// First advisory-lock key: copies into a team (the second key is [`team_lock_key`]).
-const COPY_LOCK_CLASS: i32 = 0x5242_0001;
+/// First advisory-lock key: copies into an app (the second key is the app's id). The class of
+/// the earlier lock per team (`0x5242_0001`) is not reused: instances of one database run one
+/// version.
+pub const COPY_LOCK_CLASS: i32 = 0x5242_0004;
+/// In-process queues of an instance's copies, each for the apps whose id it is by modulo: copies
+/// into one app always meet in one queue, and the number of queues stays fixed however many apps
+/// are copied into.
+const TURN_QUEUES: usize = 256;
 /// First advisory-lock key: a copy with an idempotency key (the second key is the hash of the user
 /// and the key). Taken without waiting: a key held elsewhere is a copy still running.
 pub const KEY_LOCK_CLASS: i32 = 0x5242_0003;
@@ -62,10 +71,9 @@ const RETRYABLE_SQLSTATES: [&str; 4] = ["40001", "40P01", "23505", "23P01"];
 pub struct PgStore {
     pool: PgPool,
     retries: Arc<AtomicU64>,
-    /// One queue per target team (by tenant id) for this instance's copies, holding when the
-    /// last copy of the queue found the database unreachable. Teams are few and long-lived, so
-    /// entries are kept.
-    team_queues: Arc<SyncMutex<HashMap<String, TeamQueue>>>,
+    /// [`TURN_QUEUES`] queues for this instance's copies (a target app's is [`PgStore::turn_queue`]),
+    /// each holding when the last copy of the queue found the database unreachable.
+    turn_queues: Arc<[TurnQueue]>,
 }
 
 impl PgStore {
@@ -93,7 +101,8 @@ impl PgStore {
             .await
             .context("connecting to PostgreSQL")?;
         MIGRATOR.run(&pool).await.map_err(sqlx::Error::from).context("migrating the database schema")?;
-        Ok(PgStore { pool, retries: Arc::default(), team_queues: Arc::default() })
+        let turn_queues = (0..TURN_QUEUES).map(|_| TurnQueue::default()).collect();
+        Ok(PgStore { pool, retries: Arc::default(), turn_queues })
     }
 
     /// The connection settings of the store for `url` (`postgres://…`): the application name, the
@@ -131,26 +140,21 @@ impl PgStore {
         self.retries.load(Ordering::Relaxed)
     }
 
-    /// This instance's queue for copies into the team.
-    fn team_queue(&self, tenant_id: &str) -> TeamQueue {
-        let mut queues = self.team_queues.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        queues.entry(tenant_id.to_owned()).or_default().clone()
+    /// This instance's queue for copies into the app.
+    fn turn_queue(&self, app_id: i32) -> &TurnQueue {
+        &self.turn_queues[app_id.unsigned_abs() as usize % TURN_QUEUES]
     }
 
     /// Reads the request's sources on a pooled connection, outside any transaction: before the
-    /// copy takes its team's turn, so that copies into one team read side by side.
+    /// copy takes its app's turn, so that copies into one app read side by side.
     async fn read_sources(&self, request: &CopyRequest<'_>) -> Result<Sources, StoreError> {
         let mut connection = self.pool.acquire().await.context("reading the source components")?;
         pipeline::read_sources(&mut *connection, request).await
     }
 
     async fn try_copy(&self, request: &CopyRequest<'_>, sources: &Sources) -> Result<CopyOutcome, CopyError> {
-        let begin = format!(
-            "BEGIN; SELECT pg_advisory_xact_lock({COPY_LOCK_CLASS}, {})",
-            team_lock_key(&request.target.team.tenant_id)
-        );
-        let mut tx =
-            self.pool.begin_with(AssertSqlSafe(begin)).await.context("starting the copy in the team's turn")?;
+        let begin = format!("BEGIN; SELECT pg_advisory_xact_lock({COPY_LOCK_CLASS}, {})", request.target.app.app_id);
+        let mut tx = self.pool.begin_with(AssertSqlSafe(begin)).await.context("starting the copy in the app's turn")?;
         let copies = pipeline::copy(&mut *tx, request, sources).await?;
         tx.commit().await.context("committing the copy")?;
         Ok(copies)
@@ -188,25 +192,16 @@ impl PgStore {
     }
 }
 
-/// Copies into one team from one instance, one at a time; the value is when the last of them
-/// found the database unreachable.
-type TeamQueue = Arc<tokio::sync::Mutex<Option<Instant>>>;
+/// Copies into the apps of one queue from one instance, one at a time; the value is when the last
+/// of them found the database unreachable.
+type TurnQueue = tokio::sync::Mutex<Option<Instant>>;
 
 /// Whether the copy waited the whole acquire timeout for a connection: then the copies queued
 /// behind it fail at once for that long, instead of each waiting it again. Any other failure,
 /// even an outage met during the copy (after which the pool opens a new connection), leaves the
-/// next copy of the team to try for itself.
+/// next copy of the queue to try for itself.
 fn waited_for_a_connection_in_vain(result: &Result<CopyOutcome, CopyError>) -> bool {
     matches!(result, Err(CopyError::Store(StoreError { source: sqlx::Error::PoolTimedOut, .. })))
-}
-
-/// The second key of the team's advisory lock: the first four bytes of the SHA-256 of its id.
-/// An integer computed here (rather than `hashtext` of a bound id) lets the lock be taken in the
-/// `BEGIN`'s own round trip, which carries no parameters. Every instance of one database must
-/// compute it alike: they run the same version.
-fn team_lock_key(tenant_id: &str) -> i32 {
-    let digest = sha2::Sha256::digest(tenant_id.as_bytes());
-    i32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
 }
 
 /// Whether a failed copy may succeed if tried again from the start.
@@ -320,8 +315,7 @@ impl Repository for PgStore {
 
     async fn copy_components(&self, request: CopyRequest<'_>) -> Result<CopyOutcome, CopyError> {
         let sources = self.read_sources(&request).await?;
-        let queue = self.team_queue(&request.target.team.tenant_id);
-        let mut turn = queue.lock().await;
+        let mut turn = self.turn_queue(request.target.app.app_id).lock().await;
         if turn.is_some_and(|failed| failed.elapsed() < ACQUIRE_TIMEOUT) {
             let source = sqlx::Error::PoolTimedOut;
             return Err(

@@ -103,3 +103,23 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// A connection to the PostgreSQL database at `location`, in an open transaction (a concurrent
+/// writer that commits or rolls back when the test says so).
+pub async fn in_transaction(location: &str) -> sqlx::PgConnection {
+    let mut connection = sqlx::PgConnection::connect(location).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut connection).await.unwrap();
+    connection
+}
+
+/// A connection to the PostgreSQL database at `location`, in an open transaction that holds the
+/// advisory lock `(class, key)` (`key`: an SQL expression) until it ends.
+pub async fn holding_advisory_lock(location: &str, class: i32, key: &str) -> sqlx::PgConnection {
+    let mut connection = in_transaction(location).await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("SELECT pg_advisory_xact_lock($1, {key})")))
+        .bind(class)
+        .execute(&mut connection)
+        .await
+        .unwrap();
+    connection
+}

@@ -378,6 +378,8 @@ const CLIENT_BOUNDS: &str = "typify turns integer bounds into the choice of Rust
 const INTEGER_TYPE_FORMATS: &str = "an integer without a format takes the Rust type typify picks from its bounds, \
      whose format schemars and utoipa then name";
 const CLIENT_STRING_FORMATS: &str = "typify types a string of another format than date, date-time, uuid or an IP address as `String`, which schemars writes without a format";
+const CLIENT_UNKNOWN_FIELDS: &str = "typify decides whether an enum's variant refuses unknown fields (it refuses them in \
+     an externally tagged one, and serde cannot in an internally tagged one)";
 const CLIENT_PATTERNS: &str =
     "typify checks a pattern in a newtype's `TryFrom`, which the newtype's schemars derive does not describe";
 const CLIENT_UNIQUE_ITEMS: &str = "typify keeps an array of unique items in a plain `Vec`, without uniqueItems";
@@ -391,6 +393,8 @@ struct Place {
     registry_root: bool,
     /// The schema is that of a request body the code marks optional.
     optional_body: bool,
+    /// The schema is a `oneOf`/`anyOf` alternative.
+    alternative: bool,
 }
 
 struct Comparer<'c> {
@@ -843,7 +847,7 @@ impl<'c> Comparer<'c> {
             (None, None) => {}
         }
         self.properties(&spec, &code);
-        self.additional(&spec, &code);
+        self.additional(&spec, &code, place);
 
         if spec.alternatives.len() != code.alternatives.len() {
             self.finding(
@@ -854,7 +858,7 @@ impl<'c> Comparer<'c> {
             );
         } else {
             for (s, c) in aligned_alternatives(&spec.alternatives, &code.alternatives) {
-                self.schema(s, c, Place::default());
+                self.schema(s, c, Place { alternative: true, ..Place::default() });
             }
         }
     }
@@ -985,7 +989,7 @@ impl<'c> Comparer<'c> {
         }
     }
 
-    fn additional(&mut self, spec: &Shape<'_>, code: &Shape<'_>) {
+    fn additional(&mut self, spec: &Shape<'_>, code: &Shape<'_>, place: Place) {
         match (&spec.additional, &code.additional) {
             (Additional::Any, Additional::Any) | (Additional::Forbidden, Additional::Forbidden) => {}
             (Additional::Schema(s), Additional::Schema(c)) => self.schema(s, c, Place::default()),
@@ -993,6 +997,11 @@ impl<'c> Comparer<'c> {
                 if self.source != Source::ServerOpenapi && !spec.properties.is_empty() =>
             {
                 self.unverified("additionalProperties", SCHEMARS_FLATTENED_MAPS, &spec.pointer);
+            }
+            (Additional::Any, Additional::Forbidden) | (Additional::Forbidden, Additional::Any)
+                if self.in_typify && place.alternative =>
+            {
+                self.unverified("additionalProperties", CLIENT_UNKNOWN_FIELDS, &spec.pointer);
             }
             (s, c) => self.finding(
                 FindingKind::AdditionalPropertiesMismatch,

@@ -377,7 +377,8 @@ const SCHEMARS_FLATTENED_MAPS: &str = "schemars 0.8 describes the values of a ma
 const CLIENT_BOUNDS: &str = "typify turns integer bounds into the choice of Rust type and keeps no bounds on numbers";
 const INTEGER_TYPE_FORMATS: &str = "an integer without a format takes the Rust type typify picks from its bounds, \
      whose format schemars and utoipa then name";
-const CLIENT_STRING_FORMATS: &str = "typify types a string of another format than date, date-time, uuid or an IP address as `String`, which schemars writes without a format";
+const CLIENT_STRING_FORMATS: &str = "a string of another format than date, date-time, uuid or an IP address is a `String`, \
+     which schemars 0.8 writes without a format";
 const CLIENT_UNKNOWN_FIELDS: &str = "typify decides whether an enum's variant refuses unknown fields (it refuses them in \
      an externally tagged one, and serde cannot in an internally tagged one)";
 const CLIENT_PATTERNS: &str =
@@ -776,7 +777,8 @@ impl<'c> Comparer<'c> {
         let integer_without_format = spec.format.is_none()
             && spec.types.iter().all(|t| t == "integer")
             && code.format.as_deref().is_some_and(|f| matches!(f, "int8" | "int16" | "int32" | "int64"));
-        let string_format_typify_drops = self.in_typify
+        // schemars' derive writes no format for a `String` (utoipa's takes the server's attribute).
+        let string_format_unsayable = (self.in_typify || self.source != Source::ServerOpenapi)
             && code.format.is_none()
             && spec.types.iter().all(|t| t == "string")
             && spec
@@ -785,7 +787,7 @@ impl<'c> Comparer<'c> {
                 .is_some_and(|f| !matches!(f, "date" | "date-time" | "uuid" | "ip" | "ipv4" | "ipv6"));
         if integer_without_format {
             self.unverified("format", INTEGER_TYPE_FORMATS, &pointer);
-        } else if string_format_typify_drops {
+        } else if string_format_unsayable {
             self.unverified("format", CLIENT_STRING_FORMATS, &pointer);
         } else if spec.format != code.format {
             self.finding(
@@ -885,7 +887,8 @@ impl<'c> Comparer<'c> {
     }
 
     fn nullable(&mut self, spec: &Shape<'_>, code: &Shape<'_>, place: Place) {
-        if spec.nullable == code.nullable {
+        // A code schema of any type (`serde_json::Value`) takes null too.
+        if spec.nullable == code.nullable || (spec.nullable && code.types.is_empty()) {
             return;
         }
         if self.in_typify && place.optional_in_code && code.nullable {

@@ -2,6 +2,12 @@
 //! are replaced, built offline with the workspace's manifest settings and Cargo.lock in
 //! `target/codegen-fixture` (one target directory for every fixture, so that their shared
 //! dependencies are built once).
+//!
+//! cargo gives a path package the same identity in every copy of a workspace, so two fixture
+//! workspaces would build their different `rainbond-api`s (say) into the same artifacts and link
+//! each other's generated code, whichever wrote last. Each fixture workspace therefore tags the
+//! workspace version with its own folder's name (`0.3.0+fixture.tmpXyz`): the build metadata
+//! makes its crates distinct packages, and the version requirements still match.
 
 #![allow(dead_code)] // Each test binary uses its own part of the helpers.
 
@@ -24,15 +30,29 @@ pub fn write_workspace(dir: &Path, members: &[&str]) {
         }
     }
     std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-    std::fs::write(dir.join("Cargo.toml"), fixture_manifest(&root, members)).unwrap();
+    std::fs::write(dir.join("Cargo.toml"), fixture_manifest(&root, members, &fixture_tag(dir))).unwrap();
 }
 
-/// The workspace's root manifest with `members` as its members; the path dependencies on the
-/// other workspace crates are dropped (their folders are not copied).
-fn fixture_manifest(root: &Path, members: &[&str]) -> String {
+/// A semver build-metadata identifier naming the fixture workspace at `dir`.
+fn fixture_tag(dir: &Path) -> String {
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tag: String = name.chars().filter(char::is_ascii_alphanumeric).collect();
+    format!("fixture.{tag}")
+}
+
+/// The workspace's root manifest with `members` as its members and its version tagged with
+/// `tag`; the path dependencies on the other workspace crates are dropped (their folders are not
+/// copied).
+fn fixture_manifest(root: &Path, members: &[&str], tag: &str) -> String {
     let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
     let mut out = String::new();
+    let mut version_tagged = false;
     for line in manifest.lines() {
+        if !version_tagged && let Some(version) = line.strip_prefix("version = \"").and_then(|v| v.strip_suffix('"')) {
+            out.push_str(&format!("version = \"{version}+{tag}\"\n"));
+            version_tagged = true;
+            continue;
+        }
         let other_crate = line.starts_with("rainbond-")
             && line.contains("path = ")
             && !members.iter().any(|member| line.contains(&format!("path = \"{member}\"")));
@@ -61,17 +81,8 @@ pub fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// `cargo <args>` in the fixture workspace at `dir`, offline, in `target/codegen-fixture`.
-///
-/// Every fixture workspace gives its copies of the workspace crates the same identity (cargo
-/// hashes a path package relative to its workspace root), so two fixtures building at once in
-/// the shared target directory would link each other's generated code. The commands therefore
-/// take turns, under an exclusive lock on `target/codegen-fixture.lock`; each one then rebuilds
-/// what another fixture's sources replaced.
 pub fn cargo(dir: &Path, args: &[&str]) -> Output {
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from);
-    std::fs::create_dir_all(&target).unwrap();
-    let lock = std::fs::File::create(target.join("codegen-fixture.lock")).unwrap();
-    lock.lock().expect("the fixture build lock");
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         // Before the command, so that arguments after `--` go to the program run.
         .args(["--offline", "--quiet"])

@@ -177,6 +177,9 @@ fn collect_refs(value: &Value, pointer: String, out: &mut Vec<(String, String)>)
         Value::Object(map) => {
             for (key, child) in map {
                 let child_pointer = format!("{pointer}/{}", escape_token(key));
+                if holds_literal_data(&pointer, key) {
+                    continue;
+                }
                 if key == "$ref" {
                     if let Value::String(target) = child {
                         out.push((child_pointer, target.clone()));
@@ -193,6 +196,14 @@ fn collect_refs(value: &Value, pointer: String, out: &mut Vec<(String, String)>)
         }
         _ => {}
     }
+}
+
+/// Whether the member `key` of the object at `pointer` is data rather than OpenAPI (an example's
+/// value, a default, enum values, an extension), where a `$ref` key is just a key.
+fn holds_literal_data(pointer: &str, key: &str) -> bool {
+    const LITERAL_KEYWORDS: &[&str] = &["example", "default", "enum", "const"];
+    let in_example_object = pointer.rsplit('/').nth(1) == Some("examples");
+    LITERAL_KEYWORDS.contains(&key) || key.starts_with("x-") || (key == "value" && in_example_object)
 }
 
 fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
@@ -287,6 +298,17 @@ mod tests {
         let err = Spec::parse("t.yaml", &source).unwrap_err().to_string();
         assert!(err.starts_with("t.yaml:12 (at /components/schemas/A/properties/b/$ref)"), "{err}");
         assert!(err.contains("#/components/schemas/Missing"), "{err}");
+    }
+
+    #[test]
+    fn a_ref_key_in_example_data_is_data_but_a_real_external_ref_is_refused() {
+        let data = "      example:\n        $ref: https://example.com/not/a/reference\n";
+        let source = format!("{MINIMAL}{data}");
+        assert_ne!(source, MINIMAL);
+        Spec::parse("t.yaml", &source).expect("an example's `$ref` key is data");
+        let external = MINIMAL.replace("'#/components/schemas/B'", "'https://example.com/B'");
+        let err = Spec::parse("t.yaml", &external).unwrap_err().to_string();
+        assert!(err.contains("points outside this file"), "{err}");
     }
 
     #[test]

@@ -17,7 +17,6 @@ use rainbond_codegen::{API_OUTPUT_DIR, CLIENT_OUTPUT, Spec};
 const SPEC: &str = include_str!("fixtures/relay.yaml");
 const SPEC_FILE: &str = "relay.yaml";
 const PROGRAM: &str = include_str!("fixtures/relay_use.rs");
-const PROGRAM_CRATE: &str = "fixture";
 const PROGRAM_PACKAGE: &str = "relay-fixture";
 const PROGRAM_DEPENDENCIES: &str = r#"rainbond-api.workspace = true
 rainbond-client.workspace = true
@@ -40,21 +39,16 @@ fn generated_file(path: &str) -> String {
 
 #[test]
 fn pages_and_websockets_work_end_to_end_and_check_finds_no_drift() {
-    let dir = tempfile::tempdir().unwrap();
-    let members = ["crates/client", "crates/api", "crates/codegen", "crates/check", PROGRAM_CRATE];
-    common::write_workspace(dir.path(), &members);
-    rainbond_codegen::write_files(dir.path(), &rainbond_codegen::generate(&spec()).unwrap()).unwrap();
-    common::write_program(dir.path(), PROGRAM_CRATE, PROGRAM_PACKAGE, PROGRAM_DEPENDENCIES, PROGRAM);
-    std::fs::write(dir.path().join(SPEC_FILE), SPEC).unwrap();
-
-    let run = common::cargo(dir.path(), &["run", "-p", PROGRAM_PACKAGE]);
-    let output = common::text(&run);
-    assert!(run.status.success(), "the fixture program builds and runs:\n{output}");
+    let program = common::ClientProgram {
+        spec: (SPEC_FILE, SPEC),
+        package: PROGRAM_PACKAGE,
+        dependencies: PROGRAM_DEPENDENCIES,
+        main: PROGRAM,
+    };
+    let ((ran, output), (checked, report)) = common::run_with_client_and_check(&program);
+    assert!(ran, "the fixture program builds and runs:\n{output}");
     assert!(output.contains("relay fixture: pages and websockets work end to end"), "{output}");
-
-    let check = common::cargo(dir.path(), &["run", "-p", "rainbond-check", "--", "check", "--spec", SPEC_FILE]);
-    let report = common::text(&check);
-    assert!(check.status.success(), "the generated code says what the spec says:\n{report}");
+    assert!(checked, "the generated code says what the spec says:\n{report}");
     assert!(report.contains("`clock` documents no 426"), "the one undocumented status is a warning:\n{report}");
     assert!(!report.contains("`echo` documents"), "{report}");
 }

@@ -20,7 +20,6 @@ use rainbond_codegen::{API_OUTPUT_DIR, Spec};
 const SPEC: &str = include_str!("fixtures/observatory.yaml");
 const SPEC_FILE: &str = "observatory.yaml";
 const PROGRAM: &str = include_str!("fixtures/observatory_use.rs");
-const PROGRAM_CRATE: &str = "fixture";
 const PROGRAM_PACKAGE: &str = "observatory-fixture";
 const PROGRAM_DEPENDENCIES: &str = r#"rainbond-api.workspace = true
 rainbond-client.workspace = true
@@ -37,21 +36,16 @@ fn spec() -> Spec {
 
 #[test]
 fn every_operation_works_through_the_generated_client_and_check_finds_no_drift() {
-    let dir = tempfile::tempdir().unwrap();
-    let members = ["crates/client", "crates/api", "crates/codegen", "crates/check", PROGRAM_CRATE];
-    common::write_workspace(dir.path(), &members);
-    rainbond_codegen::write_files(dir.path(), &rainbond_codegen::generate(&spec()).unwrap()).unwrap();
-    common::write_program(dir.path(), PROGRAM_CRATE, PROGRAM_PACKAGE, PROGRAM_DEPENDENCIES, PROGRAM);
-    std::fs::write(dir.path().join(SPEC_FILE), SPEC).unwrap();
-
-    let run = common::cargo(dir.path(), &["run", "-p", PROGRAM_PACKAGE]);
-    let output = common::text(&run);
-    assert!(run.status.success(), "the fixture program builds and runs:\n{output}");
+    let program = common::ClientProgram {
+        spec: (SPEC_FILE, SPEC),
+        package: PROGRAM_PACKAGE,
+        dependencies: PROGRAM_DEPENDENCIES,
+        main: PROGRAM,
+    };
+    let ((ran, output), (checked, report)) = common::run_with_client_and_check(&program);
+    assert!(ran, "the fixture program builds and runs:\n{output}");
     assert!(output.contains("observatory fixture: every operation works end to end"), "{output}");
-
-    let check = common::cargo(dir.path(), &["run", "-p", "rainbond-check", "--", "check", "--spec", SPEC_FILE]);
-    let report = common::text(&check);
-    assert!(check.status.success(), "the generated code says what the spec says:\n{report}");
+    assert!(checked, "the generated code says what the spec says:\n{report}");
     assert!(report.contains("matches the code"), "{report}");
 }
 

@@ -116,3 +116,33 @@ pub fn generated_file(spec: &rainbond_codegen::Spec, path: &str) -> String {
     let files = rainbond_codegen::generate(spec).expect("the fixture spec generates");
     files.into_iter().find(|file| file.path == path).expect("a generated file").contents
 }
+
+/// A program that uses the client and the API generated from a fixture spec.
+pub struct ClientProgram<'a> {
+    /// The spec's file name, and its text.
+    pub spec: (&'a str, &'a str),
+    /// The program's package name.
+    pub package: &'a str,
+    /// The lines of its `[dependencies]`.
+    pub dependencies: &'a str,
+    /// Its `main.rs`.
+    pub main: &'a str,
+}
+
+/// Builds `program` with copies of the client and API crates generated from its spec in a
+/// throwaway workspace and runs it; then runs `rainbond-check check` on the spec, built in the same
+/// workspace. The program's and the check's output, each with whether it succeeded.
+pub fn run_with_client_and_check(program: &ClientProgram<'_>) -> ((bool, String), (bool, String)) {
+    const PROGRAM_CRATE: &str = "fixture";
+    let (spec_file, spec_text) = program.spec;
+    let spec = rainbond_codegen::Spec::parse(spec_file, spec_text).expect("the fixture spec loads");
+    let dir = tempfile::tempdir().unwrap();
+    let members = ["crates/client", "crates/api", "crates/codegen", "crates/check", PROGRAM_CRATE];
+    write_workspace(dir.path(), &members);
+    rainbond_codegen::write_files(dir.path(), &rainbond_codegen::generate(&spec).unwrap()).unwrap();
+    write_program(dir.path(), PROGRAM_CRATE, program.package, program.dependencies, program.main);
+    std::fs::write(dir.path().join(spec_file), spec_text).unwrap();
+    let run = cargo(dir.path(), &["run", "-p", program.package]);
+    let check = cargo(dir.path(), &["run", "-p", "rainbond-check", "--", "check", "--spec", spec_file]);
+    ((run.status.success(), text(&run)), (check.status.success(), text(&check)))
+}

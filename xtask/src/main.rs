@@ -12,7 +12,9 @@ mod ci;
 mod codegen;
 mod conformance;
 mod demo;
+mod own_build;
 mod progress;
+mod sources;
 mod tools;
 mod workspace;
 
@@ -65,6 +67,14 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    match own_build::run_own_build_if_foreign() {
+        Ok(None) => {}
+        Ok(Some(code)) => return code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo => demo::run(),

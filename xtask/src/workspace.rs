@@ -48,11 +48,7 @@ const CHECKOUTS_DIR: &str = "checkouts";
 /// `<folder name>-<16 hex digits>`: readable, and unique per checkout path (64-bit FNV-1a,
 /// stable across builds of xtask).
 fn checkout_dir_name(root: &Path) -> String {
-    let hash = root
-        .as_os_str()
-        .as_encoded_bytes()
-        .iter()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3));
+    let hash = crate::sources::fnv1a(crate::sources::FNV_START, root.as_os_str().as_encoded_bytes());
     let name = root.file_name().map_or_else(|| "root".to_owned(), |n| n.to_string_lossy().into_owned());
     format!("{name}-{hash:016x}")
 }

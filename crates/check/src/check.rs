@@ -171,15 +171,15 @@ pub struct Compared {
     pub sources: Vec<Source>,
 }
 
-/// Something the code does that the spec allows but does not describe: a warning, which
-/// `--strict` makes a finding.
+/// Something the code does that the spec allows but does not describe, or a difference typify
+/// makes in the types of both sides: a warning, which `--strict` makes a finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Warning {
     /// JSON pointer into the spec.
     pub pointer: String,
     /// 1-based line in the spec.
     pub line: Option<usize>,
-    /// What the code does that the spec does not say.
+    /// What the code does that the spec does not say, in words.
     pub message: String,
 }
 
@@ -191,7 +191,8 @@ pub struct Report {
     /// The differences, sorted by line.
     pub findings: Vec<Finding>,
     /// Operations the generated router answers with a status they do not document (rejections
-    /// of malformed or unauthenticated requests), sorted by line.
+    /// of malformed or unauthenticated requests), error codes the spec does not list, and
+    /// differences typify makes on both sides; sorted by line.
     pub warnings: Vec<Warning>,
     /// What some source could not verify.
     pub unverified: Vec<Unverified>,
@@ -216,7 +217,7 @@ pub fn check(spec: &Spec, code: &CodeView, options: &CheckOptions) -> Report {
     let mut collector = Collector::default();
     let spec_schemas: BTreeSet<String> = spec_schema_names(&spec.document).into_iter().collect();
 
-    let typify = typify_components(spec);
+    let typify = typify_types(spec);
     let openapi_components: BTreeSet<String> = Node::at(&code.server_openapi, "/components/schemas")
         .map(|schemas| schemas.members().into_iter().map(|(name, _)| name).collect())
         .unwrap_or_default();
@@ -242,21 +243,38 @@ pub fn check(spec: &Spec, code: &CodeView, options: &CheckOptions) -> Report {
 
     error_codes(spec, code, &mut collector);
     let mut report = collector.into_report(spec, spec_schemas.len());
-    report.warnings = undocumented_statuses(spec);
+    report.warnings.extend(undocumented_statuses(spec));
     report.warnings.extend(unlisted_error_codes(spec, code));
+    report.warnings.sort_by_key(|warning| warning.line);
     report
 }
 
-/// The components whose server types are typify's own (the server generator leaves them to
-/// typify: `oneOf`, `pattern`, ... and what they refer to), by spec name. A spec the generator
-/// refuses has no generated server, so it has none.
-fn typify_components(spec: &Spec) -> BTreeSet<String> {
-    let Ok(api) = rainbond_codegen::server::ir::read(spec) else { return BTreeSet::new() };
-    api.models
-        .into_iter()
-        .filter(|model| matches!(model.kind, rainbond_codegen::server::ir::ModelKind::Foreign))
-        .map(|model| model.schema_name)
-        .collect()
+/// The schemas whose server types are typify's own (the server generator leaves them to typify:
+/// `oneOf`, `pattern`, ... and what they refer to).
+#[derive(Default)]
+struct TypifyTypes {
+    /// The components, by spec name.
+    components: BTreeSet<String>,
+    /// The spec pointers of the inline ones (an operation's body or parameter schema).
+    inline: BTreeSet<String>,
+}
+
+/// [`TypifyTypes`] as the server generator reads `spec`. A spec the generator refuses has no
+/// generated server, so it has none.
+fn typify_types(spec: &Spec) -> TypifyTypes {
+    let Ok(api) = rainbond_codegen::server::ir::read(spec) else { return TypifyTypes::default() };
+    let mut types = TypifyTypes::default();
+    for model in api.models {
+        if !matches!(model.kind, rainbond_codegen::server::ir::ModelKind::Foreign) {
+            continue;
+        }
+        if model.inline {
+            types.inline.insert(model.pointer);
+        } else {
+            types.components.insert(model.schema_name);
+        }
+    }
+    types
 }
 
 /// [`rainbond_codegen::undocumented_statuses`] as warnings. A spec the generator refuses has no
@@ -298,7 +316,10 @@ fn error_codes(spec: &Spec, code: &CodeView, out: &mut Collector) {
     }
     let pointer = format!("{}/description", crate::error_codes::ERROR_CODES_POINTER);
     let mut finding = |kind, spec_text: String, code_text: String| {
-        out.findings.entry((kind, pointer.clone(), spec_text, code_text)).or_default().insert(Source::ServerCodes);
+        out.findings
+            .entry((kind, pointer.clone(), spec_text, code_text))
+            .or_default()
+            .insert(Source::ServerCodes, false);
     };
     for (answered, status) in code.error_codes.difference(&documented) {
         let said = format!("answers code {answered} with status {status}");
@@ -318,15 +339,17 @@ fn spec_schema_names(document: &Value) -> Vec<String> {
 
 #[derive(Default)]
 struct Collector {
-    findings: BTreeMap<(FindingKind, String, String, String), BTreeSet<Source>>,
+    /// Each difference, with the sources that say it and whether each was comparing a typify type.
+    findings: BTreeMap<(FindingKind, String, String, String), BTreeMap<Source, bool>>,
     unverified: BTreeMap<(Source, &'static str, &'static str), BTreeSet<String>>,
     operations: usize,
 }
 
 impl Collector {
     fn into_report(self, spec: &Spec, schemas: usize) -> Report {
-        let mut findings: Vec<Finding> = self
-            .findings
+        let (typify_made, differences): (Vec<_>, Vec<_>) =
+            self.findings.into_iter().partition(|(_, sources)| is_typify_made(sources));
+        let mut findings: Vec<Finding> = differences
             .into_iter()
             .map(|((kind, pointer, spec_text, code_text), sources)| Finding {
                 kind,
@@ -335,7 +358,7 @@ impl Collector {
                 pointer,
                 spec: spec_text,
                 code: code_text,
-                sources: sources.into_iter().collect(),
+                sources: sources.into_keys().collect(),
             })
             .collect();
         findings.sort_by(|a, b| (a.line, &a.pointer, a.kind).cmp(&(b.line, &b.pointer, b.kind)));
@@ -352,11 +375,37 @@ impl Collector {
         Report {
             spec: spec.path.display().to_string(),
             findings,
-            warnings: Vec::new(),
+            warnings: typify_made.into_iter().map(|(key, sources)| typify_warning(spec, key, &sources)).collect(),
             unverified,
             compared: Compared { operations: self.operations, schemas, sources: Source::ALL.to_vec() },
         }
     }
+}
+
+/// Whether a difference is typify's own making: the server's type is typify's as well as the
+/// client's (its schemars schema says the difference), and every source that says it was
+/// comparing a typify type. Both sides then share the type the spec was generated into, and
+/// regenerating cannot change it; what only the server's document says of a typify type is
+/// this project's conversion, and stays a finding.
+fn is_typify_made(sources: &BTreeMap<Source, bool>) -> bool {
+    sources.get(&Source::ServerSchemars) == Some(&true) && sources.values().all(|&in_typify| in_typify)
+}
+
+/// A difference of typify's making as a warning, which `--strict` makes a finding.
+fn typify_warning(
+    spec: &Spec,
+    (kind, pointer, spec_text, code_text): (FindingKind, String, String, String),
+    sources: &BTreeMap<Source, bool>,
+) -> Warning {
+    let names: Vec<&str> = sources.keys().map(|source| source.name()).collect();
+    let message = format!(
+        "{}: typify's type for {} says {code_text} where the spec says {spec_text} ({}); typify writes this \
+         schema so on both sides, so change the schema if the difference matters on the wire",
+        kind.name(),
+        subject(&pointer),
+        names.join(", "),
+    );
+    Warning { line: spec.line(&pointer), pointer, message }
 }
 
 /// Why the client's schemas cannot say some facets (typify 0.8 + schemars 0.8).
@@ -368,6 +417,8 @@ const CLIENT_READ_ONLY: &str = "typify ignores readOnly and writeOnly (one type 
 const OPENAPI_TITLES: &str = "utoipa 6 writes no titles for properties";
 const OPENAPI_OPTIONAL_BODY: &str =
     "utoipa says a request body is optional (`Option<T>`) by making its inline schema nullable too";
+const OPENAPI_ARRAY_ACCESS: &str = "utoipa 6's arrays have no readOnly or writeOnly: its derive writes a `Vec` \
+     field's on the items";
 const CLIENT_TITLES: &str = "typify keeps no titles";
 const CLIENT_ITEM_COUNTS: &str = "typify generates a plain `Vec` for an array, without minItems or maxItems";
 const CLIENT_STRING_LENGTHS: &str =
@@ -396,6 +447,8 @@ struct Place {
     optional_body: bool,
     /// The schema is a `oneOf`/`anyOf` alternative.
     alternative: bool,
+    /// The schema is the items of an array the spec marks readOnly or writeOnly.
+    array_access: bool,
 }
 
 struct Comparer<'c> {
@@ -409,11 +462,10 @@ struct Comparer<'c> {
     code_schemas: &'c BTreeSet<String>,
     out: &'c mut Collector,
     visited: HashSet<(String, String)>,
-    /// The components whose server types are typify's, as the client's are (see
-    /// [`typify_components`]).
-    typify_components: &'c BTreeSet<String>,
+    /// The schemas whose server types are typify's, as the client's are.
+    typify: &'c TypifyTypes,
     /// Whether the schema being compared is a typify type: every client type, and on the server
-    /// the components in `typify_components`. typify's limits are then not findings.
+    /// those in `typify`. typify's limits are then not findings.
     in_typify: bool,
 }
 
@@ -424,7 +476,7 @@ impl<'c> Comparer<'c> {
         options: &'c CheckOptions,
         spec_schemas: &'c BTreeSet<String>,
         code_schemas: &'c BTreeSet<String>,
-        typify_components: &'c BTreeSet<String>,
+        typify: &'c TypifyTypes,
         out: &'c mut Collector,
     ) -> Self {
         Comparer {
@@ -436,13 +488,14 @@ impl<'c> Comparer<'c> {
             code_schemas,
             out,
             visited: HashSet::new(),
-            typify_components,
+            typify,
             in_typify: source == Source::ClientSchemars,
         }
     }
 
     fn finding(&mut self, kind: FindingKind, pointer: &str, spec: impl Into<String>, code: impl Into<String>) {
-        self.out.findings.entry((kind, pointer.to_owned(), spec.into(), code.into())).or_default().insert(self.source);
+        let key = (kind, pointer.to_owned(), spec.into(), code.into());
+        self.out.findings.entry(key).or_default().insert(self.source, self.in_typify);
     }
 
     fn unverified(&mut self, facet: &'static str, reason: &'static str, pointer: &str) {
@@ -471,7 +524,7 @@ impl<'c> Comparer<'c> {
 
     fn component(&mut self, name: &str, pointer: &str, code: Option<Node<'_>>, place: Place) {
         let Some(spec_node) = Node::at(&self.spec.document, pointer) else { return };
-        self.in_typify = self.source == Source::ClientSchemars || self.typify_components.contains(name);
+        self.in_typify = self.source == Source::ClientSchemars || self.typify.components.contains(name);
         match code {
             Some(code) => self.schema(&spec_node, &code, place),
             None => self.finding(FindingKind::MissingSchema, pointer, format!("schema {name}"), "absent"),
@@ -739,7 +792,9 @@ impl<'c> Comparer<'c> {
     fn schema(&mut self, spec_node: &Node<'_>, code_node: &Node<'_>, place: Place) {
         let outer = self.in_typify;
         let reference = Shape::of(spec_node).reference;
-        if reference.is_some_and(|name| self.typify_components.contains(&name)) {
+        if reference.is_some_and(|name| self.typify.components.contains(&name))
+            || self.typify.inline.contains(&spec_node.pointer)
+        {
             self.in_typify = true;
         }
         self.compare_schemas(spec_node, code_node, place);
@@ -755,7 +810,7 @@ impl<'c> Comparer<'c> {
             && self.shared.contains(a)
             && self.shared.contains(b)
         {
-            if a == b {
+            if a == b || schema::alias_chain(spec_node.root, a).contains(b) {
                 // The component comparison covers the target; only what the use site adds is left.
                 self.use_site(&spec, &code, spec_node, code_node, place);
             } else {
@@ -798,7 +853,7 @@ impl<'c> Comparer<'c> {
             );
         }
         self.nullable(&spec, &code, place);
-        self.access(&spec, &code);
+        self.access(&spec, &code, place);
         match (&spec.enumeration, &code.enumeration) {
             (None, None) => {}
             (s, c) if s.as_deref().map(schema::enum_set) == c.as_deref().map(schema::enum_set) => {}
@@ -838,7 +893,10 @@ impl<'c> Comparer<'c> {
         }
 
         match (&spec.items, &code.items) {
-            (Some(s), Some(c)) => self.schema(s, c, Place::default()),
+            (Some(s), Some(c)) => {
+                let array_access = spec.read_only || spec.write_only;
+                self.schema(s, c, Place { array_access, ..Place::default() })
+            }
             (Some(s), None) => {
                 self.finding(FindingKind::TypeMismatch, &s.pointer, Shape::of(s).summary(), "items of any type")
             }
@@ -882,7 +940,7 @@ impl<'c> Comparer<'c> {
             self.nullable(spec, code, place);
         }
         if spec_target.read_only == code_target.read_only && spec_target.write_only == code_target.write_only {
-            self.access(spec, code);
+            self.access(spec, code, place);
         }
     }
 
@@ -907,17 +965,35 @@ impl<'c> Comparer<'c> {
         );
     }
 
-    fn access(&mut self, spec: &Shape<'_>, code: &Shape<'_>) {
+    fn access(&mut self, spec: &Shape<'_>, code: &Shape<'_>, place: Place) {
         let client = self.in_typify;
-        for (facet, kind, s, c) in [
-            ("readOnly", FindingKind::ReadonlyMismatch, spec.read_only, code.read_only),
-            ("writeOnly", FindingKind::WriteonlyMismatch, spec.write_only, code.write_only),
+        let code_items = code.items.as_ref().map(Shape::of);
+        for (facet, kind, s, c, on_items) in [
+            (
+                "readOnly",
+                FindingKind::ReadonlyMismatch,
+                spec.read_only,
+                code.read_only,
+                code_items.as_ref().is_some_and(|items| items.read_only),
+            ),
+            (
+                "writeOnly",
+                FindingKind::WriteonlyMismatch,
+                spec.write_only,
+                code.write_only,
+                code_items.as_ref().is_some_and(|items| items.write_only),
+            ),
         ] {
             if s == c {
                 continue;
             }
             if client && s && !c {
                 self.unverified(facet, CLIENT_READ_ONLY, &spec.pointer);
+                continue;
+            }
+            let utoipa_array = self.source == Source::ServerOpenapi && ((s && on_items) || (!s && place.array_access));
+            if utoipa_array {
+                self.unverified(facet, OPENAPI_ARRAY_ACCESS, &spec.pointer);
                 continue;
             }
             let word = |set: bool| if set { facet.to_owned() } else { format!("not {facet}") };
@@ -1148,6 +1224,19 @@ mod tests {
             [("/oneOf/0", "/oneOf/1"), ("/oneOf/1", "/oneOf/2"), ("/oneOf/2", "/oneOf/0")]
                 .map(|(s, c)| (s.to_owned(), c.to_owned()))
         );
+    }
+
+    #[test]
+    fn a_difference_is_typify_made_only_where_the_servers_type_is_typify_and_every_source_compared_one() {
+        let said = |entries: &[(Source, bool)]| entries.iter().copied().collect::<BTreeMap<_, _>>();
+        use Source::*;
+        assert!(is_typify_made(&said(&[(ServerOpenapi, true), (ServerSchemars, true), (ClientSchemars, true)])));
+        assert!(is_typify_made(&said(&[(ServerSchemars, true), (ClientSchemars, true)])));
+        // Only the document differs: the conversion of typify's schema into it is this project's.
+        assert!(!is_typify_made(&said(&[(ServerOpenapi, true)])));
+        // The client alone: its type is stale or edited, or the server's type is this project's.
+        assert!(!is_typify_made(&said(&[(ClientSchemars, true)])));
+        assert!(!is_typify_made(&said(&[(ServerSchemars, false), (ClientSchemars, true)])));
     }
 
     const SPEC: &str = "openapi: 3.0.3

@@ -46,6 +46,48 @@ pub const CONSTRAINTS: &[&str] = &[
 /// How many `$ref`/`allOf` levels one schema may nest before it is treated as a loop.
 const MAX_DEPTH: usize = 64;
 
+/// `{}`: any value.
+static ANY_SCHEMA: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| Value::Object(serde_json::Map::new()));
+
+/// Keywords that document a schema without constraining its values.
+const ANNOTATIONS: &[&str] = &["description", "title", "example", "examples", "deprecated", "externalDocs"];
+
+/// The names a named schema stands for: itself, then, while it is only a reference to another
+/// (`$ref: X` or `allOf: [$ref: X]`, with annotations beside), that other one. typify and
+/// schemars use the last name of the chain wherever the first is referred to.
+pub fn alias_chain(root: &Value, name: &str) -> Vec<String> {
+    let mut chain = vec![name.to_owned()];
+    while chain.len() < MAX_DEPTH {
+        let current = chain.last().expect("never empty");
+        let pointer = format!("/components/schemas/{}", escape_token(current));
+        let Some(target) = root.pointer(&pointer).and_then(alias_target) else { break };
+        if chain.contains(&target) {
+            break;
+        }
+        chain.push(target);
+    }
+    chain
+}
+
+/// The schema name `schema` is an alias of, if it is only a reference with annotations.
+fn alias_target(schema: &Value) -> Option<String> {
+    let map = schema.as_object()?;
+    let reference = match (map.get("$ref"), map.get("allOf").and_then(Value::as_array).map(Vec::as_slice)) {
+        (Some(reference), None) => reference.as_str()?,
+        (None, Some([single])) if single.as_object().is_some_and(|m| m.len() == 1) => single.get("$ref")?.as_str()?,
+        _ => return None,
+    };
+    let annotations_only =
+        map.keys().all(|key| matches!(key.as_str(), "$ref" | "allOf") || ANNOTATIONS.contains(&key.as_str()));
+    annotations_only.then(|| reference_name(reference).map(str::to_owned)).flatten()
+}
+
+/// Whether `node` takes any value: `{}`, annotations only, or a reference to such a schema.
+fn is_any_schema(node: &Node<'_>) -> bool {
+    let target = node.resolved();
+    target.value.as_object().is_some_and(|map| map.keys().all(|key| ANNOTATIONS.contains(&key.as_str())))
+}
+
 /// A node of a JSON document (a spec, a utoipa document, a schemars root schema), with the root
 /// it lives in so that local `$ref`s resolve.
 #[derive(Debug, Clone)]
@@ -214,7 +256,22 @@ impl<'a> Shape<'a> {
         let mut flags = Flags::default();
         shape.apply(node, true, 0, &mut flags);
         shape.finish(&flags);
+        shape.declare_required_members(node);
         shape
+    }
+
+    /// A required name that no property declares is a member of any value (typify and the
+    /// server's `serde_json::Value` field say so too).
+    fn declare_required_members(&mut self, node: &Node<'a>) {
+        if self.properties.is_empty() && !self.types.contains("object") {
+            return;
+        }
+        let undeclared: Vec<String> =
+            self.required.iter().filter(|name| self.property(name).is_none()).cloned().collect();
+        for name in undeclared {
+            let pointer = self.property_pointer(&name);
+            self.properties.push((name, Node { root: node.root, value: &ANY_SCHEMA, pointer }));
+        }
     }
 
     /// The pointer under which a property `name` is (or would be) declared.
@@ -358,7 +415,7 @@ impl<'a> Shape<'a> {
         if let Some(additional) = node.child("additionalProperties") {
             self.additional = match additional.value {
                 Value::Bool(false) => Additional::Forbidden,
-                Value::Object(map) if !map.is_empty() => Additional::Schema(additional),
+                Value::Object(_) if !is_any_schema(&additional) => Additional::Schema(additional),
                 _ => Additional::Any,
             };
         }
@@ -509,6 +566,39 @@ mod tests {
         assert_eq!(sibling.description.as_deref(), Some("sibling"));
         assert!(sibling.nullable);
         assert_eq!(sibling.types_text(), "object");
+    }
+
+    #[test]
+    fn a_component_that_only_refers_to_another_stands_for_it() {
+        let doc = json!({"components": {"schemas": {
+            "Period": {"description": "a period", "allOf": [{"$ref": "#/components/schemas/Span"}]},
+            "Window": {"$ref": "#/components/schemas/Period"},
+            "Span": {"type": "object"},
+            "Narrowed": {"allOf": [{"$ref": "#/components/schemas/Span"}], "required": ["secs"]},
+        }}});
+        assert_eq!(alias_chain(&doc, "Window"), ["Window", "Period", "Span"]);
+        assert_eq!(alias_chain(&doc, "Narrowed"), ["Narrowed"], "a constraint beside the reference makes a new schema");
+    }
+
+    #[test]
+    fn a_required_name_without_a_property_is_a_member_of_any_value() {
+        let doc = json!({"s": {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["b"]}});
+        let shape = shape_of(&doc, "/s");
+        let b = shape.property("b").expect("declared by `required`");
+        assert_eq!(b.pointer, "/s/properties/b");
+        assert_eq!(Shape::of(b).types_text(), "any type");
+        assert!(shape.required.contains("b"));
+    }
+
+    #[test]
+    fn map_values_of_a_schema_that_takes_anything_are_any() {
+        let doc = json!({
+            "components": {"schemas": {"Anything": {"description": "free-form"}}},
+            "m": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/Anything"}},
+            "n": {"type": "object", "additionalProperties": {"type": "string"}},
+        });
+        assert!(matches!(shape_of(&doc, "/m").additional, Additional::Any));
+        assert!(matches!(shape_of(&doc, "/n").additional, Additional::Schema(_)));
     }
 
     #[test]

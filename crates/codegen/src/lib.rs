@@ -102,9 +102,9 @@ pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, CodegenError> {
     // checks the spec's shape, with its own refusals.
     progenitor_limits::check(spec)?;
     // The server generator's refusals (with their lines) come before progenitor's errors.
-    in_server_generator(|| server::ir::read(spec))?;
+    let api = in_server_generator(|| server::ir::read(spec))?;
     let (client_tokens, type_space) = client::client_and_type_space_tokens(spec)?;
-    let server_files = in_server_generator(|| server::generate_with(spec, || Ok(type_space)))?;
+    let server_files = in_server_generator(|| server::emit(&api, || Ok(type_space)))?;
     let mut files = vec![GeneratedFile {
         path: CLIENT_OUTPUT.to_owned(),
         contents: render("progenitor", &spec_name, client_tokens)?,

@@ -4,17 +4,17 @@
 //! - copies of `rainbond-client` and `rainbond-api`, with their real manifests and the files
 //!   generated from the spec, compile in a throwaway workspace (see `common`), and a program that
 //!   uses both (fixtures/rainbond_use.rs) runs: the generated client calls the generated router and
-//!   both sides agree on what each construct means;
+//!   both sides agree on what each construct means; `rainbond-check check` finds the spec and the
+//!   code in agreement;
 //! - every model has one Rust name on both sides, and the client has one method per operation;
 //! - the generated API is snapshotted, so that a generator change shows what it does to this spec.
 
 mod common;
 
-use rainbond_codegen::{API_OUTPUT_DIR, CLIENT_OUTPUT, GeneratedFile, Spec, generate, server};
+use rainbond_codegen::{API_OUTPUT_DIR, CLIENT_OUTPUT, Spec, server};
 
 const SPEC: &str = include_str!("fixtures/rainbond.yaml");
 const PROGRAM: &str = include_str!("fixtures/rainbond_use.rs");
-const PROGRAM_CRATE: &str = "fixture";
 const PROGRAM_DEPENDENCIES: &str = r#"rainbond-api.workspace = true
 rainbond-client.workspace = true
 axum.workspace = true
@@ -27,10 +27,6 @@ uuid.workspace = true
 
 fn spec() -> Spec {
     Spec::parse("rainbond.yaml", SPEC).expect("the fixture spec loads")
-}
-
-fn generated() -> Vec<GeneratedFile> {
-    generate(&spec()).expect("the fixture spec generates")
 }
 
 fn generated_file(path: &str) -> String {
@@ -53,17 +49,19 @@ fn one_name_per_model() -> String {
 }
 
 #[test]
-fn the_client_and_the_api_compile_and_agree() {
-    let dir = tempfile::tempdir().unwrap();
-    common::write_workspace(dir.path(), &["crates/client", "crates/api", PROGRAM_CRATE]);
-    rainbond_codegen::write_files(dir.path(), &generated()).unwrap();
+fn the_client_and_the_api_compile_agree_and_check_clean() {
     let main = format!("{PROGRAM}{}", one_name_per_model());
-    common::write_program(dir.path(), PROGRAM_CRATE, "rainbond-fixture", PROGRAM_DEPENDENCIES, &main);
-
-    let run = common::cargo(dir.path(), &["run", "-p", "rainbond-fixture"]);
-    let output = common::text(&run);
-    assert!(run.status.success(), "the fixture program builds and runs:\n{output}");
+    let program = common::ClientProgram {
+        spec: ("rainbond.yaml", SPEC),
+        package: "rainbond-fixture",
+        dependencies: PROGRAM_DEPENDENCIES,
+        main: &main,
+    };
+    let ((ran, output), (checked, report)) = common::run_with_client_and_check(&program);
+    assert!(ran, "the fixture program builds and runs:\n{output}");
     assert!(output.contains("rainbond fixture: the generated client and API agree"), "{output}");
+    assert!(checked, "the generated code says what the spec says:\n{report}");
+    assert!(report.contains("matches the code"), "{report}");
 }
 
 #[test]

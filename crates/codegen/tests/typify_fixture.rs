@@ -54,11 +54,17 @@ fn the_schemas_the_generator_cannot_write_and_what_they_use_are_typify_s() {
     let api = ir::read(&spec()).unwrap();
     let typify: Vec<&str> =
         api.models.iter().filter(|m| matches!(m.kind, ModelKind::Foreign)).map(|m| m.schema_name.as_str()).collect();
-    // `Duration` and `StationCode` are plain, but `station` (format: ip) uses them.
-    assert_eq!(typify, ["StationCode", "station", "Duration", "Reading", "Celsius", "Wind", "Calibration"]);
+    // `Duration` and `StationCode` are plain, but `station` (format: ip) uses them; `annotate`'s
+    // inline body has a pattern, and takes progenitor's name.
+    assert_eq!(
+        typify,
+        ["StationCode", "station", "Duration", "Reading", "Celsius", "Wind", "Calibration", "AnnotateBody"]
+    );
+    let body = api.models.iter().find(|m| m.name == "AnnotateBody").unwrap();
+    assert_eq!(body.pointer, "/paths/~1annotations/put/requestBody/content/application~1json/schema");
     let own: Vec<&str> =
         api.models.iter().filter(|m| !matches!(m.kind, ModelKind::Foreign)).map(|m| m.schema_name.as_str()).collect();
-    assert_eq!(own, ["Problem", "ReadingId"]);
+    assert_eq!(own, ["Problem", "ReadingId", "Annotations"]);
 }
 
 #[test]

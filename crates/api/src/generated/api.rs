@@ -677,7 +677,7 @@ impl utoipa::Modify for SecuritySchemes {
 
 /// The OpenAPI document of this code.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    <ApiDoc as utoipa::OpenApi>::openapi()
+    crate::runtime::annotations_in_place(<ApiDoc as utoipa::OpenApi>::openapi())
 }
 
 fn reject<A: Api>(

@@ -4,6 +4,7 @@
 //! operations that are not upgrades ([`not_an_upgrade`]) and the serde/schemars helpers of the
 //! models ([`support`]).
 
+mod document;
 mod foreign_schema;
 mod shape;
 pub mod support;
@@ -11,6 +12,7 @@ mod websocket;
 
 pub use websocket::{not_an_upgrade, upgrade_required};
 
+pub use document::annotations_in_place;
 pub use foreign_schema::foreign_schema;
 
 use axum::body::Bytes;

@@ -1020,7 +1020,7 @@ fn emit_document(api: &Api) -> TokenStream {
 
         /// The OpenAPI document of this code.
         pub fn openapi() -> utoipa::openapi::OpenApi {
-            <ApiDoc as utoipa::OpenApi>::openapi()
+            crate::runtime::annotations_in_place(<ApiDoc as utoipa::OpenApi>::openapi())
         }
     }
 }

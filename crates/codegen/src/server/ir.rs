@@ -202,6 +202,8 @@ pub struct Model {
     pub description: Option<String>,
     /// Defined inside another schema rather than under `components/schemas`.
     pub inline: bool,
+    /// JSON pointer of its schema in the spec (of its first use, for an inline model).
+    pub pointer: String,
     /// What it is.
     pub kind: ModelKind,
 }
@@ -656,6 +658,7 @@ impl<'a> Reader<'a> {
                     title: string_at(schema, "title"),
                     description: string_at(schema, "description"),
                     inline: false,
+                    pointer: pointer.clone(),
                     kind: ModelKind::Foreign,
                 }
             } else {
@@ -909,6 +912,7 @@ impl<'a> Reader<'a> {
             title,
             description,
             inline: false,
+            pointer: pointer.to_owned(),
             kind,
         })
     }
@@ -963,6 +967,7 @@ impl<'a> Reader<'a> {
                 title: string_at(schema, "title"),
                 description: string_at(schema, "description"),
                 inline: true,
+                pointer: pointer.to_owned(),
                 kind: ModelKind::Foreign,
             });
         }
@@ -1059,6 +1064,10 @@ impl<'a> Reader<'a> {
                         &format!("{type_name}Value"),
                     )?;
                     TypeRef::Map(Box::new(value))
+                }
+                // `type: object` alone is any object, a map of any values (as typify has it).
+                Some(Value::Bool(true) | Value::Object(_)) | None if str_at(schema, "type").is_some() => {
+                    TypeRef::Map(Box::new(TypeRef::Any))
                 }
                 _ => TypeRef::Any,
             },

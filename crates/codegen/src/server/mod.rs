@@ -22,19 +22,19 @@ use crate::{CodegenError, spec::Spec};
 
 /// The generated server files (name within the generated folder, tokens), in a fixed order.
 pub fn generate(spec: &Spec) -> Result<Vec<(&'static str, TokenStream)>, CodegenError> {
-    generate_with(spec, || crate::client::type_space_tokens(spec))
+    emit(&ir::read(spec)?, || crate::client::type_space_tokens(spec))
 }
 
-/// [`generate`], with typify's types for the spec from `type_space` (run only when the spec
-/// has schemas the server takes from typify).
-pub fn generate_with(
-    spec: &Spec,
+/// The generated server files for `api` (the spec as [`ir::read`] reads it), with typify's types
+/// for the spec from `type_space` (run only when the spec has schemas the server takes from
+/// typify).
+pub fn emit(
+    api: &ir::Api,
     type_space: impl FnOnce() -> Result<TokenStream, CodegenError>,
 ) -> Result<Vec<(&'static str, TokenStream)>, CodegenError> {
-    let api = ir::read(spec)?;
-    let foreign = foreign::emit(&api, type_space)?;
-    let models = emit_models::emit(&api, foreign)?;
-    let api_tokens = emit_api::emit(&api);
+    let foreign = foreign::emit(api, type_space)?;
+    let models = emit_models::emit(api, foreign)?;
+    let api_tokens = emit_api::emit(api);
     let module = quote! {
         //! The spec's models, the `Api` trait and its router.
         //!

@@ -257,13 +257,16 @@ struct TypifyTypes {
     components: BTreeSet<String>,
     /// The spec pointers of the inline ones (an operation's body or parameter schema).
     inline: BTreeSet<String>,
+    /// Arrays of unique items that both sides keep in a plain `Vec`, by spec pointer (see
+    /// `Api::plain_unique_arrays`).
+    plain_unique_arrays: BTreeSet<String>,
 }
 
 /// [`TypifyTypes`] as the server generator reads `spec`. A spec the generator refuses has no
 /// generated server, so it has none.
 fn typify_types(spec: &Spec) -> TypifyTypes {
     let Ok(api) = rainbond_codegen::server::ir::read(spec) else { return TypifyTypes::default() };
-    let mut types = TypifyTypes::default();
+    let mut types = TypifyTypes { plain_unique_arrays: api.plain_unique_arrays, ..TypifyTypes::default() };
     for model in api.models {
         if !matches!(model.kind, rainbond_codegen::server::ir::ModelKind::Foreign) {
             continue;
@@ -434,6 +437,8 @@ const CLIENT_UNKNOWN_FIELDS: &str = "typify decides whether an enum's variant re
      an externally tagged one, and serde cannot in an internally tagged one)";
 const CLIENT_PATTERNS: &str =
     "typify checks a pattern in a newtype's `TryFrom`, which the newtype's schemars derive does not describe";
+const SERVER_UNIQUE_ITEMS: &str = "an operation's array of unique items that typify gives no type of its own is a \
+     plain `Vec` on both sides (a set type would need its items ordered or hashable)";
 const CLIENT_UNIQUE_ITEMS: &str = "typify keeps an array of unique items in a plain `Vec`, without uniqueItems";
 
 /// Context of a schema comparison that only the parent knows.
@@ -875,6 +880,10 @@ impl<'c> Comparer<'c> {
                 "uniqueItems" => Some(("uniqueItems", CLIENT_UNIQUE_ITEMS)),
                 _ => None,
             };
+            if key == "uniqueItems" && c.is_none() && self.typify.plain_unique_arrays.contains(&pointer) {
+                self.unverified("uniqueItems", SERVER_UNIQUE_ITEMS, &pointer);
+                continue;
+            }
             if let Some((facet, reason)) = client_cannot_say.filter(|_| self.in_typify && c.is_none()) {
                 self.unverified(facet, reason, &pointer);
                 continue;

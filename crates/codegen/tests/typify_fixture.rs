@@ -60,6 +60,11 @@ fn the_schemas_the_generator_cannot_write_and_what_they_use_are_typify_s() {
         typify,
         ["StationCode", "station", "Duration", "Reading", "Celsius", "Wind", "Calibration", "AnnotateBody"]
     );
+    assert_eq!(
+        api.plain_unique_arrays.iter().collect::<Vec<_>>(),
+        ["/paths/~1annotations/get/responses/200/content/application~1json/schema"],
+        "an array of unique items typify gives no name is a Vec on both sides"
+    );
     let body = api.models.iter().find(|m| m.name == "AnnotateBody").unwrap();
     assert_eq!(body.pointer, "/paths/~1annotations/put/requestBody/content/application~1json/schema");
     let own: Vec<&str> =

@@ -50,6 +50,10 @@ pub(crate) fn rust_type(ty: &TypeRef, prefix: &TokenStream) -> TokenStream {
             let value = rust_type(value, prefix);
             quote!(std::collections::BTreeMap<String, #value>)
         }
+        TypeRef::Nullable(inner) => {
+            let inner = rust_type(inner, prefix);
+            quote!(Option<#inner>)
+        }
         TypeRef::Any => quote!(serde_json::Value),
         TypeRef::Bytes | TypeRef::AnyBytes => quote!(axum::body::Bytes),
         TypeRef::Null(_) => quote!(()),
@@ -283,7 +287,9 @@ fn emit_model(
 pub(crate) fn mentions_inline_model(ty: &TypeRef, inline_models: &BTreeSet<String>) -> bool {
     match ty {
         TypeRef::Named(name) => inline_models.contains(name),
-        TypeRef::Array(item) | TypeRef::Map(item) => mentions_inline_model(item, inline_models),
+        TypeRef::Array(item) | TypeRef::Map(item) | TypeRef::Nullable(item) => {
+            mentions_inline_model(item, inline_models)
+        }
         _ => false,
     }
 }

@@ -27,6 +27,10 @@ pub struct Api {
     pub security_schemes: BTreeMap<String, SecurityScheme>,
     /// The model every error response uses, when the spec has error responses.
     pub error_model: Option<String>,
+    /// The spec pointers of arrays with `uniqueItems` in an operation's schema that typify gives no
+    /// type of its own (`Vec<Item>` on the client): a `Vec` here too, whose uniqueness neither side
+    /// checks nor documents (a set type would need its items ordered or hashable).
+    pub plain_unique_arrays: BTreeSet<String>,
 }
 
 /// `info` of the spec.
@@ -78,6 +82,8 @@ pub enum TypeRef {
     /// A JSON body that is always `null` (`{enum: [null]}`, dropshot's `()`): `()`; `true` when
     /// the schema also says `type: string` (as dropshot writes it).
     Null(bool),
+    /// A response body that may be `null` (`nullable: true`): `Option<T>`.
+    Nullable(Box<TypeRef>),
     /// A parameter of `type: string` with `format` `ip`, `ipv4` or `ipv6` (the format): the
     /// `std::net` address typify gives the client. (A component with such a property is typify's.)
     IpAddr(String),
@@ -565,7 +571,16 @@ pub enum SecurityScheme {
 
 /// Reads `spec` into the generator's model.
 pub fn read(spec: &Spec) -> Result<Api, CodegenError> {
-    Reader { spec, models: Vec::new(), type_names: BTreeMap::new(), typify_names: None, claim_log: Vec::new() }.read()
+    Reader {
+        spec,
+        models: Vec::new(),
+        type_names: BTreeMap::new(),
+        typify_names: None,
+        claim_log: Vec::new(),
+        unique_items_as_vec: false,
+        plain_unique_arrays: BTreeSet::new(),
+    }
+    .read()
 }
 
 struct Reader<'a> {
@@ -577,6 +592,10 @@ struct Reader<'a> {
     typify_names: Option<BTreeSet<String>>,
     /// The names added to `type_names`, in order, so that a trial can be taken back.
     claim_log: Vec<String>,
+    /// Whether an array with `uniqueItems` is read as a `Vec` (see [`Api::plain_unique_arrays`]).
+    unique_items_as_vec: bool,
+    /// Where such arrays were read.
+    plain_unique_arrays: BTreeSet<String>,
 }
 
 /// How far the reader's state had come, to take a trial back to ([`Reader::rollback`]).
@@ -691,7 +710,16 @@ impl<'a> Reader<'a> {
         for op in &mut operations {
             op.undocumented = self.undocumented(op, error_model.as_deref());
         }
-        Ok(Api { info, servers, tags, models: self.models, operations, security_schemes, error_model })
+        Ok(Api {
+            info,
+            servers,
+            tags,
+            models: self.models,
+            operations,
+            security_schemes,
+            error_model,
+            plain_unique_arrays: self.plain_unique_arrays,
+        })
     }
 
     fn mark(&self) -> Mark {
@@ -958,7 +986,7 @@ impl<'a> Reader<'a> {
         self.rollback(mark);
         let name = type_ident(str_at(schema, "title").unwrap_or(suggested));
         if !self.typify_names()?.contains(&name) {
-            return Err(refusal);
+            return self.unnamed_typify_schema_type(schema, pointer, suggested).map_err(|_| refusal);
         }
         if !self.models.iter().any(|m| m.name == name) {
             self.models.push(Model {
@@ -972,6 +1000,24 @@ impl<'a> Reader<'a> {
             });
         }
         Ok((TypeRef::Named(name), bool_at(schema, "nullable"), schema))
+    }
+
+    /// The type of an operation's schema that typify gives no name (an array or map of other
+    /// types): this generator's, with arrays of unique items as the `Vec`s typify makes of them.
+    fn unnamed_typify_schema_type<'s>(
+        &mut self,
+        schema: &'s Value,
+        pointer: &str,
+        suggested: &str,
+    ) -> Result<(TypeRef, bool, &'s Value), CodegenError> {
+        let mark = self.mark();
+        self.unique_items_as_vec = true;
+        let found = self.property_type(schema, pointer, suggested);
+        self.unique_items_as_vec = false;
+        if found.is_err() {
+            self.rollback(mark);
+        }
+        found
     }
 
     /// The names of the types typify makes for the spec (computed once).
@@ -1037,7 +1083,9 @@ impl<'a> Reader<'a> {
                 let Some(items) = schema.get("items") else {
                     return Err(self.unsupported(pointer, "an array needs `items`"));
                 };
-                if bool_at(schema, "uniqueItems") {
+                if bool_at(schema, "uniqueItems") && self.unique_items_as_vec {
+                    self.plain_unique_arrays.insert(pointer.to_owned());
+                } else if bool_at(schema, "uniqueItems") {
                     return Err(self.unsupported(
                         &format!("{pointer}/uniqueItems"),
                         "`uniqueItems` is not written by the server generator (typify makes such an array a set)",
@@ -1441,11 +1489,16 @@ impl<'a> Reader<'a> {
                         continue;
                     }
                     let schema = media.get("schema").cloned().unwrap_or(Value::Null);
-                    let (ty, _, _) = self.operation_schema_type(
+                    let (ty, nullable, _) = self.operation_schema_type(
                         &schema,
                         &format!("{resolved_pointer}/content/{}/schema", escape_token(media_type)),
                         &format!("{operation_id}-response"),
                     )?;
+                    let ty = match ty {
+                        TypeRef::Null(_) => ty,
+                        _ if nullable => TypeRef::Nullable(Box::new(ty)),
+                        _ => ty,
+                    };
                     Some((ty, media_type.clone()))
                 }
                 Some(_) => {

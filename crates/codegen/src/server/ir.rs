@@ -1719,8 +1719,8 @@ impl<'a> Reader<'a> {
             Err(self.unsupported(
                 pointer,
                 format!(
-                    "request media type `{media_type}` is not supported: use JSON, application/x-www-form-urlencoded, \
-                     application/octet-stream or text/plain"
+                    "request media type `{media_type}` is not supported (progenitor 0.15 takes no such body either): use \
+                     JSON, application/x-www-form-urlencoded, application/octet-stream or text/plain"
                 ),
             ))
         }

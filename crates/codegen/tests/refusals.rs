@@ -396,8 +396,8 @@ fn server_generator_cases() -> Vec<Case> {
             advice: "define it in components/securitySchemes",
         },
         Case {
-            what: "an array query parameter",
-            spec: in_put("      parameters:\n        - name: tags\n          in: query\n          schema:\n            type: array\n            items:\n              type: string\n"),
+            what: "an array path parameter",
+            spec: in_put("      parameters:\n        - name: port\n          in: path\n          required: true\n          schema:\n            type: array\n            items:\n              type: string\n"),
             line_text: "          schema:\n            type: array",
             pointer: "/paths/~1ports~1{port}/put/parameters/0/schema",
             advice: "send structured values in a JSON body",

@@ -268,6 +268,15 @@ pub fn text_body(
         .map_err(|_| Rejection::bad_request(RejectionKind::InvalidBody, "invalid request body: not UTF-8 text"))
 }
 
+/// Reads the query string of `uri` into `T`; a key repeated (`tag=a&tag=b`) fills a `Vec` field,
+/// as progenitor's client sends an array parameter.
+/// The message names the parameter (`limit: invalid digit found in string`).
+pub fn query<T: serde::de::DeserializeOwned>(uri: &axum::http::Uri) -> Result<T, Rejection> {
+    let deserializer = serde_html_form::Deserializer::from_bytes(uri.query().unwrap_or("").as_bytes());
+    serde_path_to_error::deserialize(deserializer)
+        .map_err(|err| Rejection::bad_request(RejectionKind::Query, format!("invalid query string: {err}")))
+}
+
 /// Reads an `application/x-www-form-urlencoded` body into `T`: `Ok(None)` when it is empty.
 pub fn form_body<T: serde::de::DeserializeOwned>(
     headers: &HeaderMap,
@@ -283,7 +292,7 @@ pub fn form_body<T: serde::de::DeserializeOwned>(
     if !has_media_type(headers, FORM) {
         return Err(wrong_media_type(bad_media_type, FORM));
     }
-    serde_urlencoded::from_bytes(&bytes)
+    serde_html_form::from_bytes(&bytes)
         .map(Some)
         .map_err(|err| Rejection::bad_request(RejectionKind::InvalidBody, format!("invalid request body: {err}")))
 }

@@ -148,7 +148,6 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
     };
 
     let has_path = api.operations.iter().any(|op| !op.path_params.is_empty());
-    let has_query = api.operations.iter().any(|op| !op.query_params.is_empty());
     let has_body = api.operations.iter().any(|op| op.body.is_some());
     let reads_headers = api.operations.iter().any(reads_headers);
     let mut imports = TokenStream::new();
@@ -162,12 +161,6 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
         imports.extend(quote!(
             use axum::extract::Path;
             use axum::extract::rejection::PathRejection;
-        ));
-    }
-    if has_query {
-        imports.extend(quote!(
-            use axum::extract::Query;
-            use axum::extract::rejection::QueryRejection;
         ));
     }
     if reads_headers {
@@ -429,10 +422,8 @@ fn param_check_step(params: &[Param], variable: &str, kind: TokenStream) -> Toke
 fn emit_param_field(param: &Param, inline_models: &BTreeSet<String>) -> TokenStream {
     let ident = ident(&param.ident);
     // An enum defined inside the parameter is not a component: utoipa must inline its schema.
-    let inline = match &param.ty {
-        TypeRef::Named(name) if inline_models.contains(name) => quote!(#[param(inline)]),
-        _ => TokenStream::new(),
-    };
+    let inline =
+        if mentions_inline_model(&param.ty, inline_models) { quote!(#[param(inline)]) } else { TokenStream::new() };
     let name = &param.name;
     let rename = if param.ident != param.name { quote!(#[serde(rename = #name)]) } else { TokenStream::new() };
     let doc = param.description.as_deref().map(doc_lines).unwrap_or_default();
@@ -734,11 +725,11 @@ fn emit_handler(
     }
     if !op.query_params.is_empty() {
         let ty = format_ident!("{}Query", op.type_stem);
-        extractors.push(quote!(query: Result<Query<#ty>, QueryRejection>));
+        extractors.push(quote!(uri: axum::http::Uri));
         steps.push(quote! {
-            let query = match query {
-                Ok(Query(query)) => query,
-                Err(rejection) => return reject(&*api, Rejection { status: StatusCode::BAD_REQUEST, kind: RejectionKind::Query, message: rejection.body_text() }, documents),
+            let query: #ty = match crate::runtime::query(&uri) {
+                Ok(query) => query,
+                Err(rejection) => return reject(&*api, rejection, documents),
             };
         });
         steps.push(param_check_step(&op.query_params, "query", quote!(RejectionKind::Query)));

@@ -394,7 +394,7 @@ pub struct Param {
     pub required: bool,
     /// `description`.
     pub description: Option<String>,
-    /// The value's type (scalars only).
+    /// The value's type: a scalar, or (in the query) an array of scalars.
     pub ty: TypeRef,
     /// The spec's integer `format` where utoipa would write another one for the Rust type.
     pub documented_format: Option<String>,
@@ -1368,12 +1368,14 @@ impl<'a> Reader<'a> {
                 )?,
             };
             let constraints = constraints(resolved);
-            if matches!(ty, TypeRef::Array(_) | TypeRef::Map(_) | TypeRef::Any)
-                || matches!(&ty, TypeRef::Named(n) if !self.is_parameter_model(n))
-            {
+            // progenitor's client sends an array in the query as the key repeated (`tag=a&tag=b`).
+            let query_array = str_at(param, "in") == Some("query")
+                && matches!(&ty, TypeRef::Array(item) if self.is_scalar_parameter(item));
+            if !query_array && !self.is_scalar_parameter(&ty) {
                 return Err(self.unsupported(
                     &format!("{param_pointer}/schema"),
-                    "parameters must be scalars (string, integer, number, boolean or a string enum): send structured values in a JSON body",
+                    "parameters must be scalars (string, integer, number, boolean or a string enum), or arrays of them \
+                     in the query: send structured values in a JSON body",
                 ));
             }
             let parsed = Param {
@@ -1738,6 +1740,16 @@ impl<'a> Reader<'a> {
         self.models.iter().any(|m| {
             m.name == *name && matches!(&m.kind, ModelKind::Struct { fields, .. } if fields.iter().all(|f| !f.required))
         })
+    }
+
+    /// Whether `ty` is a scalar a parameter can carry (a string, number, boolean, string enum, named
+    /// scalar or typify type).
+    fn is_scalar_parameter(&self, ty: &TypeRef) -> bool {
+        match ty {
+            TypeRef::Array(_) | TypeRef::Map(_) | TypeRef::Any => false,
+            TypeRef::Named(name) => self.is_parameter_model(name),
+            _ => true,
+        }
     }
 
     /// Whether the model `name` can be a parameter's type: a string enum, a named scalar, or a

@@ -382,13 +382,6 @@ fn server_generator_cases() -> Vec<Case> {
             advice: "every operation needs an `operationId`",
         },
         Case {
-            what: "an http basic scheme",
-            spec: BASE.replacen("components:\n", "components:\n  securitySchemes:\n    basic:\n      type: http\n      scheme: basic\n", 1),
-            line_text: "    basic:",
-            pointer: "/components/securitySchemes/basic",
-            advice: "use one of them",
-        },
-        Case {
             what: "an undefined security scheme",
             spec: in_put("      security:\n        - nokey: []\n"),
             line_text: "      security:",

@@ -368,10 +368,25 @@ async fn list_copy_services<A: Api>(
     fn documents(status: StatusCode) -> bool {
         matches!(status.as_u16(), 400 | 401 | 403 | 404 | 409 | 500 | 503)
     }
-    let caller = match api
-        .authenticate_access_key(crate::runtime::header_value(&headers, "Authorization"))
-        .await
-    {
+    let authenticated = 'authenticate: {
+        let mut refused = None;
+        if let Some(credential) = crate::runtime::header_value(
+            &headers,
+            "Authorization",
+        ) {
+            match api.authenticate_access_key(Some(credential)).await {
+                Err(AuthFailure::Unauthorized(error)) => {
+                    refused.get_or_insert(error);
+                }
+                decided => break 'authenticate decided,
+            }
+        }
+        match refused {
+            Some(error) => Err(AuthFailure::Unauthorized(error)),
+            None => api.authenticate_access_key(None).await,
+        }
+    };
+    let caller = match authenticated {
         Ok(caller) => caller,
         Err(failure) => {
             let (status, error) = match failure {
@@ -502,10 +517,25 @@ async fn copy_app<A: Api>(
             503
         )
     }
-    let caller = match api
-        .authenticate_access_key(crate::runtime::header_value(&headers, "Authorization"))
-        .await
-    {
+    let authenticated = 'authenticate: {
+        let mut refused = None;
+        if let Some(credential) = crate::runtime::header_value(
+            &headers,
+            "Authorization",
+        ) {
+            match api.authenticate_access_key(Some(credential)).await {
+                Err(AuthFailure::Unauthorized(error)) => {
+                    refused.get_or_insert(error);
+                }
+                decided => break 'authenticate decided,
+            }
+        }
+        match refused {
+            Some(error) => Err(AuthFailure::Unauthorized(error)),
+            None => api.authenticate_access_key(None).await,
+        }
+    };
+    let caller = match authenticated {
         Ok(caller) => caller,
         Err(failure) => {
             let (status, error) = match failure {
@@ -658,18 +688,16 @@ struct SecuritySchemes;
 
 impl utoipa::Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{SecurityScheme, ApiKey, ApiKeyValue};
+        fn scheme(json: &str) -> utoipa::openapi::security::SecurityScheme {
+            serde_json::from_str(json)
+                .expect("the spec's security scheme reads as utoipa's")
+        }
         let components = openapi.components.get_or_insert_with(Default::default);
         components
             .add_security_scheme(
                 "access_key",
-                SecurityScheme::ApiKey(
-                    ApiKey::Header(
-                        ApiKeyValue::with_description(
-                            "Authorization",
-                            "A user access key, sent verbatim (the console's behaviour); `Bearer <key>` is accepted too.\nA missing, unknown or expired key is answered with 401.\n",
-                        ),
-                    ),
+                scheme(
+                    "{\"type\":\"apiKey\",\"in\":\"header\",\"name\":\"Authorization\",\"description\":\"A user access key, sent verbatim (the console's behaviour); `Bearer <key>` is accepted too.\\nA missing, unknown or expired key is answered with 401.\\n\"}",
                 ),
             );
     }

@@ -156,11 +156,28 @@ pub fn required_header<T: serde::de::DeserializeOwned>(headers: &HeaderMap, name
         .ok_or_else(|| Rejection::bad_request(RejectionKind::Header, format!("header `{name}` is required")))
 }
 
-/// The token of an `Authorization: Bearer <token>` header (the scheme in any case).
-pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+/// The credentials of an `Authorization: <scheme> <credentials>` header whose scheme is `scheme`
+/// (in any case): the token of `Bearer <token>`, the base64 text of `Basic <text>`.
+pub fn authorization_credentials<'h>(headers: &'h HeaderMap, scheme: &str) -> Option<&'h str> {
     let value = header_value(headers, header::AUTHORIZATION.as_str())?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+    let (sent, credentials) = value.split_once(' ')?;
+    sent.eq_ignore_ascii_case(scheme).then(|| credentials.trim())
+}
+
+/// The value of cookie `name`, when the request's one `Cookie` header sends it once.
+pub fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    let cookies = header_value(headers, header::COOKIE.as_str())?;
+    let mut values = cookies.split(';').filter_map(|pair| pair.trim().split_once('=')).filter(|(key, _)| *key == name);
+    let (_, value) = values.next()?;
+    values.next().is_none().then_some(value)
+}
+
+/// The value of query parameter `name` (decoded), when the query string has it once.
+pub fn query_value(uri: &axum::http::Uri, name: &str) -> Option<String> {
+    let pairs: Vec<(String, String)> = serde_html_form::from_str(uri.query()?).ok()?;
+    let mut values = pairs.into_iter().filter(|(key, _)| key == name);
+    let (_, value) = values.next()?;
+    values.next().is_none().then_some(value)
 }
 
 /// Whether the `Content-Type` is `application/json` or an `application/*+json` type.
@@ -470,11 +487,28 @@ mod tests {
     }
 
     #[test]
-    fn bearer_tokens_are_read_in_any_case_of_the_scheme_and_other_schemes_are_not() {
-        assert_eq!(bearer_token(&headers(&[("authorization", "bearer  abc ")])), Some("abc"));
-        assert_eq!(bearer_token(&headers(&[("authorization", "Basic abc")])), None);
-        assert_eq!(bearer_token(&headers(&[("authorization", "abc")])), None);
-        assert_eq!(bearer_token(&HeaderMap::new()), None);
+    fn authorization_credentials_are_read_in_any_case_of_the_scheme_and_other_schemes_are_not() {
+        let bearer = |pairs: &[(&'static str, &'static str)]| {
+            authorization_credentials(&headers(pairs), "bearer").map(str::to_owned)
+        };
+        assert_eq!(bearer(&[("authorization", "bearer  abc ")]).as_deref(), Some("abc"));
+        assert_eq!(bearer(&[("authorization", "Basic abc")]), None);
+        assert_eq!(bearer(&[("authorization", "abc")]), None);
+        assert_eq!(bearer(&[]), None);
+        let basic = headers(&[("authorization", "Basic dTpw")]);
+        assert_eq!(authorization_credentials(&basic, "basic"), Some("dTpw"));
+    }
+
+    #[test]
+    fn an_api_key_in_a_cookie_or_the_query_is_read_when_sent_once() {
+        let sent = headers(&[("cookie", "theme=dark; session=s3cr3t")]);
+        assert_eq!(cookie_value(&sent, "session"), Some("s3cr3t"));
+        assert_eq!(cookie_value(&sent, "other"), None);
+        assert_eq!(cookie_value(&headers(&[("cookie", "session=a; session=b")]), "session"), None, "ambiguous");
+        let uri: axum::http::Uri = "/pets?api_key=a%20b&limit=3".parse().unwrap();
+        assert_eq!(query_value(&uri, "api_key").as_deref(), Some("a b"));
+        assert_eq!(query_value(&"/pets?api_key=a&api_key=b".parse().unwrap(), "api_key"), None, "ambiguous");
+        assert_eq!(query_value(&"/pets".parse().unwrap(), "api_key"), None);
     }
 
     #[test]

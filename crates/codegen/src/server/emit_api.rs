@@ -9,9 +9,7 @@ use quote::{format_ident, quote};
 use super::emit_models::{
     constraint_items, emit_validate, mentions_inline_model, model_ident, rust_type, validating_models,
 };
-use super::ir::{
-    Api, Body, BodyEncoding, Field, ModelKind, Operation, Param, Response, SecurityScheme, Status, TypeRef,
-};
+use super::ir::{Api, Body, BodyEncoding, Credential, Field, ModelKind, Operation, Param, Response, Status, TypeRef};
 use super::{doc_lines, ident};
 
 fn models_prefix() -> TokenStream {
@@ -109,9 +107,11 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
     let authenticators = used_schemes.iter().map(|name| {
         let method = scheme_method(name);
         let error = error_ty.clone().unwrap_or_else(|| quote!(()));
-        let how = match &api.security_schemes[*name] {
-            SecurityScheme::ApiKeyHeader { header, .. } => format!("the `{header}` header, as sent"),
-            SecurityScheme::Bearer { .. } => "the `Authorization` header's bearer token".to_owned(),
+        let how = match &api.security_schemes[*name].credential {
+            Credential::Header(header) => format!("the `{header}` header, as sent"),
+            Credential::Query(key) => format!("the `{key}` query parameter, decoded"),
+            Credential::Cookie(cookie) => format!("the value of the `{cookie}` cookie"),
+            Credential::Authorization(scheme) => format!("the `Authorization` header's `{scheme}` credentials"),
         };
         let doc = doc_lines(&format!(
             "Authenticates a request with the `{name}` scheme: `credential` is {how}, or `None` when it is absent."
@@ -655,8 +655,11 @@ fn emit_handler(
         }
     });
     path_attr.push(quote!(responses(#(#responses),*)));
-    if !op.security.is_empty() {
-        let requirements = op.security.iter().map(|s| quote!((#s = [])));
+    if !op.requirements.is_empty() {
+        let requirements = op.requirements.iter().map(|requirement| match requirement {
+            Some((scheme, scopes)) => quote!((#scheme = [#(#scopes),*])),
+            None => quote!(()),
+        });
         path_attr.push(quote!(security(#(#requirements),*)));
     }
 
@@ -665,23 +668,50 @@ fn emit_handler(
     if reads_headers(op) {
         extractors.push(quote!(headers: HeaderMap));
     }
+    let key_in_query =
+        op.security.iter().any(|name| matches!(api.security_schemes[name].credential, Credential::Query(_)));
+    if !op.query_params.is_empty() || key_in_query {
+        extractors.push(quote!(uri: axum::http::Uri));
+    }
     let mut steps = Vec::new();
     let mut call_args = Vec::new();
 
     if !op.security.is_empty() {
-        let mut chain = TokenStream::new();
-        for (index, scheme_name) in op.security.iter().enumerate().rev() {
+        // Each scheme whose credential the request carries is tried in the spec's order: the first
+        // that accepts it, or fails otherwise than refusing it, decides; when every one refuses, the
+        // first refusal is the answer; when the request carries none, the last scheme decides.
+        let attempts = op.security.iter().map(|scheme_name| {
             let method = scheme_method(scheme_name);
-            let credential = match &api.security_schemes[scheme_name] {
-                SecurityScheme::ApiKeyHeader { header, .. } => quote!(crate::runtime::header_value(&headers, #header)),
-                SecurityScheme::Bearer { .. } => quote!(crate::runtime::bearer_token(&headers)),
+            let credential = match &api.security_schemes[scheme_name].credential {
+                Credential::Header(header) => quote!(crate::runtime::header_value(&headers, #header)),
+                Credential::Query(key) => quote!(crate::runtime::query_value(&uri, #key).as_deref()),
+                Credential::Cookie(cookie) => quote!(crate::runtime::cookie_value(&headers, #cookie)),
+                Credential::Authorization(scheme) => {
+                    quote!(crate::runtime::authorization_credentials(&headers, #scheme))
+                }
             };
-            chain = if index + 1 == op.security.len() {
-                quote!(api.#method(#credential).await)
-            } else {
-                quote!(match #credential { Some(credential) => api.#method(Some(credential)).await, None => #chain })
-            };
-        }
+            quote! {
+                if let Some(credential) = #credential {
+                    match api.#method(Some(credential)).await {
+                        Err(AuthFailure::Unauthorized(error)) => {
+                            refused.get_or_insert(error);
+                        }
+                        decided => break 'authenticate decided,
+                    }
+                }
+            }
+        });
+        let last_method = scheme_method(op.security.last().expect("a secured operation"));
+        let chain = quote! {
+            'authenticate: {
+                let mut refused = None;
+                #(#attempts)*
+                match refused {
+                    Some(error) => Err(AuthFailure::Unauthorized(error)),
+                    None => api.#last_method(None).await,
+                }
+            }
+        };
         let failed_status = if documented(op, 500) {
             quote!(StatusCode::INTERNAL_SERVER_ERROR)
         } else {
@@ -697,7 +727,8 @@ fn emit_handler(
             }),
         };
         steps.push(quote! {
-            let caller = match #chain {
+            let authenticated = #chain;
+            let caller = match authenticated {
                 Ok(caller) => caller,
                 Err(failure) => {
                     let (status, error) = match failure {
@@ -725,7 +756,6 @@ fn emit_handler(
     }
     if !op.query_params.is_empty() {
         let ty = format_ident!("{}Query", op.type_stem);
-        extractors.push(quote!(uri: axum::http::Uri));
         steps.push(quote! {
             let query: #ty = match crate::runtime::query(&uri) {
                 Ok(query) => query,
@@ -948,29 +978,11 @@ fn emit_document(api: &Api) -> TokenStream {
         quote!(models::#name)
     });
 
-    let schemes = api.security_schemes.iter().map(|(name, scheme)| match scheme {
-        SecurityScheme::ApiKeyHeader { header, description } => {
-            let value = match description {
-                Some(d) => quote!(ApiKeyValue::with_description(#header, #d)),
-                None => quote!(ApiKeyValue::new(#header)),
-            };
-            quote!(components.add_security_scheme(#name, SecurityScheme::ApiKey(ApiKey::Header(#value)));)
-        }
-        SecurityScheme::Bearer { description } => {
-            let description = description.as_deref().map(|d| quote!(.description(Some(#d)))).unwrap_or_default();
-            quote!(components.add_security_scheme(#name, SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer) #description .build()));)
-        }
+    // Each scheme as the spec writes it, read into utoipa's type when the document is built.
+    let schemes = api.security_schemes.iter().map(|(name, scheme)| {
+        let json = scheme.document.to_string();
+        quote!(components.add_security_scheme(#name, scheme(#json));)
     });
-
-    // Import only the names the schemes use.
-    let uses = |wanted: fn(&SecurityScheme) -> bool| api.security_schemes.values().any(wanted);
-    let mut scheme_imports = vec![quote!(SecurityScheme)];
-    if uses(|s| matches!(s, SecurityScheme::ApiKeyHeader { .. })) {
-        scheme_imports.extend([quote!(ApiKey), quote!(ApiKeyValue)]);
-    }
-    if uses(|s| matches!(s, SecurityScheme::Bearer { .. })) {
-        scheme_imports.extend([quote!(HttpAuthScheme), quote!(HttpBuilder)]);
-    }
 
     // The spec's security schemes, added by a utoipa modifier (when it has any).
     let (modifiers, modifier) = if api.security_schemes.is_empty() {
@@ -984,7 +996,9 @@ fn emit_document(api: &Api) -> TokenStream {
 
                 impl utoipa::Modify for SecuritySchemes {
                     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-                        use utoipa::openapi::security::{#(#scheme_imports),*};
+                        fn scheme(json: &str) -> utoipa::openapi::security::SecurityScheme {
+                            serde_json::from_str(json).expect("the spec's security scheme reads as utoipa's")
+                        }
                         let components = openapi.components.get_or_insert_with(Default::default);
                         #(#schemes)*
                     }

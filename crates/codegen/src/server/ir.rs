@@ -346,6 +346,10 @@ pub struct Operation {
     pub responses: Vec<Response>,
     /// The security schemes that can authenticate the call (any one of them); empty when the call is open.
     pub security: Vec<String>,
+    /// The security requirements as the spec writes them, which the document repeats: each a
+    /// scheme with its scopes, or none (`{}`: a request may come without credentials, and the last
+    /// scheme's `authenticate_*` method, given `None`, decides).
+    pub requirements: Vec<Option<(String, Vec<String>)>>,
     /// The statuses the router answers this operation with that no response documents.
     pub undocumented: Option<Undocumented>,
     /// A websocket operation (`x-dropshot-websocket`): the handler gets the upgrade, and one of
@@ -554,19 +558,26 @@ pub struct Undocumented {
 
 /// A security scheme the generated router can check.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SecurityScheme {
-    /// `type: apiKey, in: header`.
-    ApiKeyHeader {
-        /// The header.
-        header: String,
-        /// `description`.
-        description: Option<String>,
-    },
-    /// `type: http, scheme: bearer`: the `Authorization` header without its `Bearer ` prefix.
-    Bearer {
-        /// `description`.
-        description: Option<String>,
-    },
+pub struct SecurityScheme {
+    /// Where a request carries the credential.
+    pub credential: Credential,
+    /// The scheme object as the spec writes it, which the router's document repeats.
+    pub document: Value,
+}
+
+/// Where a request carries the credential of a security scheme, which the `Api`'s
+/// `authenticate_<scheme>` method checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// `type: apiKey, in: header`: the header, as sent.
+    Header(String),
+    /// `type: apiKey, in: query`: the query parameter, decoded.
+    Query(String),
+    /// `type: apiKey, in: cookie`: the cookie's value.
+    Cookie(String),
+    /// `type: http` (the scheme, lower case), and `oauth2` and `openIdConnect` (`bearer`, their
+    /// access tokens' scheme, RFC 6750): the `Authorization` header's credentials after the scheme.
+    Authorization(String),
 }
 
 /// Reads `spec` into the generator's model.
@@ -1305,20 +1316,20 @@ impl<'a> Reader<'a> {
         };
         for (name, scheme) in schemes {
             let pointer = format!("/components/securitySchemes/{}", escape_token(name));
-            let description = string_at(scheme, "description");
-            let parsed = match (str_at(scheme, "type"), str_at(scheme, "in"), str_at(scheme, "scheme")) {
-                (Some("apiKey"), Some("header"), _) => {
-                    SecurityScheme::ApiKeyHeader { header: string_at(scheme, "name").unwrap_or_default(), description }
-                }
-                (Some("http"), _, Some(s)) if s.eq_ignore_ascii_case("bearer") => {
-                    SecurityScheme::Bearer { description }
-                }
+            let (scheme, _) = self.deref(scheme, &pointer)?;
+            let key_name = || string_at(scheme, "name").unwrap_or_default();
+            let credential = match (str_at(scheme, "type"), str_at(scheme, "in"), str_at(scheme, "scheme")) {
+                (Some("apiKey"), Some("header"), _) => Credential::Header(key_name()),
+                (Some("apiKey"), Some("query"), _) => Credential::Query(key_name()),
+                (Some("apiKey"), Some("cookie"), _) => Credential::Cookie(key_name()),
+                (Some("http"), _, Some(http)) => Credential::Authorization(http.to_ascii_lowercase()),
+                (Some("oauth2" | "openIdConnect"), _, _) => Credential::Authorization("bearer".to_owned()),
                 _ => return Err(self.unsupported(
                     &pointer,
-                    "only `apiKey` schemes in a header and `http` bearer schemes are supported by the server generator: use one of them",
+                    "a security scheme needs `type` apiKey (in a header, the query or a cookie), http (with a `scheme`), oauth2 or openIdConnect",
                 )),
             };
-            out.insert(name.clone(), parsed);
+            out.insert(name.clone(), SecurityScheme { credential, document: scheme.clone() });
         }
         Ok(out)
     }
@@ -1540,9 +1551,13 @@ impl<'a> Reader<'a> {
 
         let requirements = op.get("security").or_else(|| self.spec.document.get("security"));
         let mut security = Vec::new();
+        let mut document_requirements = Vec::new();
         if let Some(list) = requirements.and_then(Value::as_array) {
             for requirement in list {
                 let Some(requirement) = requirement.as_object() else { continue };
+                if requirement.is_empty() {
+                    document_requirements.push(None);
+                }
                 if requirement.len() > 1 {
                     return Err(self.unsupported(
                         &format!("{pointer}/security"),
@@ -1557,6 +1572,9 @@ impl<'a> Reader<'a> {
                         ));
                     }
                     security.push(name.clone());
+                    let scopes = requirement[name].as_array().map(Vec::as_slice).unwrap_or_default();
+                    let scopes = scopes.iter().filter_map(Value::as_str).map(str::to_owned).collect();
+                    document_requirements.push(Some((name.clone(), scopes)));
                 }
             }
         }
@@ -1579,6 +1597,7 @@ impl<'a> Reader<'a> {
             body,
             responses,
             security,
+            requirements: document_requirements,
             undocumented: None,
             websocket,
         };

@@ -24,7 +24,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let root = rainbond_codegen::workspace_root()?;
     let spec = Spec::load(root.join(rainbond_codegen::SPEC_PATH))?;
     let files = rainbond_codegen::generate(&spec)?;
-    for undocumented in rainbond_codegen::undocumented_statuses(&spec)? {
+    for undocumented in rainbond_codegen::server_warnings(&spec)? {
         eprintln!("warning: {}: {}", undocumented.location, undocumented.message);
     }
     rainbond_codegen::dependencies::check(&spec, &root, rainbond_codegen::GENERATED_CODE_MANIFESTS)?;

@@ -243,7 +243,10 @@ pub fn check(spec: &Spec, code: &CodeView, options: &CheckOptions) -> Report {
 
     error_codes(spec, code, &mut collector);
     let mut report = collector.into_report(spec, spec_schemas.len());
-    report.warnings.extend(undocumented_statuses(spec));
+    report.warnings.extend(server_warnings(spec));
+    // A response media type the router does not answer with is a warning already.
+    let warned: BTreeSet<String> = report.warnings.iter().map(|warning| warning.pointer.clone()).collect();
+    report.findings.retain(|f| !(f.kind == FindingKind::MediaTypeMismatch && warned.contains(&f.pointer)));
     report.warnings.extend(unlisted_error_codes(spec, code));
     report.warnings.sort_by_key(|warning| warning.line);
     report
@@ -280,10 +283,10 @@ fn typify_types(spec: &Spec) -> TypifyTypes {
     types
 }
 
-/// [`rainbond_codegen::undocumented_statuses`] as warnings. A spec the generator refuses has no
+/// [`rainbond_codegen::server_warnings`] as warnings. A spec the generator refuses has no
 /// generated router, so it has none.
-fn undocumented_statuses(spec: &Spec) -> Vec<Warning> {
-    rainbond_codegen::undocumented_statuses(spec)
+fn server_warnings(spec: &Spec) -> Vec<Warning> {
+    rainbond_codegen::server_warnings(spec)
         .unwrap_or_default()
         .into_iter()
         .map(|undocumented| Warning {
@@ -1287,8 +1290,7 @@ paths:
             "{}        4XX:\n          description: no\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/Problem'\ncomponents:\n  schemas:\n    Problem:\n      type: object\n      properties:\n        message:\n          type: string\n",
             SPEC
         );
-        rainbond_codegen::undocumented_statuses(&Spec::parse("t.yaml", &documented).unwrap())
-            .expect("the spec generates");
+        rainbond_codegen::server_warnings(&Spec::parse("t.yaml", &documented).unwrap()).expect("the spec generates");
         let report = check(&Spec::parse("t.yaml", &documented).unwrap(), &code, &CheckOptions::default());
         assert!(report.warnings.is_empty(), "4XX documents the 400: {:?}", report.warnings);
     }

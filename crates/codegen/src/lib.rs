@@ -138,11 +138,13 @@ fn in_server_generator<T>(run: impl FnOnce() -> Result<T, CodegenError>) -> Resu
     })?
 }
 
-/// The operations whose rejections the generated router answers with a status they do not
-/// document (one entry per operation, in spec order): generation goes on, and `codegen` and
+/// What the generated router does that the spec does not say, in spec order: the rejections an
+/// operation answers with a status it does not document (one entry per operation), and the
+/// response media types it does not answer with. Generation goes on, and `codegen` and
 /// `rainbond-check check` report them as warnings.
-pub fn undocumented_statuses(spec: &Spec) -> Result<Vec<server::ir::Undocumented>, CodegenError> {
-    Ok(server::ir::read(spec)?.operations.into_iter().filter_map(|op| op.undocumented).collect())
+pub fn server_warnings(spec: &Spec) -> Result<Vec<server::ir::Undocumented>, CodegenError> {
+    let operations = server::ir::read(spec)?.operations;
+    Ok(operations.into_iter().flat_map(|op| op.undocumented.into_iter().chain(op.unserved)).collect())
 }
 
 /// The names under `components/schemas`, in spec order.

@@ -145,7 +145,7 @@ fn the_fixture_spec_maps_to_the_expected_rust_api() {
 fn the_fixture_spec_generates_a_client_too_and_its_undocumented_400_is_a_warning() {
     let spec = Spec::parse("shelter.yaml", SPEC).unwrap();
     rainbond_codegen::generate(&spec).expect("progenitor and the server generator take the fixture");
-    let undocumented = rainbond_codegen::undocumented_statuses(&spec).unwrap();
+    let undocumented = rainbond_codegen::server_warnings(&spec).unwrap();
     assert_eq!(undocumented.len(), 1, "{undocumented:?}");
     let line = SPEC.lines().position(|l| l == "  /pets/{pet_id}/name:").unwrap() + 11;
     assert_eq!(

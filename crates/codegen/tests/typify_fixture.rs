@@ -65,6 +65,14 @@ fn the_schemas_the_generator_cannot_write_and_what_they_use_are_typify_s() {
         ["/paths/~1annotations/get/responses/200/content/application~1json/schema"],
         "an array of unique items typify gives no name is a Vec on both sides"
     );
+    let warnings = rainbond_codegen::server_warnings(&spec()).unwrap();
+    let csv =
+        warnings.iter().find(|w| w.message.contains("text/csv")).expect("a warning for the media type not served");
+    assert_eq!(
+        csv.location.pointer.as_deref(),
+        Some("/paths/~1annotations/get/responses/200/content/text~1csv"),
+        "of two media types, the router answers with the JSON one, as progenitor's client reads it"
+    );
     let body = api.models.iter().find(|m| m.name == "AnnotateBody").unwrap();
     assert_eq!(body.pointer, "/paths/~1annotations/put/requestBody/content/application~1json/schema");
     let own: Vec<&str> =

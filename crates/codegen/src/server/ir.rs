@@ -352,6 +352,9 @@ pub struct Operation {
     pub requirements: Vec<Option<(String, Vec<String>)>>,
     /// The statuses the router answers this operation with that no response documents.
     pub undocumented: Option<Undocumented>,
+    /// The media types of a response the router does not answer with: of several, it answers
+    /// with the one progenitor's client reads (`application/json`, else the first).
+    pub unserved: Vec<Undocumented>,
     /// A websocket operation (`x-dropshot-websocket`): the handler gets the upgrade, and one of
     /// `responses` is the upgrade itself ([`Response::upgrade`]).
     pub websocket: bool,
@@ -1468,6 +1471,7 @@ impl<'a> Reader<'a> {
         };
 
         let mut responses = Vec::new();
+        let mut unserved = Vec::new();
         let response_map = op.get("responses").and_then(Value::as_object).cloned().unwrap_or_default();
         for (status, response) in &response_map {
             let response_pointer = format!("{pointer}/responses/{}", escape_token(status));
@@ -1486,8 +1490,18 @@ impl<'a> Reader<'a> {
             let body = match response.get("content").and_then(Value::as_object) {
                 None => None,
                 Some(content) if content.is_empty() => None,
-                Some(content) if content.len() == 1 => {
-                    let (media_type, media) = content.iter().next().expect("one entry");
+                Some(content) => {
+                    let (media_type, media) = served_media_type(content);
+                    for other in content.keys().filter(|other| *other != media_type) {
+                        let other_pointer = format!("{resolved_pointer}/content/{}", escape_token(other));
+                        unserved.push(Undocumented {
+                            location: self.spec.location(&other_pointer),
+                            message: format!(
+                                "`{operation_id}` answers status {status} as `{media_type}` only (as progenitor's client \
+                                 reads it), not as `{other}`"
+                            ),
+                        });
+                    }
                     if !is_json(media_type) {
                         let untyped =
                             media.get("schema").is_none_or(|schema| schema.as_object().is_some_and(Map::is_empty));
@@ -1513,12 +1527,6 @@ impl<'a> Reader<'a> {
                         _ => ty,
                     };
                     Some((ty, media_type.clone()))
-                }
-                Some(_) => {
-                    return Err(self.unsupported(
-                        &format!("{resolved_pointer}/content"),
-                        "a response needs at most one media type: keep `application/json` only",
-                    ));
                 }
             };
             responses.push(Response {
@@ -1599,6 +1607,7 @@ impl<'a> Reader<'a> {
             security,
             requirements: document_requirements,
             undocumented: None,
+            unserved,
             websocket,
         };
         Ok(operation)
@@ -1850,6 +1859,17 @@ fn constraints(schema: &Value) -> Constraints {
         min_items: u64_at(schema, "minItems"),
         max_items: u64_at(schema, "maxItems"),
     }
+}
+
+/// The media type of a response's `content` that the router answers with, as progenitor's client
+/// reads it: the only one, else `application/json` (parameters aside), else the first.
+fn served_media_type(content: &Map<String, Value>) -> (&String, &Value) {
+    let exact_json = |media_type: &String| media_type.split(';').next().is_some_and(|e| e.trim() == "application/json");
+    content
+        .iter()
+        .find(|(media_type, _)| content.len() > 1 && exact_json(media_type))
+        .or_else(|| content.iter().next())
+        .expect("a content map with an entry")
 }
 
 /// Whether `media_type` is JSON (`application/json` or `application/*+json`).

@@ -368,24 +368,9 @@ async fn list_copy_services<A: Api>(
     fn documents(status: StatusCode) -> bool {
         matches!(status.as_u16(), 400 | 401 | 403 | 404 | 409 | 500 | 503)
     }
-    let authenticated = 'authenticate: {
-        let mut refused = None;
-        if let Some(credential) = crate::runtime::header_value(
-            &headers,
-            "Authorization",
-        ) {
-            match api.authenticate_access_key(Some(credential)).await {
-                Err(AuthFailure::Unauthorized(error)) => {
-                    refused.get_or_insert(error);
-                }
-                decided => break 'authenticate decided,
-            }
-        }
-        match refused {
-            Some(error) => Err(AuthFailure::Unauthorized(error)),
-            None => api.authenticate_access_key(None).await,
-        }
-    };
+    let authenticated = api
+        .authenticate_access_key(crate::runtime::header_value(&headers, "Authorization"))
+        .await;
     let caller = match authenticated {
         Ok(caller) => caller,
         Err(failure) => {
@@ -517,24 +502,9 @@ async fn copy_app<A: Api>(
             503
         )
     }
-    let authenticated = 'authenticate: {
-        let mut refused = None;
-        if let Some(credential) = crate::runtime::header_value(
-            &headers,
-            "Authorization",
-        ) {
-            match api.authenticate_access_key(Some(credential)).await {
-                Err(AuthFailure::Unauthorized(error)) => {
-                    refused.get_or_insert(error);
-                }
-                decided => break 'authenticate decided,
-            }
-        }
-        match refused {
-            Some(error) => Err(AuthFailure::Unauthorized(error)),
-            None => api.authenticate_access_key(None).await,
-        }
-    };
+    let authenticated = api
+        .authenticate_access_key(crate::runtime::header_value(&headers, "Authorization"))
+        .await;
     let caller = match authenticated {
         Ok(caller) => caller,
         Err(failure) => {

@@ -680,16 +680,15 @@ fn emit_handler(
         // Each scheme whose credential the request carries is tried in the spec's order: the first
         // that accepts it, or fails otherwise than refusing it, decides; when every one refuses, the
         // first refusal is the answer; when the request carries none, the last scheme decides.
+        let credential = |scheme_name: &String| match &api.security_schemes[scheme_name].credential {
+            Credential::Header(header) => quote!(crate::runtime::header_value(&headers, #header)),
+            Credential::Query(key) => quote!(crate::runtime::query_value(&uri, #key).as_deref()),
+            Credential::Cookie(cookie) => quote!(crate::runtime::cookie_value(&headers, #cookie)),
+            Credential::Authorization(scheme) => quote!(crate::runtime::authorization_credentials(&headers, #scheme)),
+        };
         let attempts = op.security.iter().map(|scheme_name| {
             let method = scheme_method(scheme_name);
-            let credential = match &api.security_schemes[scheme_name].credential {
-                Credential::Header(header) => quote!(crate::runtime::header_value(&headers, #header)),
-                Credential::Query(key) => quote!(crate::runtime::query_value(&uri, #key).as_deref()),
-                Credential::Cookie(cookie) => quote!(crate::runtime::cookie_value(&headers, #cookie)),
-                Credential::Authorization(scheme) => {
-                    quote!(crate::runtime::authorization_credentials(&headers, #scheme))
-                }
-            };
+            let credential = credential(scheme_name);
             quote! {
                 if let Some(credential) = #credential {
                     match api.#method(Some(credential)).await {
@@ -701,14 +700,21 @@ fn emit_handler(
                 }
             }
         });
-        let last_method = scheme_method(op.security.last().expect("a secured operation"));
-        let chain = quote! {
-            'authenticate: {
-                let mut refused = None;
-                #(#attempts)*
-                match refused {
-                    Some(error) => Err(AuthFailure::Unauthorized(error)),
-                    None => api.#last_method(None).await,
+        let last = op.security.last().expect("a secured operation");
+        let last_method = scheme_method(last);
+        let chain = if let [only] = op.security.as_slice() {
+            // One scheme: it decides, with the credential or `None`.
+            let only_credential = credential(only);
+            quote!(api.#last_method(#only_credential).await)
+        } else {
+            quote! {
+                'authenticate: {
+                    let mut refused = None;
+                    #(#attempts)*
+                    match refused {
+                        Some(error) => Err(AuthFailure::Unauthorized(error)),
+                        None => api.#last_method(None).await,
+                    }
                 }
             }
         };

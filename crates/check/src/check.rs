@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use rainbond_codegen::Spec;
+use rainbond_codegen::server::ir::Api;
 use rainbond_codegen::spec::escape_token;
 use serde::Serialize;
 use serde_json::Value;
@@ -217,7 +218,8 @@ pub fn check(spec: &Spec, code: &CodeView, options: &CheckOptions) -> Report {
     let mut collector = Collector::default();
     let spec_schemas: BTreeSet<String> = spec_schema_names(&spec.document).into_iter().collect();
 
-    let typify = typify_types(spec);
+    let api = rainbond_codegen::server::ir::read(spec).ok();
+    let typify = typify_types(api.as_ref());
     let openapi_components: BTreeSet<String> = Node::at(&code.server_openapi, "/components/schemas")
         .map(|schemas| schemas.members().into_iter().map(|(name, _)| name).collect())
         .unwrap_or_default();
@@ -243,7 +245,7 @@ pub fn check(spec: &Spec, code: &CodeView, options: &CheckOptions) -> Report {
 
     error_codes(spec, code, &mut collector);
     let mut report = collector.into_report(spec, spec_schemas.len());
-    report.warnings.extend(server_warnings(spec));
+    report.warnings.extend(server_warnings(api.as_ref()));
     // A response media type the router does not answer with is a warning already.
     let warned: BTreeSet<String> = report.warnings.iter().map(|warning| warning.pointer.clone()).collect();
     report.findings.retain(|f| !(f.kind == FindingKind::MediaTypeMismatch && warned.contains(&f.pointer)));
@@ -265,28 +267,28 @@ struct TypifyTypes {
     plain_unique_arrays: BTreeSet<String>,
 }
 
-/// [`TypifyTypes`] as the server generator reads `spec`. A spec the generator refuses has no
-/// generated server, so it has none.
-fn typify_types(spec: &Spec) -> TypifyTypes {
-    let Ok(api) = rainbond_codegen::server::ir::read(spec) else { return TypifyTypes::default() };
-    let mut types = TypifyTypes { plain_unique_arrays: api.plain_unique_arrays, ..TypifyTypes::default() };
-    for model in api.models {
+/// [`TypifyTypes`] as the server generator reads the spec (`None`: a spec the generator refuses,
+/// which has no generated server).
+fn typify_types(api: Option<&Api>) -> TypifyTypes {
+    let Some(api) = api else { return TypifyTypes::default() };
+    let mut types = TypifyTypes { plain_unique_arrays: api.plain_unique_arrays.clone(), ..TypifyTypes::default() };
+    for model in &api.models {
         if !matches!(model.kind, rainbond_codegen::server::ir::ModelKind::Foreign) {
             continue;
         }
         if model.inline {
-            types.inline.insert(model.pointer);
+            types.inline.insert(model.pointer.clone());
         } else {
-            types.components.insert(model.schema_name);
+            types.components.insert(model.schema_name.clone());
         }
     }
     types
 }
 
-/// [`rainbond_codegen::server_warnings`] as warnings. A spec the generator refuses has no
-/// generated router, so it has none.
-fn server_warnings(spec: &Spec) -> Vec<Warning> {
-    rainbond_codegen::server_warnings(spec)
+/// [`rainbond_codegen::server_warnings`] as warnings (`None`: a spec the generator refuses, which
+/// has no generated router).
+fn server_warnings(api: Option<&Api>) -> Vec<Warning> {
+    api.map(Api::warnings)
         .unwrap_or_default()
         .into_iter()
         .map(|undocumented| Warning {

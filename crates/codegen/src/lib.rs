@@ -143,8 +143,7 @@ fn in_server_generator<T>(run: impl FnOnce() -> Result<T, CodegenError>) -> Resu
 /// response media types it does not answer with. Generation goes on, and `codegen` and
 /// `rainbond-check check` report them as warnings.
 pub fn server_warnings(spec: &Spec) -> Result<Vec<server::ir::Undocumented>, CodegenError> {
-    let operations = server::ir::read(spec)?.operations;
-    Ok(operations.into_iter().flat_map(|op| op.undocumented.into_iter().chain(op.unserved)).collect())
+    Ok(server::ir::read(spec)?.warnings())
 }
 
 /// The names under `components/schemas`, in spec order.

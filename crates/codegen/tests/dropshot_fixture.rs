@@ -45,10 +45,7 @@ fn pages_and_websockets_work_end_to_end_and_check_finds_no_drift() {
         dependencies: PROGRAM_DEPENDENCIES,
         main: PROGRAM,
     };
-    let ((ran, output), (checked, report)) = common::run_with_client_and_check(&program);
-    assert!(ran, "the fixture program builds and runs:\n{output}");
-    assert!(output.contains("relay fixture: pages and websockets work end to end"), "{output}");
-    assert!(checked, "the generated code says what the spec says:\n{report}");
+    let report = common::assert_runs_and_checks(&program, "relay fixture: pages and websockets work end to end");
     assert!(report.contains("`clock` documents no 426"), "the one undocumented status is a warning:\n{report}");
     assert!(!report.contains("`echo` documents"), "{report}");
 }

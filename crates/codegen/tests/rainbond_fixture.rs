@@ -57,10 +57,7 @@ fn the_client_and_the_api_compile_agree_and_check_clean() {
         dependencies: PROGRAM_DEPENDENCIES,
         main: &main,
     };
-    let ((ran, output), (checked, report)) = common::run_with_client_and_check(&program);
-    assert!(ran, "the fixture program builds and runs:\n{output}");
-    assert!(output.contains("rainbond fixture: the generated client and API agree"), "{output}");
-    assert!(checked, "the generated code says what the spec says:\n{report}");
+    let report = common::assert_runs_and_checks(&program, "rainbond fixture: the generated client and API agree");
     assert!(report.contains("matches the code"), "{report}");
 }
 

@@ -42,10 +42,7 @@ fn every_operation_works_through_the_generated_client_and_check_finds_no_drift()
         dependencies: PROGRAM_DEPENDENCIES,
         main: PROGRAM,
     };
-    let ((ran, output), (checked, report)) = common::run_with_client_and_check(&program);
-    assert!(ran, "the fixture program builds and runs:\n{output}");
-    assert!(output.contains("observatory fixture: every operation works end to end"), "{output}");
-    assert!(checked, "the generated code says what the spec says:\n{report}");
+    let report = common::assert_runs_and_checks(&program, "observatory fixture: every operation works end to end");
     assert!(report.contains("matches the code"), "{report}");
 }
 

@@ -33,6 +33,15 @@ pub struct Api {
     pub plain_unique_arrays: BTreeSet<String>,
 }
 
+impl Api {
+    /// What the router does that the spec does not say, in spec order (see
+    /// [`crate::server_warnings`]).
+    pub fn warnings(&self) -> Vec<Undocumented> {
+        let operations = self.operations.iter();
+        operations.flat_map(|op| op.undocumented.iter().chain(&op.unserved)).cloned().collect()
+    }
+}
+
 /// `info` of the spec.
 #[derive(Debug, Clone, Default)]
 pub struct Info {

@@ -146,3 +146,13 @@ pub fn run_with_client_and_check(program: &ClientProgram<'_>) -> ((bool, String)
     let check = cargo(dir.path(), &["run", "-p", "rainbond-check", "--", "check", "--spec", spec_file]);
     ((run.status.success(), text(&run)), (check.status.success(), text(&check)))
 }
+
+/// [`run_with_client_and_check`], asserting that the program builds, runs and prints `last_line`,
+/// and that the check passes; the check's report, for the caller's own assertions.
+pub fn assert_runs_and_checks(program: &ClientProgram<'_>, last_line: &str) -> String {
+    let ((ran, output), (checked, report)) = run_with_client_and_check(program);
+    assert!(ran, "the fixture program builds and runs:\n{output}");
+    assert!(output.contains(last_line), "{output}");
+    assert!(checked, "the generated code says what the spec says:\n{report}");
+    report
+}

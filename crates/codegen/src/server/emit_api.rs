@@ -83,7 +83,7 @@ fn scheme_method(scheme: &str) -> proc_macro2::Ident {
 
 pub(crate) fn emit(api: &Api) -> TokenStream {
     let validating = validating_models(api);
-    let secured = api.operations.iter().any(|op| !op.security.is_empty());
+    let secured = api.operations.iter().any(|op| !op.security().is_empty());
     let error_ty = api.error_model.as_ref().map(|name| {
         let name = model_ident(name);
         quote!(models::#name)
@@ -103,7 +103,7 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
     } else {
         TokenStream::new()
     };
-    let used_schemes: BTreeSet<&String> = api.operations.iter().flat_map(|op| op.security.iter()).collect();
+    let used_schemes: BTreeSet<&String> = api.operations.iter().flat_map(Operation::security).collect();
     let authenticators = used_schemes.iter().map(|name| {
         let method = scheme_method(name);
         let error = error_ty.clone().unwrap_or_else(|| quote!(()));
@@ -470,7 +470,7 @@ fn emit_trait_method(op: &Operation) -> TokenStream {
     let doc = operation_doc(op);
     let response = format_ident!("{}Response", op.type_stem);
     let mut args = Vec::new();
-    if !op.security.is_empty() {
+    if !op.security().is_empty() {
         args.push(quote!(caller: Self::Caller));
     }
     if !op.path_params.is_empty() {
@@ -517,7 +517,7 @@ fn body_type(body: &Body) -> TokenStream {
 /// Whether the handler of `op` reads the request's headers (credentials, header parameters, the
 /// body's media type).
 fn reads_headers(op: &Operation) -> bool {
-    !op.security.is_empty() || op.body.is_some() || !op.header_params.is_empty()
+    !op.security().is_empty() || op.body.is_some() || !op.header_params.is_empty()
 }
 
 /// The step that reads the header parameters of `op` into its `…Header` struct.
@@ -668,15 +668,16 @@ fn emit_handler(
     if reads_headers(op) {
         extractors.push(quote!(headers: HeaderMap));
     }
+    let security = op.security();
     let key_in_query =
-        op.security.iter().any(|name| matches!(api.security_schemes[name].credential, Credential::Query(_)));
+        security.iter().any(|name| matches!(api.security_schemes[*name].credential, Credential::Query(_)));
     if !op.query_params.is_empty() || key_in_query {
         extractors.push(quote!(uri: axum::http::Uri));
     }
     let mut steps = Vec::new();
     let mut call_args = Vec::new();
 
-    if !op.security.is_empty() {
+    if !security.is_empty() {
         // Each scheme whose credential the request carries is tried in the spec's order: the first
         // that accepts it, or fails otherwise than refusing it, decides; when every one refuses, the
         // first refusal is the answer; when the request carries none, the last scheme decides.
@@ -686,7 +687,7 @@ fn emit_handler(
             Credential::Cookie(cookie) => quote!(crate::runtime::cookie_value(&headers, #cookie)),
             Credential::Authorization(scheme) => quote!(crate::runtime::authorization_credentials(&headers, #scheme)),
         };
-        let attempts = op.security.iter().map(|scheme_name| {
+        let attempts = security.iter().map(|scheme_name| {
             let method = scheme_method(scheme_name);
             let credential = credential(scheme_name);
             quote! {
@@ -700,9 +701,9 @@ fn emit_handler(
                 }
             }
         });
-        let last = op.security.last().expect("a secured operation");
+        let last = security.last().expect("a secured operation");
         let last_method = scheme_method(last);
-        let chain = if let [only] = op.security.as_slice() {
+        let chain = if let [only] = security.as_slice() {
             // One scheme: it decides, with the credential or `None`.
             let only_credential = credential(only);
             quote!(api.#last_method(#only_credential).await)

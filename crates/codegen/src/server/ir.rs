@@ -353,11 +353,9 @@ pub struct Operation {
     pub body: Option<Body>,
     /// Documented responses, by ascending status.
     pub responses: Vec<Response>,
-    /// The security schemes that can authenticate the call (any one of them); empty when the call is open.
-    pub security: Vec<String>,
     /// The security requirements as the spec writes them, which the document repeats: each a
     /// scheme with its scopes, or none (`{}`: a request may come without credentials, and the last
-    /// scheme's `authenticate_*` method, given `None`, decides).
+    /// scheme's `authenticate_*` method, given `None`, decides). See [`Operation::security`].
     pub requirements: Vec<Option<(String, Vec<String>)>>,
     /// The statuses the router answers this operation with that no response documents.
     pub undocumented: Option<Undocumented>,
@@ -370,6 +368,12 @@ pub struct Operation {
 }
 
 impl Operation {
+    /// The security schemes that can authenticate the call (any one of them), in the spec's order;
+    /// empty when the call is open.
+    pub fn security(&self) -> Vec<&String> {
+        self.requirements.iter().flatten().map(|(scheme, _)| scheme).collect()
+    }
+
     /// The first response that documents `code`: its own, else its range, else `default` (the
     /// upgrade of a websocket operation documents no other status).
     pub fn response_for(&self, code: u16) -> Option<&Response> {
@@ -1567,7 +1571,6 @@ impl<'a> Reader<'a> {
         }
 
         let requirements = op.get("security").or_else(|| self.spec.document.get("security"));
-        let mut security = Vec::new();
         let mut document_requirements = Vec::new();
         if let Some(list) = requirements.and_then(Value::as_array) {
             for requirement in list {
@@ -1588,7 +1591,6 @@ impl<'a> Reader<'a> {
                             format!("security scheme `{name}` is not defined: define it in components/securitySchemes"),
                         ));
                     }
-                    security.push(name.clone());
                     let scopes = requirement[name].as_array().map(Vec::as_slice).unwrap_or_default();
                     let scopes = scopes.iter().filter_map(Value::as_str).map(str::to_owned).collect();
                     document_requirements.push(Some((name.clone(), scopes)));
@@ -1613,7 +1615,6 @@ impl<'a> Reader<'a> {
             header_params,
             body,
             responses,
-            security,
             requirements: document_requirements,
             undocumented: None,
             unserved,
@@ -1636,7 +1637,7 @@ impl<'a> Reader<'a> {
                 "its 400 in another schema than the one the router answers rejections in (they come in the runtime's error body)",
             );
         }
-        if !op.security.is_empty() && !op.documents(401) {
+        if !op.security().is_empty() && !op.documents(401) {
             missing.push("no 401, which the router answers a failed authentication with (in the error schema)");
         }
         if op.reads_request() && !op.documents(400) {
@@ -1876,7 +1877,7 @@ fn served_media_type(content: &Map<String, Value>) -> (&String, &Value) {
     let exact_json = |media_type: &String| media_type.split(';').next().is_some_and(|e| e.trim() == "application/json");
     content
         .iter()
-        .find(|(media_type, _)| content.len() > 1 && exact_json(media_type))
+        .find(|(media_type, _)| exact_json(media_type))
         .or_else(|| content.iter().next())
         .expect("a content map with an entry")
 }

@@ -670,21 +670,12 @@ mod tests {
         writer.close();
         let connection =
             open_connection(&dir.path().join("writer.db"), Duration::from_secs(1), "opening").expect("open");
-        let setting = |name: &str| -> String {
-            connection
-                .query_row(&format!("PRAGMA {name}"), [], |row| row.get::<_, rusqlite::types::Value>(0))
-                .map_or_else(
-                    |error| format!("{error}"),
-                    |value| match value {
-                        rusqlite::types::Value::Integer(n) => n.to_string(),
-                        rusqlite::types::Value::Text(text) => text,
-                        other => format!("{other:?}"),
-                    },
-                )
-        };
+        let journal_mode: String =
+            connection.pragma_query_value(None, "journal_mode", |row| row.get(0)).expect("journal_mode");
+        let number = |name: &str| connection.pragma_query_value(None, name, |row| row.get::<_, i64>(0)).expect(name);
         // synchronous 2 = FULL, temp_store 2 = MEMORY.
-        let settings = ["journal_mode", "synchronous", "foreign_keys", "temp_store"].map(setting);
-        assert_eq!(settings, ["wal", "2", "1", "2"].map(str::to_owned));
+        let settings = ["synchronous", "foreign_keys", "temp_store"].map(number);
+        assert_eq!((journal_mode.as_str(), settings), ("wal", [2, 1, 2]));
     }
 
     #[tokio::test]

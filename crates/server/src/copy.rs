@@ -534,7 +534,7 @@ fn truncate(text: &str, max: usize) -> &str {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -562,7 +562,7 @@ mod tests {
         }
     }
 
-    fn component(id: &str, name: &str) -> Component {
+    pub(crate) fn component(id: &str, name: &str) -> Component {
         Component {
             service_id: id.into(),
             service_alias: model::service_alias(id),

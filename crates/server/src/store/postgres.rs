@@ -346,7 +346,8 @@ impl Repository for PgStore {
 }
 
 /// The rows attached to the components whose ids are bound as one `text[]`, in one statement: one
-/// JSON array per table, each in the order the copy keeps ([`super::JsonArrays`]).
+/// JSON array per table, in no particular order, the variables', volumes', files' and labels' rows
+/// with their row ids ([`super::JsonArrays`]).
 ///
 /// Ports are looked up through the primary key, one id at a time. An equality on service_id
 /// (`= ANY($1)` or a join) lets the planner pick the GiST index of the port-name exclusion
@@ -357,17 +358,17 @@ impl Repository for PgStore {
 /// condition it is neither hashable nor mergeable, so for a long id list the planner chose a
 /// nested loop over the whole table (O(ids × ports): 5 s for 1,000 ids at 80,000 ports).
 const ATTACHED_ROWS: &str = "SELECT \
-    (SELECT coalesce(json_agg(p ORDER BY p.container_port), '[]')::text \
+    (SELECT coalesce(json_agg(p), '[]')::text \
         FROM unnest($1::text[]) AS ids(id) CROSS JOIN LATERAL \
         (SELECT service_id, tenant_id, container_port, protocol, port_alias, is_inner_service, is_outer_service, \
             k8s_service_name FROM service_ports WHERE (service_id, container_port) \
             BETWEEN (ids.id, '-9223372036854775808'::bigint) AND (ids.id, '9223372036854775807'::bigint) \
             OFFSET 0) p), \
-    (SELECT coalesce(json_agg(e ORDER BY e.id), '[]')::text FROM service_envs e WHERE e.service_id = ANY($1)), \
-    (SELECT coalesce(json_agg(v ORDER BY v.id), '[]')::text FROM service_volumes v WHERE v.service_id = ANY($1)), \
-    (SELECT coalesce(json_agg(f ORDER BY f.id), '[]')::text FROM service_config_files f WHERE f.service_id = ANY($1)), \
-    (SELECT coalesce(json_agg(l ORDER BY l.id), '[]')::text FROM service_labels l WHERE l.service_id = ANY($1)), \
-    (SELECT coalesce(json_agg(d ORDER BY d.dep_order, d.dep_service_id), '[]')::text \
+    (SELECT coalesce(json_agg(json_build_array(e.id, e)), '[]')::text FROM service_envs e WHERE e.service_id = ANY($1)), \
+    (SELECT coalesce(json_agg(json_build_array(v.id, v)), '[]')::text FROM service_volumes v WHERE v.service_id = ANY($1)), \
+    (SELECT coalesce(json_agg(json_build_array(f.id, f)), '[]')::text FROM service_config_files f WHERE f.service_id = ANY($1)), \
+    (SELECT coalesce(json_agg(json_build_array(l.id, l)), '[]')::text FROM service_labels l WHERE l.service_id = ANY($1)), \
+    (SELECT coalesce(json_agg(d), '[]')::text \
         FROM service_dependencies d WHERE d.service_id = ANY($1)), \
     (SELECT coalesce(json_agg(a), '[]')::text FROM service_source_auth a WHERE a.service_id = ANY($1))";
 

@@ -299,31 +299,31 @@ fn team_of_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Team> {
 }
 
 /// The rows attached to the components whose ids are bound as one JSON array, in one statement:
-/// one JSON array per table (booleans as JSON booleans), each in the order the copy keeps
-/// ([`super::JsonArrays`]).
+/// one JSON array per table (booleans as JSON booleans), in no particular order, the variables',
+/// volumes', files' and labels' rows with their row ids ([`super::JsonArrays`]).
 pub(super) const ATTACHED_ROWS: &str = "WITH ids(id) AS (SELECT value FROM json_each(?)) SELECT \
     (SELECT json_group_array(json_object('service_id', service_id, 'tenant_id', tenant_id, \
         'container_port', container_port, 'protocol', protocol, 'port_alias', port_alias, \
         'is_inner_service', json(iif(is_inner_service, 'true', 'false')), \
         'is_outer_service', json(iif(is_outer_service, 'true', 'false')), \
-        'k8s_service_name', k8s_service_name) ORDER BY container_port) \
+        'k8s_service_name', k8s_service_name)) \
         FROM service_ports WHERE service_id IN ids), \
-    (SELECT json_group_array(json_object('service_id', service_id, 'tenant_id', tenant_id, \
+    (SELECT json_group_array(json_array(id, json_object('service_id', service_id, 'tenant_id', tenant_id, \
         'container_port', container_port, 'name', name, 'attr_name', attr_name, 'attr_value', attr_value, \
-        'is_change', json(iif(is_change, 'true', 'false')), 'scope', scope) ORDER BY id) \
+        'is_change', json(iif(is_change, 'true', 'false')), 'scope', scope))) \
         FROM service_envs WHERE service_id IN ids), \
-    (SELECT json_group_array(json_object('service_id', service_id, 'volume_name', volume_name, \
+    (SELECT json_group_array(json_array(id, json_object('service_id', service_id, 'volume_name', volume_name, \
         'volume_path', volume_path, 'volume_type', volume_type, 'volume_capacity', volume_capacity, \
-        'access_mode', access_mode, 'host_path', host_path) ORDER BY id) \
+        'access_mode', access_mode, 'host_path', host_path))) \
         FROM service_volumes WHERE service_id IN ids), \
-    (SELECT json_group_array(json_object('service_id', service_id, 'volume_name', volume_name, \
-        'file_content', file_content) ORDER BY id) \
+    (SELECT json_group_array(json_array(id, json_object('service_id', service_id, 'volume_name', volume_name, \
+        'file_content', file_content))) \
         FROM service_config_files WHERE service_id IN ids), \
-    (SELECT json_group_array(json_object('service_id', service_id, 'tenant_id', tenant_id, 'region', region, \
-        'label_name', label_name, 'label_value', label_value) ORDER BY id) \
+    (SELECT json_group_array(json_array(id, json_object('service_id', service_id, 'tenant_id', tenant_id, \
+        'region', region, 'label_name', label_name, 'label_value', label_value))) \
         FROM service_labels WHERE service_id IN ids), \
     (SELECT json_group_array(json_object('service_id', service_id, 'dep_service_id', dep_service_id, \
-        'tenant_id', tenant_id, 'dep_order', dep_order) ORDER BY dep_order, dep_service_id) \
+        'tenant_id', tenant_id, 'dep_order', dep_order)) \
         FROM service_dependencies WHERE service_id IN ids), \
     (SELECT json_group_array(json_object('service_id', service_id, 'user_name', user_name, 'password', password)) \
         FROM service_source_auth WHERE service_id IN ids)";

@@ -93,6 +93,27 @@ static TEAM_REGIONS: Table =
 static APPS: Table = Table::new("apps", "app_id, tenant_id, region_name, app_name, governance_mode", "inserting apps");
 static PROBES: Table = Table::new("service_probes", "service_id, mode, scheme, port, path", "inserting probes");
 
+/// Every table a copy or a fixture writes.
+#[cfg(test)]
+pub(crate) static ALL_TABLES: [&Table; 16] = [
+    &COMPONENTS,
+    &PORTS,
+    &ENVS,
+    &VOLUMES,
+    &CONFIG_FILES,
+    &LABELS,
+    &DEPENDENCIES,
+    &SOURCE_AUTHS,
+    &USERS,
+    &ACCESS_KEYS,
+    &REGIONS,
+    &TEAMS,
+    &MEMBERS,
+    &TEAM_REGIONS,
+    &APPS,
+    &PROBES,
+];
+
 /// The rows for one table, as one JSON array.
 #[derive(Debug)]
 pub(crate) struct TableRows {

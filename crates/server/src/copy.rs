@@ -90,9 +90,9 @@ pub trait Randomness: Send {
 /// characters) but is a time-ordered (version 7) UUID rather than a random one: each new id sorts
 /// after the ones before it, so a copy's rows go in at the right edge of every index keyed by
 /// `service_id` (the components', ports', variables', volumes', files', labels', dependencies' and
-/// credentials') instead of into random leaf pages. That roughly halves the pages a copy changes,
-/// and with them its commit and checkpoint writes (README, Performance). Its last 6 characters, from
-/// which the alias is made, are random.
+/// credentials') instead of into random leaf pages: on SQLite a copy writes about 40 % fewer bytes
+/// (WAL and checkpoints; README, Performance). Its last 6 characters, from which the alias is made,
+/// are random.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct UuidRandomness;
 

@@ -94,7 +94,6 @@ static APPS: Table = Table::new("apps", "app_id, tenant_id, region_name, app_nam
 static PROBES: Table = Table::new("service_probes", "service_id, mode, scheme, port, path", "inserting probes");
 
 /// Every table a copy or a fixture writes.
-#[cfg(test)]
 pub(crate) static ALL_TABLES: [&Table; 16] = [
     &COMPONENTS,
     &PORTS,

@@ -4,7 +4,9 @@
 //! check's write probe run on the [`Writer`] thread, each as one unit of work, committed together
 //! with the units queued beside it; sqlx's pool migrates the schema.
 
+use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
@@ -334,8 +336,15 @@ pub(super) const ATTACHED_ROWS: &str = "WITH ids(id) AS (SELECT value FROM json_
 /// name. `jsonb_each` parses the array once into SQLite's binary JSON, so each `->>` reads a field
 /// without parsing its row's text again (as `json_each` values would be). The array order is
 /// `ORDER BY rowid`, which `jsonb_each` declares it yields already (its rows come out by position),
-/// so SQLite sorts nothing; `ORDER BY key` would cost a sort per table.
-pub(super) fn insert_statement(table: &Table) -> String {
+/// so SQLite sorts nothing; `ORDER BY key` would cost a sort per table. Each text is made once.
+pub(super) fn insert_statement(table: &Table) -> &'static str {
+    static STATEMENTS: LazyLock<HashMap<&'static str, String>> =
+        LazyLock::new(|| pipeline::ALL_TABLES.iter().map(|table| (table.name, insert_statement_text(table))).collect());
+    STATEMENTS.get(table.name).expect("every table written is in pipeline::ALL_TABLES")
+}
+
+/// The text of [`insert_statement`], made once per table.
+fn insert_statement_text(table: &Table) -> String {
     if table.links_volume {
         return format!(
             "INSERT INTO {} ({}) SELECT f.value->>'service_id', v.id, f.value->>'volume_name', \
@@ -382,7 +391,7 @@ mod tests {
         let store = SqliteStore::open(path.to_str().expect("a UTF-8 path")).await.expect("the store");
         let connection = rusqlite::Connection::open(&path).expect("a connection");
         for table in pipeline::ALL_TABLES {
-            let steps = plan(&connection, &insert_statement(table));
+            let steps = plan(&connection, insert_statement(table));
             assert!(!steps.iter().any(|step| step.contains("TEMP B-TREE")), "{}: {steps:?}", table.name);
         }
         // What the test looks for: the same statement in the order of a JSON field is sorted.

@@ -415,7 +415,7 @@ impl Statements for WriterTransaction<'_> {
         let mut linked = 0;
         for TableRows { table, rows } in writes {
             let sql = super::sqlite::insert_statement(table);
-            let mut statement = self.0.prepare_cached(&sql).map_err(store_error(table.what))?;
+            let mut statement = self.0.prepare_cached(sql).map_err(store_error(table.what))?;
             let inserted = statement.execute([rows]).map_err(store_error(table.what))?;
             if table.links_volume {
                 linked += inserted as u64;
@@ -676,6 +676,15 @@ mod tests {
         // synchronous 2 = FULL, temp_store 2 = MEMORY.
         let settings = ["synchronous", "foreign_keys", "temp_store"].map(number);
         assert_eq!((journal_mode.as_str(), settings), ("wal", [2, 1, 2]));
+    }
+
+    #[test]
+    fn the_linked_sqlite_keeps_no_memory_counters() {
+        let connection = Connection::open_in_memory().expect("a database");
+        let mut statement = connection.prepare("PRAGMA compile_options").expect("the pragma");
+        let options: Vec<String> =
+            statement.query_map([], |row| row.get(0)).expect("options").collect::<Result<_, _>>().expect("options");
+        assert!(options.iter().any(|option| option == "DEFAULT_MEMSTATUS=0"), "built with {options:?}");
     }
 
     #[tokio::test]

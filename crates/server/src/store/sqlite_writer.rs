@@ -25,7 +25,9 @@ use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
-use serde_json::{Map, Value};
+use serde::Deserialize;
+use serde::de::value::MapDeserializer;
+use serde_json::Value;
 
 use super::pipeline::{self, Lookup, Statements, TableRows, TakenRow};
 use super::{AttachedRows, KeyedCopy, StoreError, StoredAnswer};
@@ -339,6 +341,8 @@ pub(super) fn complete<T>(future: impl Future<Output = T>) -> T {
 pub(crate) struct WriterTransaction<'c>(&'c mut Connection);
 
 /// The components `sql` reads with `params` (the columns of [`Component`], named as its fields).
+/// Each row is deserialized straight from its (column name, value) pairs, without building a JSON
+/// object first.
 pub(super) fn components(
     connection: &Connection,
     sql: &str,
@@ -350,11 +354,9 @@ pub(super) fn components(
     let mut rows = statement.query(params).map_err(store_error(what))?;
     let mut components = Vec::new();
     while let Some(row) = rows.next().map_err(store_error(what))? {
-        let mut object = Map::with_capacity(names.len());
-        for (index, name) in names.iter().enumerate() {
-            object.insert(name.clone(), json_value(row.get_ref(index).map_err(store_error(what))?));
-        }
-        let component = serde_json::from_value(Value::Object(object))
+        let values = (0..names.len()).map(|index| row.get_ref(index).map(json_value)).collect::<Result<Vec<_>, _>>();
+        let fields = names.iter().map(String::as_str).zip(values.map_err(store_error(what))?);
+        let component = Component::deserialize(MapDeserializer::<_, serde_json::Error>::new(fields))
             .map_err(|e| StoreError { context: what, source: sqlx::Error::Decode(e.into()) })?;
         components.push(component);
     }

@@ -342,19 +342,16 @@ impl AttachedRows {
             .iter()
             .map(|component| {
                 let id = component.service_id.as_str();
-                let mut component_ports = ports.remove(id).unwrap_or_default();
-                component_ports.sort_by_key(|port| port.container_port);
-                let mut component_dependencies = dependencies.remove(id).unwrap_or_default();
-                component_dependencies
-                    .sort_by(|a, b| (a.dep_order, &a.dep_service_id).cmp(&(b.dep_order, &b.dep_service_id)));
                 ComponentGraph {
                     component: (*component).clone(),
-                    ports: component_ports,
+                    ports: sorted(ports.remove(id), |a, b| a.container_port.cmp(&b.container_port)),
                     envs: in_row_id_order(envs.remove(id)),
                     volumes: in_row_id_order(volumes.remove(id)),
                     config_files: in_row_id_order(config_files.remove(id)),
                     labels: in_row_id_order(labels.remove(id)),
-                    dependencies: component_dependencies,
+                    dependencies: sorted(dependencies.remove(id), |a, b| {
+                        (a.dep_order, &a.dep_service_id).cmp(&(b.dep_order, &b.dep_service_id))
+                    }),
                     source_auth: auths.remove(id).and_then(|auths| auths.into_iter().next()),
                 }
             })
@@ -362,11 +359,16 @@ impl AttachedRows {
     }
 }
 
+/// A component's rows (none when it has none), sorted by `compare`.
+fn sorted<T>(rows: Option<Vec<T>>, compare: impl FnMut(&T, &T) -> std::cmp::Ordering) -> Vec<T> {
+    let mut rows = rows.unwrap_or_default();
+    rows.sort_by(compare);
+    rows
+}
+
 /// A component's rows (none when it has none), sorted by row id, without it.
 fn in_row_id_order<T>(rows: Option<Vec<WithRowId<T>>>) -> Vec<T> {
-    let mut rows = rows.unwrap_or_default();
-    rows.sort_unstable_by_key(|(row_id, _)| *row_id);
-    rows.into_iter().map(|(_, row)| row).collect()
+    sorted(rows, |(a, _), (b, _)| a.cmp(b)).into_iter().map(|(_, row)| row).collect()
 }
 
 /// The rows of one JSON array.

@@ -14,7 +14,7 @@ pub struct User {
 }
 
 /// A team (tenant).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize, Deserialize)]
 pub struct Team {
     /// 32-hex-char id.
     pub tenant_id: String,
@@ -27,7 +27,7 @@ pub struct Team {
 }
 
 /// A region (cluster).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize, Deserialize)]
 pub struct Region {
     /// The unique name, e.g. `rainbond`.
     pub region_name: String,
@@ -47,7 +47,7 @@ impl Region {
 }
 
 /// An application: a group of components of one team in one region.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize, Deserialize)]
 pub struct App {
     /// `apps.app_id`.
     pub app_id: i32,
@@ -119,7 +119,7 @@ pub struct Component {
 }
 
 /// A boolean column as SQLite gives it (an integer, 0 or not) or as JSON does.
-fn bool_or_integer<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+pub(crate) fn bool_or_integer<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Flag {

@@ -27,7 +27,10 @@ use crate::copy::{MAX_COPY_COMPONENTS, SelectionError, Target};
 use crate::error::{ApiError, code};
 use crate::idempotency;
 use crate::model::{App, Component, Team, User};
-use crate::store::{CopyError, CopyOutcome, CopyRequest, KeyedCopy, Repository, StoredAnswer};
+use crate::store::scope::Side;
+use crate::store::{
+    CopyError, CopyOutcome, CopyRequest, KeyedCopy, Place, Repository, Scope, ScopeNames, StoredAnswer,
+};
 use rainbond_api::api::{
     Api, AuthFailure, CopyAppHeader, CopyAppPath, CopyAppResponse, ListCopyServicesPath, ListCopyServicesResponse,
     Rejection, RejectionKind,
@@ -59,78 +62,83 @@ impl<R: Repository> CopyService<R> {
         &self.store
     }
 
-    /// The source team and app of a request: the team (by id or name) in the caller's
-    /// enterprise, which the caller is a member of, initialised in the URL's region, and the app
-    /// of that team and region.
-    async fn source(
+    /// Looks up what a request names in one store call: the URL's team, region and app, and the
+    /// body's for a copy.
+    async fn scope(
         &self,
         caller: &User,
-        team_id: &str,
-        region_name: &str,
-        app_id: &str,
-    ) -> Result<(Team, App), ApiError> {
-        let team = self
-            .store
-            .team(&caller.enterprise_id, team_id)
-            .await?
-            .ok_or_else(|| ApiError::new(code::NOT_FOUND, "the team is not found", "团队不存在"))?;
-        if !self.store.is_member(&team.tenant_id, caller.user_id).await? {
-            return Err(ApiError::new(code::FORBIDDEN, "the user is not a member of the team", "用户不是该团队的成员"));
-        }
-        let region = self
-            .store
-            .region(&caller.enterprise_id, region_name)
-            .await?
-            .ok_or_else(|| ApiError::new(code::REGION_NOT_FOUND, "the region is not found", "集群不存在"))?;
-        if !region.is_usable() || !self.store.team_in_region(&team.tenant_id, region_name).await? {
-            return Err(ApiError::new(
-                code::TEAM_NOT_IN_REGION,
-                "the team is not initialized in the region",
-                "团队未开通该集群",
-            ));
-        }
-        let app_not_found = || ApiError::new(code::APP_NOT_FOUND, "the app is not found", "应用不存在");
-        let app_id: i32 = app_id.parse().map_err(|_| app_not_found())?;
-        let app = self.store.app(app_id).await?.ok_or_else(app_not_found)?;
-        if app.tenant_id != team.tenant_id || app.region_name != region_name {
-            return Err(app_not_found());
-        }
-        Ok((team, app))
-    }
-
-    /// The target team, region and app of a copy.
-    async fn target(&self, caller: &User, body: &AppCopyC) -> Result<(Team, App), ApiError> {
-        let team_not_found = || {
-            ApiError::new(
-                code::NOT_FOUND,
-                "the target team is not found, or it has not joined the region",
-                "目标团队不存在，或团队未加入该数据中心",
-            )
+        path: (&str, &str, &str),
+        target: Option<&AppCopyC>,
+    ) -> Result<Scope, ApiError> {
+        let (team_id, region_name, app_id) = path;
+        let names = ScopeNames {
+            caller,
+            source: Place { team: team_id, region: region_name, app_id: app_id.parse().ok() },
+            target: target.map(|body| Place {
+                team: &body.target_team_name,
+                region: &body.target_region_name,
+                app_id: Some(body.target_app_id),
+            }),
         };
-        let team =
-            self.store.member_team_by_name(caller.user_id, &body.target_team_name).await?.ok_or_else(team_not_found)?;
-        let region =
-            self.store.region(&caller.enterprise_id, &body.target_region_name).await?.ok_or_else(team_not_found)?;
-        if !region.is_usable() || !self.store.team_in_region(&team.tenant_id, &region.region_name).await? {
-            return Err(team_not_found());
-        }
-        let app = self
-            .store
-            .app(body.target_app_id)
-            .await?
-            .ok_or_else(|| ApiError::new(code::NOT_FOUND, "the target app is not found", "目标应用不存在"))?;
-        if app.tenant_id != team.tenant_id {
-            return Err(ApiError::bad_request(
-                "the target app does not belong to the target team",
-                "目标应用不属于目标团队",
-            ));
-        }
-        if app.region_name != region.region_name {
-            return Err(ApiError::bad_request("the target app is not in the target region", "目标应用不在目标集群"));
-        }
-        Ok((team, app))
+        Ok(self.store.scope(&names).await?)
     }
+}
 
+/// The source team and app of a request: the team (by id or name) in the caller's enterprise,
+/// which the caller is a member of, initialised in the URL's region, and the app of that team and
+/// region.
+fn source(found: Side, region_name: &str) -> Result<(Team, App), ApiError> {
+    let team = found.team.ok_or_else(|| ApiError::new(code::NOT_FOUND, "the team is not found", "团队不存在"))?;
+    if !found.member {
+        return Err(ApiError::new(code::FORBIDDEN, "the user is not a member of the team", "用户不是该团队的成员"));
+    }
+    let region =
+        found.region.ok_or_else(|| ApiError::new(code::REGION_NOT_FOUND, "the region is not found", "集群不存在"))?;
+    if !region.is_usable() || !found.team_in_region {
+        return Err(ApiError::new(
+            code::TEAM_NOT_IN_REGION,
+            "the team is not initialized in the region",
+            "团队未开通该集群",
+        ));
+    }
+    let app_not_found = || ApiError::new(code::APP_NOT_FOUND, "the app is not found", "应用不存在");
+    let app = found.app.ok_or_else(app_not_found)?;
+    if app.tenant_id != team.tenant_id || app.region_name != region_name {
+        return Err(app_not_found());
+    }
+    Ok((team, app))
+}
+
+/// The target team, region and app of a copy: a team of the caller, initialised in a usable
+/// region, and an app of that team in that region.
+fn target(found: Side) -> Result<(Team, App), ApiError> {
+    let team_not_found = || {
+        ApiError::new(
+            code::NOT_FOUND,
+            "the target team is not found, or it has not joined the region",
+            "目标团队不存在，或团队未加入该数据中心",
+        )
+    };
+    let team = found.team.ok_or_else(team_not_found)?;
+    let region = found.region.ok_or_else(team_not_found)?;
+    if !region.is_usable() || !found.team_in_region {
+        return Err(team_not_found());
+    }
+    let app =
+        found.app.ok_or_else(|| ApiError::new(code::NOT_FOUND, "the target app is not found", "目标应用不存在"))?;
+    if app.tenant_id != team.tenant_id {
+        return Err(ApiError::bad_request(
+            "the target app does not belong to the target team",
+            "目标应用不属于目标团队",
+        ));
+    }
+    if app.region_name != region.region_name {
+        return Err(ApiError::bad_request("the target app is not in the target region", "目标应用不在目标集群"));
+    }
+    Ok((team, app))
+}
+
+impl<R: Repository> CopyService<R> {
     async fn copy(
         &self,
         caller: &User,
@@ -145,8 +153,9 @@ impl<R: Repository> CopyService<R> {
             )
         })?;
         let fingerprint = key.map(|_| idempotency::fingerprint("POST", &copy_path(path), &body));
-        let (source_team, source_app) = self.source(caller, &path.team_id, &path.region_name, &path.app_id).await?;
-        let (target_team, target_app) = self.target(caller, &body).await?;
+        let scope = self.scope(caller, (&path.team_id, &path.region_name, &path.app_id), Some(&body)).await?;
+        let (source_team, source_app) = source(scope.source, &path.region_name)?;
+        let (target_team, target_app) = target(scope.target)?;
         let requested: Vec<String> = body.services.into_iter().map(|s| s.service_id).collect();
         let now = clock::now_text();
         let now_unix = clock::now_unix();
@@ -225,7 +234,8 @@ impl<R: Repository> CopyService<R> {
     }
 
     async fn list(&self, caller: &User, path: &ListCopyServicesPath) -> Result<Vec<AppCopyL>, ApiError> {
-        let (_, app) = self.source(caller, &path.team_id, &path.region_name, &path.app_id).await?;
+        let scope = self.scope(caller, (&path.team_id, &path.region_name, &path.app_id), None).await?;
+        let (_, app) = source(scope.source, &path.region_name)?;
         let components = self.store.app_components(app.app_id).await?;
         Ok(components.iter().map(|c| copyable_component(c, &app)).collect())
     }

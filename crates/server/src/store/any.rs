@@ -4,10 +4,10 @@ use std::time::Duration;
 
 use super::{
     CopyError, CopyOutcome, CopyRequest, DEFAULT_BUSY_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, LoadError, PgStore,
-    PoolStats, Repository, SqliteStore, StoreError,
+    PoolStats, Repository, Scope, ScopeNames, SqliteStore, StoreError,
 };
 use crate::fixture::Dataset;
-use crate::model::{App, Component, Region, Team, User};
+use crate::model::{Component, User};
 
 /// How a store is opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,28 +90,8 @@ impl Repository for Store {
         delegate!(self, s => s.user_by_access_key(key_sha256, now).await)
     }
 
-    async fn team(&self, enterprise_id: &str, id_or_name: &str) -> Result<Option<Team>, StoreError> {
-        delegate!(self, s => s.team(enterprise_id, id_or_name).await)
-    }
-
-    async fn is_member(&self, tenant_id: &str, user_id: i32) -> Result<bool, StoreError> {
-        delegate!(self, s => s.is_member(tenant_id, user_id).await)
-    }
-
-    async fn member_team_by_name(&self, user_id: i32, tenant_name: &str) -> Result<Option<Team>, StoreError> {
-        delegate!(self, s => s.member_team_by_name(user_id, tenant_name).await)
-    }
-
-    async fn region(&self, enterprise_id: &str, region_name: &str) -> Result<Option<Region>, StoreError> {
-        delegate!(self, s => s.region(enterprise_id, region_name).await)
-    }
-
-    async fn team_in_region(&self, tenant_id: &str, region_name: &str) -> Result<bool, StoreError> {
-        delegate!(self, s => s.team_in_region(tenant_id, region_name).await)
-    }
-
-    async fn app(&self, app_id: i32) -> Result<Option<App>, StoreError> {
-        delegate!(self, s => s.app(app_id).await)
+    async fn scope(&self, names: &ScopeNames<'_>) -> Result<Scope, StoreError> {
+        delegate!(self, s => s.scope(names).await)
     }
 
     async fn app_components(&self, app_id: i32) -> Result<Vec<Component>, StoreError> {

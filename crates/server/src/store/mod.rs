@@ -18,6 +18,7 @@ macro_rules! component_columns {
 mod any;
 mod pipeline;
 mod postgres;
+pub mod scope;
 mod sqlite;
 mod sqlite_readers;
 mod sqlite_writer;
@@ -27,12 +28,13 @@ use std::future::Future;
 
 pub use any::{Store, StoreOptions, is_postgres_url};
 pub use postgres::{COPY_LOCK_CLASS, DEFAULT_STATEMENT_TIMEOUT, KEY_LOCK_CLASS, MAX_COPY_ATTEMPTS, PgStore};
+pub use scope::{Place, Scope, ScopeNames};
 pub use sqlite::{DEFAULT_BUSY_TIMEOUT, SqliteStore};
 
 use crate::copy::{PlanError, SelectionError, Target};
 use crate::fixture::Dataset;
 use crate::model::{
-    App, Component, ComponentGraph, ConfigFile, Dependency, EnvVar, Label, Port, Region, SourceAuth, Team, User, Volume,
+    App, Component, ComponentGraph, ConfigFile, Dependency, EnvVar, Label, Port, SourceAuth, User, Volume,
 };
 
 /// A database failure, with what was being done.
@@ -197,39 +199,9 @@ pub trait Repository: Send + Sync + 'static {
         now: i64,
     ) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
 
-    /// The team of `enterprise_id` whose tenant id, or else tenant name, is `id_or_name`.
-    fn team(
-        &self,
-        enterprise_id: &str,
-        id_or_name: &str,
-    ) -> impl Future<Output = Result<Option<Team>, StoreError>> + Send;
-
-    /// Whether the user is a member of the team.
-    fn is_member(&self, tenant_id: &str, user_id: i32) -> impl Future<Output = Result<bool, StoreError>> + Send;
-
-    /// The team named `tenant_name` among the teams the user is a member of.
-    fn member_team_by_name(
-        &self,
-        user_id: i32,
-        tenant_name: &str,
-    ) -> impl Future<Output = Result<Option<Team>, StoreError>> + Send;
-
-    /// The region of `enterprise_id` named `region_name`.
-    fn region(
-        &self,
-        enterprise_id: &str,
-        region_name: &str,
-    ) -> impl Future<Output = Result<Option<Region>, StoreError>> + Send;
-
-    /// Whether the team is initialised in the region.
-    fn team_in_region(
-        &self,
-        tenant_id: &str,
-        region_name: &str,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
-
-    /// The app with this id.
-    fn app(&self, app_id: i32) -> impl Future<Output = Result<Option<App>, StoreError>> + Send;
+    /// The teams, regions and apps a request names, and the caller's standing in them, in one
+    /// lookup ([`scope`]).
+    fn scope(&self, names: &ScopeNames<'_>) -> impl Future<Output = Result<Scope, StoreError>> + Send;
 
     /// The app's components, most recently updated first.
     fn app_components(&self, app_id: i32) -> impl Future<Output = Result<Vec<Component>, StoreError>> + Send;

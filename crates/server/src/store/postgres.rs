@@ -27,12 +27,13 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgConnection, Postgres, Transaction};
 
 use super::pipeline::{self, Lookup, Sources, Statements, TableRows, TakenRow};
+use super::scope::{self, Scope, ScopeNames};
 use super::{
     AttachedRows, Context, CopyError, CopyOutcome, CopyRequest, KeyedCopy, LoadError, Repository, StoreError,
     StoredAnswer,
 };
 use crate::fixture::Dataset;
-use crate::model::{App, Component, Region, Team, User};
+use crate::model::{Component, User};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -235,70 +236,21 @@ impl Repository for PgStore {
             .map(|(_, user_id, nick_name, enterprise_id)| User { user_id, nick_name, enterprise_id }))
     }
 
-    async fn team(&self, enterprise_id: &str, id_or_name: &str) -> Result<Option<Team>, StoreError> {
-        sqlx::query_as(
-            "SELECT tenant_id, tenant_name, tenant_alias, enterprise_id FROM tenants \
-             WHERE enterprise_id = $1 AND (tenant_id = $2 OR tenant_name = $2) \
-             ORDER BY tenant_id = $2 DESC LIMIT 1",
-        )
-        .bind(enterprise_id)
-        .bind(id_or_name)
-        .fetch_optional(&self.pool)
-        .await
-        .context("looking up a team")
-    }
-
-    async fn is_member(&self, tenant_id: &str, user_id: i32) -> Result<bool, StoreError> {
-        let row: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM tenant_members WHERE tenant_id = $1 AND user_id = $2")
-            .bind(tenant_id)
-            .bind(user_id)
-            .fetch_optional(&self.pool)
+    async fn scope(&self, names: &ScopeNames<'_>) -> Result<Scope, StoreError> {
+        let p = names.parameters();
+        let text: String = sqlx::query_scalar(scope::POSTGRES_QUERY)
+            .bind(p.enterprise_id)
+            .bind(p.source_team)
+            .bind(p.user_id)
+            .bind(p.target_team)
+            .bind(p.source_region)
+            .bind(p.source_app_id)
+            .bind(p.target_region)
+            .bind(p.target_app_id)
+            .fetch_one(&self.pool)
             .await
-            .context("checking a team membership")?;
-        Ok(row.is_some())
-    }
-
-    async fn member_team_by_name(&self, user_id: i32, tenant_name: &str) -> Result<Option<Team>, StoreError> {
-        sqlx::query_as(
-            "SELECT t.tenant_id, t.tenant_name, t.tenant_alias, t.enterprise_id FROM tenants t \
-             JOIN tenant_members m ON m.tenant_id = t.tenant_id WHERE m.user_id = $1 AND t.tenant_name = $2",
-        )
-        .bind(user_id)
-        .bind(tenant_name)
-        .fetch_optional(&self.pool)
-        .await
-        .context("looking up a team of the caller")
-    }
-
-    async fn region(&self, enterprise_id: &str, region_name: &str) -> Result<Option<Region>, StoreError> {
-        sqlx::query_as(
-            "SELECT region_name, region_alias, enterprise_id, status FROM regions \
-             WHERE enterprise_id = $1 AND region_name = $2",
-        )
-        .bind(enterprise_id)
-        .bind(region_name)
-        .fetch_optional(&self.pool)
-        .await
-        .context("looking up a region")
-    }
-
-    async fn team_in_region(&self, tenant_id: &str, region_name: &str) -> Result<bool, StoreError> {
-        let row: Option<(i32,)> =
-            sqlx::query_as("SELECT 1 FROM tenant_regions WHERE tenant_id = $1 AND region_name = $2 AND is_init = 1")
-                .bind(tenant_id)
-                .bind(region_name)
-                .fetch_optional(&self.pool)
-                .await
-                .context("checking a team's regions")?;
-        Ok(row.is_some())
-    }
-
-    async fn app(&self, app_id: i32) -> Result<Option<App>, StoreError> {
-        sqlx::query_as("SELECT app_id, tenant_id, region_name, app_name, governance_mode FROM apps WHERE app_id = $1")
-            .bind(app_id)
-            .fetch_optional(&self.pool)
-            .await
-            .context("looking up an app")
+            .context("looking up the request's teams, regions and apps")?;
+        Scope::from_json(&text)
     }
 
     async fn app_components(&self, app_id: i32) -> Result<Vec<Component>, StoreError> {

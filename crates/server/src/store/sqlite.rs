@@ -12,12 +12,13 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use super::pipeline::{self, Table};
+use super::scope::{self, Scope, ScopeNames};
 use super::sqlite_readers::Readers;
 use super::sqlite_writer::{self, Writer};
 use super::{Context, CopyError, CopyOutcome, CopyRequest, KeyedCopy, LoadError, Repository, StoreError};
 use crate::copy::Target;
 use crate::fixture::Dataset;
-use crate::model::{App, Component, Region, Team, User};
+use crate::model::{App, Component, Team, User};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -111,79 +112,25 @@ impl Repository for SqliteStore {
             .map(|(_, user)| user))
     }
 
-    async fn team(&self, enterprise_id: &str, id_or_name: &str) -> Result<Option<Team>, StoreError> {
-        self.readers.optional_row(
-            "looking up a team",
-            "SELECT tenant_id, tenant_name, tenant_alias, enterprise_id FROM tenants \
-             WHERE enterprise_id = ?1 AND (tenant_id = ?2 OR tenant_name = ?2) \
-             ORDER BY tenant_id = ?2 DESC LIMIT 1",
-            [enterprise_id, id_or_name],
-            team_of_row,
-        )
-    }
-
-    async fn is_member(&self, tenant_id: &str, user_id: i32) -> Result<bool, StoreError> {
-        let row = self.readers.optional_row(
-            "checking a team membership",
-            "SELECT 1 FROM tenant_members WHERE tenant_id = ?1 AND user_id = ?2",
-            rusqlite::params![tenant_id, user_id],
-            |_| Ok(()),
+    async fn scope(&self, names: &ScopeNames<'_>) -> Result<Scope, StoreError> {
+        let p = names.parameters();
+        let parameters = rusqlite::params![
+            p.enterprise_id,
+            p.source_team,
+            p.user_id,
+            p.target_team,
+            p.source_region,
+            p.source_app_id,
+            p.target_region,
+            p.target_app_id
+        ];
+        let text = self.readers.optional_row(
+            "looking up the request's teams, regions and apps",
+            scope::SQLITE_QUERY,
+            parameters,
+            |row| row.get::<_, String>(0),
         )?;
-        Ok(row.is_some())
-    }
-
-    async fn member_team_by_name(&self, user_id: i32, tenant_name: &str) -> Result<Option<Team>, StoreError> {
-        self.readers.optional_row(
-            "looking up a team of the caller",
-            "SELECT t.tenant_id, t.tenant_name, t.tenant_alias, t.enterprise_id FROM tenants t \
-             JOIN tenant_members m ON m.tenant_id = t.tenant_id WHERE m.user_id = ?1 AND t.tenant_name = ?2",
-            rusqlite::params![user_id, tenant_name],
-            team_of_row,
-        )
-    }
-
-    async fn region(&self, enterprise_id: &str, region_name: &str) -> Result<Option<Region>, StoreError> {
-        self.readers.optional_row(
-            "looking up a region",
-            "SELECT region_name, region_alias, enterprise_id, status FROM regions \
-             WHERE enterprise_id = ?1 AND region_name = ?2",
-            [enterprise_id, region_name],
-            |row| {
-                Ok(Region {
-                    region_name: row.get(0)?,
-                    region_alias: row.get(1)?,
-                    enterprise_id: row.get(2)?,
-                    status: row.get(3)?,
-                })
-            },
-        )
-    }
-
-    async fn team_in_region(&self, tenant_id: &str, region_name: &str) -> Result<bool, StoreError> {
-        let row = self.readers.optional_row(
-            "checking a team's regions",
-            "SELECT 1 FROM tenant_regions WHERE tenant_id = ?1 AND region_name = ?2 AND is_init = 1",
-            [tenant_id, region_name],
-            |_| Ok(()),
-        )?;
-        Ok(row.is_some())
-    }
-
-    async fn app(&self, app_id: i32) -> Result<Option<App>, StoreError> {
-        self.readers.optional_row(
-            "looking up an app",
-            "SELECT app_id, tenant_id, region_name, app_name, governance_mode FROM apps WHERE app_id = ?1",
-            [app_id],
-            |row| {
-                Ok(App {
-                    app_id: row.get(0)?,
-                    tenant_id: row.get(1)?,
-                    region_name: row.get(2)?,
-                    app_name: row.get(3)?,
-                    governance_mode: row.get(4)?,
-                })
-            },
-        )
+        Scope::from_json(text.as_deref().unwrap_or_default())
     }
 
     async fn app_components(&self, app_id: i32) -> Result<Vec<Component>, StoreError> {
@@ -293,11 +240,6 @@ impl OwnedCopyRequest {
             }),
         }
     }
-}
-
-/// A team from the columns `tenant_id, tenant_name, tenant_alias, enterprise_id`.
-fn team_of_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Team> {
-    Ok(Team { tenant_id: row.get(0)?, tenant_name: row.get(1)?, tenant_alias: row.get(2)?, enterprise_id: row.get(3)? })
 }
 
 /// The rows attached to the components whose ids are bound as one JSON array, in one statement:

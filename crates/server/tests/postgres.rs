@@ -359,12 +359,31 @@ async fn the_server_rides_out_a_database_restart() {
 }
 
 /// A table as both backends describe it: columns (type class, NOT NULL), unique column sets
-/// (primary key included) and single-column foreign keys.
+/// (primary key included) and foreign keys (the referenced table and each column's pair, sorted).
 #[derive(Debug, Default, PartialEq, Eq)]
 struct TableShape {
     columns: BTreeMap<String, (&'static str, bool)>,
     uniques: BTreeSet<Vec<String>>,
-    foreign_keys: BTreeSet<(String, String, String)>,
+    foreign_keys: BTreeSet<ForeignKey>,
+}
+
+/// A foreign key: the table it references and its (column, referenced column) pairs, sorted.
+type ForeignKey = (String, Vec<(String, String)>);
+
+/// Foreign keys from rows of (key id, referenced table, column, referenced column).
+fn foreign_keys(rows: Vec<(i64, String, String, String)>) -> BTreeSet<ForeignKey> {
+    let mut keys: BTreeMap<i64, ForeignKey> = BTreeMap::new();
+    for (id, table, from, to) in rows {
+        keys.entry(id).or_insert_with(|| (table, Vec::new())).1.push((from, to));
+    }
+    keys.into_values()
+        .map(|(table, mut pairs)| {
+            (table, {
+                pairs.sort();
+                pairs
+            })
+        })
+        .collect()
 }
 
 /// The type classes a column may have on both backends: SQLite's declared type, PostgreSQL's.
@@ -416,13 +435,13 @@ async fn sqlite_shape(pool: &sqlx::SqlitePool) -> BTreeMap<String, TableShape> {
                 sqlx::query_as("SELECT name FROM pragma_index_info($1)").bind(&index).fetch_all(pool).await.unwrap();
             shape.uniques.insert(sorted(columns.into_iter().map(|(c,)| c)));
         }
-        let keys: Vec<(String, String, String)> =
-            sqlx::query_as("SELECT \"from\", \"table\", \"to\" FROM pragma_foreign_key_list($1)")
+        let keys: Vec<(i64, String, String, String)> =
+            sqlx::query_as("SELECT id, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list($1)")
                 .bind(&table)
                 .fetch_all(pool)
                 .await
                 .unwrap();
-        shape.foreign_keys = keys.into_iter().collect();
+        shape.foreign_keys = foreign_keys(keys);
         shapes.insert(table, shape);
     }
     shapes
@@ -460,17 +479,18 @@ async fn postgres_shape(connection: &mut sqlx::PgConnection) -> BTreeMap<String,
         .await
         .unwrap();
         shape.uniques = uniques.into_iter().map(|(columns,)| columns).collect();
-        let keys: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT a.attname::text, c.confrelid::regclass::text, f.attname::text FROM pg_constraint c \
-             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] \
-             JOIN pg_attribute f ON f.attrelid = c.confrelid AND f.attnum = c.confkey[1] \
-             WHERE c.conrelid = $1::regclass AND c.contype = 'f' AND cardinality(c.conkey) = 1",
+        let keys: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT c.oid::bigint, c.confrelid::regclass::text, a.attname::text, f.attname::text FROM pg_constraint c \
+             CROSS JOIN LATERAL unnest(c.conkey, c.confkey) AS k(col, ref) \
+             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.col \
+             JOIN pg_attribute f ON f.attrelid = c.confrelid AND f.attnum = k.ref \
+             WHERE c.conrelid = $1::regclass AND c.contype = 'f'",
         )
         .bind(&table)
         .fetch_all(&mut *connection)
         .await
         .unwrap();
-        shape.foreign_keys = keys.into_iter().collect();
+        shape.foreign_keys = foreign_keys(keys);
         shapes.insert(table, shape);
     }
     shapes
@@ -524,6 +544,33 @@ async fn both_databases_refuse_a_port_service_name_of_another_component() {
         insert(DB, 3307).await.expect("the owner reuses its name");
         let refused = insert(WEB, 3308).await.expect_err("another component of the team");
         assert!(refused.to_string().contains("k8s"), "{:?}: {refused}", database.backend);
+        db.close().await;
+        server.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn both_databases_refuse_a_row_that_names_another_team_than_its_components() {
+    let Some(postgres) = TestDatabase::postgres().await else { return };
+    for database in [TestDatabase::sqlite(), postgres] {
+        let server = TestServer::demo(&database).await;
+        let db = server.inspect().await;
+        let (blog_team_id,): (String,) = sqlx::query_as("SELECT tenant_id FROM tenants WHERE tenant_name = $1")
+            .bind(BLOG_TEAM)
+            .fetch_one(&db.0)
+            .await
+            .unwrap();
+        let insert = |tenant_id: String| {
+            sqlx::query(
+                "INSERT INTO service_envs (service_id, tenant_id, attr_name, attr_value) VALUES ($1, $2, 'X', 'y')",
+            )
+            .bind(WEB)
+            .bind(tenant_id)
+            .execute(&db.0)
+        };
+        insert(SHOP_TEAM_ID.to_owned()).await.expect("web's own team");
+        let refused = insert(blog_team_id).await.expect_err("a team web is not in");
+        assert!(refused.to_string().to_lowercase().contains("foreign key"), "{:?}: {refused}", database.backend);
         db.close().await;
         server.stop().await;
     }

@@ -279,8 +279,9 @@ fn taken_from(rows: Vec<TakenRow>) -> (HashSet<String>, TakenNames) {
     (aliases, names)
 }
 
-/// The statements of one backend, run on the connection of an open transaction.
-pub(crate) trait Statements: Send {
+/// The reads of a copy's sources ([`read_sources`]), which a backend may run on another
+/// connection than the copy's, before its transaction.
+pub(crate) trait SourceReads: Send {
     /// The source app's components, oldest first.
     fn source_components(&mut self, app_id: i32) -> impl Future<Output = Result<Vec<Component>, StoreError>> + Send;
 
@@ -289,7 +290,10 @@ pub(crate) trait Statements: Send {
         &mut self,
         service_ids: Vec<String>,
     ) -> impl Future<Output = Result<AttachedRows, StoreError>> + Send;
+}
 
+/// The statements of one backend, run on the connection of an open transaction.
+pub(crate) trait Statements: Send {
     /// The rows of the [`Lookup`], in one statement.
     fn taken(&mut self, lookup: &Lookup) -> impl Future<Output = Result<Vec<TakenRow>, StoreError>> + Send;
 
@@ -344,7 +348,7 @@ pub(crate) type Sources = Result<Vec<ComponentGraph>, SelectionError>;
 
 /// Reads the components the request copies, with their rows: the first step of a copy, which a
 /// backend may run before the copy's transaction (and outside the copy's turn).
-pub(crate) async fn read_sources<S: Statements>(db: &mut S, request: &CopyRequest<'_>) -> Result<Sources, StoreError> {
+pub(crate) async fn read_sources<S: SourceReads>(db: &mut S, request: &CopyRequest<'_>) -> Result<Sources, StoreError> {
     let app_components = db.source_components(request.source_app.app_id).await?;
     let selected = match copy::select(&app_components, request.requested) {
         Ok(selected) => selected,

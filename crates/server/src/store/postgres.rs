@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgConnection, Postgres, Transaction};
 
-use super::pipeline::{self, Lookup, Sources, Statements, TableRows, TakenRow};
+use super::pipeline::{self, Lookup, SourceReads, Sources, Statements, TableRows, TakenRow};
 use super::scope::{self, Scope, ScopeNames};
 use super::{
     AttachedRows, Context, CopyError, CopyOutcome, CopyRequest, KeyedCopy, LoadError, Repository, StoreError,
@@ -368,8 +368,8 @@ fn write_statement(writes: &[TableRows]) -> String {
     format!("WITH {} SELECT {linked}", queries.join(", "))
 }
 
-/// The statements of a copy or a fixture load on PostgreSQL, inside a READ COMMITTED transaction.
-impl Statements for PgConnection {
+/// The reads of a copy's sources on PostgreSQL, on a pooled connection outside any transaction.
+impl SourceReads for PgConnection {
     async fn source_components(&mut self, app_id: i32) -> Result<Vec<Component>, StoreError> {
         sqlx::query_as(pipeline::SOURCE_COMPONENTS)
             .bind(app_id)
@@ -384,7 +384,10 @@ impl Statements for PgConnection {
         )?;
         AttachedRows::from_json(arrays)
     }
+}
 
+/// The statements of a copy or a fixture load on PostgreSQL, inside a READ COMMITTED transaction.
+impl Statements for PgConnection {
     async fn taken(&mut self, lookup: &Lookup) -> Result<Vec<TakenRow>, StoreError> {
         sqlx::query_as(
             "SELECT $1, service_alias, '' FROM tenant_services WHERE service_alias = ANY($2) \

@@ -1,8 +1,9 @@
 //! The embedded SQLite backend: WAL journal, foreign keys on, full synchronous commits (an
 //! acknowledged copy survives a crash), a busy timeout, and copies in `BEGIN IMMEDIATE`
-//! transactions. The short reads run on rusqlite [`Readers`]; copies, fixture loads and the health
-//! check's write probe run on the [`Writer`] thread, each as one unit of work, committed together
-//! with the units queued beside it; sqlx's pool migrates the schema.
+//! transactions. The short reads and a copy's sources run on rusqlite [`Readers`]; the rest of a
+//! copy, fixture loads and the health check's write probe run on the [`Writer`] thread, each as
+//! one unit of work, committed together with the units queued beside it; sqlx's pool migrates the
+//! schema.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -14,7 +15,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use super::pipeline::{self, Table};
 use super::scope::{self, Scope, ScopeNames};
 use super::sqlite_readers::Readers;
-use super::sqlite_writer::{self, Writer};
+use super::sqlite_writer::{self, SourceReader, Writer};
 use super::{Context, CopyError, CopyOutcome, CopyRequest, KeyedCopy, LoadError, Repository, StoreError};
 use crate::copy::Target;
 use crate::fixture::Dataset;
@@ -143,17 +144,15 @@ impl Repository for SqliteStore {
         self.readers.read(what, |connection| sqlite_writer::components(connection, sql, [app_id], what))
     }
 
+    /// Reads the sources on a reader connection, where the request runs (they are read from
+    /// the last committed copy, as a copy's transaction would see them), then hands the rest of
+    /// the copy to the writer.
     async fn copy_components(&self, request: CopyRequest<'_>) -> Result<CopyOutcome, CopyError> {
+        let sources = self.readers.read("reading the source components", |connection| {
+            sqlite_writer::complete(pipeline::read_sources(&mut SourceReader(connection), &request))
+        })?;
         let request = OwnedCopyRequest::of(&request);
-        self.writer
-            .run(move |db| {
-                let request = request.request();
-                sqlite_writer::complete(async {
-                    let sources = pipeline::read_sources(db, &request).await?;
-                    pipeline::copy(db, &request, &sources).await
-                })
-            })
-            .await
+        self.writer.run(move |db| sqlite_writer::complete(pipeline::copy(db, &request.request(), &sources))).await
     }
 
     async fn load_dataset(&self, data: &Dataset, only_into_empty: bool) -> Result<bool, LoadError> {

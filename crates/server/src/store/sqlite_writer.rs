@@ -29,7 +29,7 @@ use serde::Deserialize;
 use serde::de::value::MapDeserializer;
 use serde_json::Value;
 
-use super::pipeline::{self, Lookup, Statements, TableRows, TakenRow};
+use super::pipeline::{self, Lookup, SourceReads, Statements, TableRows, TakenRow};
 use super::{AttachedRows, KeyedCopy, StoreError, StoredAnswer};
 use crate::model::Component;
 
@@ -377,7 +377,11 @@ fn json_value(value: rusqlite::types::ValueRef<'_>) -> Value {
     }
 }
 
-impl Statements for WriterTransaction<'_> {
+/// A copy's source reads on a SQLite connection: a reader's, before the copy is handed to the
+/// writer, so that the writer's serial work is only the copy's lookups and writes.
+pub(crate) struct SourceReader<'c>(pub &'c mut Connection);
+
+impl SourceReads for SourceReader<'_> {
     async fn source_components(&mut self, app_id: i32) -> Result<Vec<Component>, StoreError> {
         components(self.0, pipeline::SOURCE_COMPONENTS, [app_id], "reading the source app's components")
     }
@@ -393,7 +397,9 @@ impl Statements for WriterTransaction<'_> {
             .map_err(store_error(what))?;
         AttachedRows::from_json(arrays)
     }
+}
 
+impl Statements for WriterTransaction<'_> {
     async fn taken(&mut self, lookup: &Lookup) -> Result<Vec<TakenRow>, StoreError> {
         let what = "looking up the new aliases and names";
         let list = |list: &[String]| serde_json::to_string(list).expect("strings serialize");

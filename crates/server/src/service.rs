@@ -27,9 +27,8 @@ use crate::copy::{MAX_COPY_COMPONENTS, SelectionError, Target};
 use crate::error::{ApiError, code};
 use crate::idempotency;
 use crate::model::{App, Component, Team, User};
-use crate::store::scope::Side;
 use crate::store::{
-    CopyError, CopyOutcome, CopyRequest, KeyedCopy, Place, Repository, Scope, ScopeNames, StoredAnswer,
+    CopyError, CopyOutcome, CopyRequest, KeyedCopy, Place, Repository, Scope, ScopeNames, Side, StoredAnswer,
 };
 use rainbond_api::api::{
     Api, AuthFailure, CopyAppHeader, CopyAppPath, CopyAppResponse, ListCopyServicesPath, ListCopyServicesResponse,

@@ -18,7 +18,7 @@ macro_rules! component_columns {
 mod any;
 mod pipeline;
 mod postgres;
-pub mod scope;
+mod scope;
 mod sqlite;
 mod sqlite_readers;
 mod sqlite_writer;
@@ -28,7 +28,7 @@ use std::future::Future;
 
 pub use any::{Store, StoreOptions, is_postgres_url};
 pub use postgres::{COPY_LOCK_CLASS, DEFAULT_STATEMENT_TIMEOUT, KEY_LOCK_CLASS, MAX_COPY_ATTEMPTS, PgStore};
-pub use scope::{Place, Scope, ScopeNames};
+pub use scope::{Place, Scope, ScopeNames, Side};
 pub use sqlite::{DEFAULT_BUSY_TIMEOUT, SqliteStore};
 
 use crate::copy::{PlanError, SelectionError, Target};
@@ -200,7 +200,7 @@ pub trait Repository: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
 
     /// The teams, regions and apps a request names, and the caller's standing in them, in one
-    /// lookup ([`scope`]).
+    /// lookup ([`Scope`]).
     fn scope(&self, names: &ScopeNames<'_>) -> impl Future<Output = Result<Scope, StoreError>> + Send;
 
     /// The app's components, most recently updated first.

@@ -93,7 +93,6 @@ impl<'a> ScopeNames<'a> {
 
 /// The bound values of [`scope_query!`], `$1` to `$8` in field order.
 #[derive(Debug, Clone, Copy)]
-#[allow(missing_docs)]
 pub(super) struct ScopeParameters<'a> {
     pub enterprise_id: &'a str,
     pub source_team: &'a str,

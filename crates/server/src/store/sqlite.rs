@@ -14,8 +14,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 use super::pipeline::{self, Table};
 use super::scope::{self, Scope, ScopeNames};
-use super::sqlite_readers::Readers;
-use super::sqlite_writer::{self, SourceReader, Writer};
+use super::sqlite_readers::{self, Readers, SourceReader};
+use super::sqlite_writer::{self, Writer};
 use super::{Context, CopyError, CopyOutcome, CopyRequest, KeyedCopy, LoadError, Repository, StoreError};
 use crate::copy::Target;
 use crate::fixture::Dataset;
@@ -141,7 +141,7 @@ impl Repository for SqliteStore {
             component_columns!(),
             " FROM tenant_services WHERE app_id = ?1 ORDER BY update_time DESC, service_id"
         );
-        self.readers.read(what, |connection| sqlite_writer::components(connection, sql, [app_id], what))
+        self.readers.read(what, |connection| sqlite_readers::components(connection, sql, [app_id], what))
     }
 
     /// Reads the sources on a reader connection, where the request runs (they are read from

@@ -15,9 +15,14 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension};
+use serde::Deserialize;
+use serde::de::value::MapDeserializer;
+use serde_json::Value;
 
-use super::StoreError;
+use super::pipeline::{self, SourceReads};
 use super::sqlite_writer::{open_connection, store_error};
+use super::{AttachedRows, StoreError};
+use crate::model::Component;
 
 /// How many idle reader connections are kept for the next reads (more are opened when more
 /// requests read at once, and closed after use).
@@ -92,5 +97,61 @@ impl Readers {
         if let Some(idle) = idle.as_mut().filter(|idle| idle.len() < MAX_IDLE_READERS) {
             idle.push(connection);
         }
+    }
+}
+
+/// The components `sql` reads with `params` (the columns of [`Component`], named as its fields).
+/// Each row is deserialized straight from its (column name, value) pairs, without building a JSON
+/// object first.
+pub(super) fn components(
+    connection: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    what: &'static str,
+) -> Result<Vec<Component>, StoreError> {
+    let mut statement = connection.prepare_cached(sql).map_err(store_error(what))?;
+    let names: Vec<String> = statement.column_names().into_iter().map(str::to_owned).collect();
+    let mut rows = statement.query(params).map_err(store_error(what))?;
+    let mut components = Vec::new();
+    while let Some(row) = rows.next().map_err(store_error(what))? {
+        let values = (0..names.len()).map(|index| row.get_ref(index).map(json_value)).collect::<Result<Vec<_>, _>>();
+        let fields = names.iter().map(String::as_str).zip(values.map_err(store_error(what))?);
+        let component = Component::deserialize(MapDeserializer::<_, serde_json::Error>::new(fields))
+            .map_err(|e| StoreError { context: what, source: sqlx::Error::Decode(e.into()) })?;
+        components.push(component);
+    }
+    Ok(components)
+}
+
+/// A column value as JSON (text, integer, real or null; blobs are not read here).
+fn json_value(value: rusqlite::types::ValueRef<'_>) -> Value {
+    use rusqlite::types::ValueRef;
+    match value {
+        ValueRef::Null | ValueRef::Blob(_) => Value::Null,
+        ValueRef::Integer(n) => Value::from(n),
+        ValueRef::Real(x) => Value::from(x),
+        ValueRef::Text(text) => Value::from(String::from_utf8_lossy(text).into_owned()),
+    }
+}
+
+/// A copy's source reads on a SQLite connection: a reader's, before the copy is handed to the
+/// writer, so that the writer's serial work is only the copy's lookups and writes.
+pub(super) struct SourceReader<'c>(pub &'c mut Connection);
+
+impl SourceReads for SourceReader<'_> {
+    async fn source_components(&mut self, app_id: i32) -> Result<Vec<Component>, StoreError> {
+        components(self.0, pipeline::SOURCE_COMPONENTS, [app_id], "reading the source app's components")
+    }
+
+    async fn attached_rows(&mut self, service_ids: Vec<String>) -> Result<AttachedRows, StoreError> {
+        let what = "reading the components' ports, variables, volumes, files, labels, dependencies and credentials";
+        let ids = serde_json::to_string(&service_ids).expect("strings serialize");
+        let mut statement = self.0.prepare_cached(super::sqlite::ATTACHED_ROWS).map_err(store_error(what))?;
+        let arrays = statement
+            .query_row([ids], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?))
+            })
+            .map_err(store_error(what))?;
+        AttachedRows::from_json(arrays)
     }
 }

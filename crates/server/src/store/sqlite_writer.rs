@@ -25,13 +25,9 @@ use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
-use serde::Deserialize;
-use serde::de::value::MapDeserializer;
-use serde_json::Value;
 
-use super::pipeline::{self, Lookup, SourceReads, Statements, TableRows, TakenRow};
-use super::{AttachedRows, KeyedCopy, StoreError, StoredAnswer};
-use crate::model::Component;
+use super::pipeline::{self, Lookup, Statements, TableRows, TakenRow};
+use super::{KeyedCopy, StoreError, StoredAnswer};
 
 /// The lookups of a [`Lookup`] in one statement; each list is bound as one JSON array.
 const TAKEN: &str = "SELECT ?1, service_alias, '' FROM tenant_services \
@@ -342,62 +338,6 @@ pub(super) fn complete<T>(future: impl Future<Output = T>) -> T {
 
 /// The writer's connection, in its open transaction.
 pub(crate) struct WriterTransaction<'c>(&'c mut Connection);
-
-/// The components `sql` reads with `params` (the columns of [`Component`], named as its fields).
-/// Each row is deserialized straight from its (column name, value) pairs, without building a JSON
-/// object first.
-pub(super) fn components(
-    connection: &Connection,
-    sql: &str,
-    params: impl rusqlite::Params,
-    what: &'static str,
-) -> Result<Vec<Component>, StoreError> {
-    let mut statement = connection.prepare_cached(sql).map_err(store_error(what))?;
-    let names: Vec<String> = statement.column_names().into_iter().map(str::to_owned).collect();
-    let mut rows = statement.query(params).map_err(store_error(what))?;
-    let mut components = Vec::new();
-    while let Some(row) = rows.next().map_err(store_error(what))? {
-        let values = (0..names.len()).map(|index| row.get_ref(index).map(json_value)).collect::<Result<Vec<_>, _>>();
-        let fields = names.iter().map(String::as_str).zip(values.map_err(store_error(what))?);
-        let component = Component::deserialize(MapDeserializer::<_, serde_json::Error>::new(fields))
-            .map_err(|e| StoreError { context: what, source: sqlx::Error::Decode(e.into()) })?;
-        components.push(component);
-    }
-    Ok(components)
-}
-
-/// A column value as JSON (text, integer, real or null; blobs are not read here).
-fn json_value(value: rusqlite::types::ValueRef<'_>) -> Value {
-    use rusqlite::types::ValueRef;
-    match value {
-        ValueRef::Null | ValueRef::Blob(_) => Value::Null,
-        ValueRef::Integer(n) => Value::from(n),
-        ValueRef::Real(x) => Value::from(x),
-        ValueRef::Text(text) => Value::from(String::from_utf8_lossy(text).into_owned()),
-    }
-}
-
-/// A copy's source reads on a SQLite connection: a reader's, before the copy is handed to the
-/// writer, so that the writer's serial work is only the copy's lookups and writes.
-pub(crate) struct SourceReader<'c>(pub &'c mut Connection);
-
-impl SourceReads for SourceReader<'_> {
-    async fn source_components(&mut self, app_id: i32) -> Result<Vec<Component>, StoreError> {
-        components(self.0, pipeline::SOURCE_COMPONENTS, [app_id], "reading the source app's components")
-    }
-
-    async fn attached_rows(&mut self, service_ids: Vec<String>) -> Result<AttachedRows, StoreError> {
-        let what = "reading the components' ports, variables, volumes, files, labels, dependencies and credentials";
-        let ids = serde_json::to_string(&service_ids).expect("strings serialize");
-        let mut statement = self.0.prepare_cached(super::sqlite::ATTACHED_ROWS).map_err(store_error(what))?;
-        let arrays = statement
-            .query_row([ids], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?))
-            })
-            .map_err(store_error(what))?;
-        AttachedRows::from_json(arrays)
-    }
-}
 
 impl Statements for WriterTransaction<'_> {
     async fn taken(&mut self, lookup: &Lookup) -> Result<Vec<TakenRow>, StoreError> {

@@ -2,10 +2,11 @@
 //! identities and names, and the rows that are written for each copy.
 //!
 //! A storage backend runs these steps inside one transaction: [`select`] on the source app's
-//! components, [`Identity::fresh`] until no alias clashes, [`NameCandidates::draw`], a lookup of
-//! which candidates are taken (only those: indexed lookups whose cost does not grow with the
-//! target app or team), [`plan`] on the loaded [`ComponentGraph`]s, then it writes the planned
-//! graphs.
+//! components, [`Identity::fresh`] and [`NameCandidates::draw`] for each, a lookup of which
+//! candidates are taken (only those: indexed lookups whose cost does not grow with the target app
+//! or team), a new identity and [`NameCandidates::redraw`] for each copy whose alias clashed (then
+//! a lookup of theirs alone) until none does, [`plan`] on the loaded [`ComponentGraph`]s, then it
+//! writes the planned graphs.
 
 use std::collections::{HashMap, HashSet};
 
@@ -166,6 +167,16 @@ pub struct TakenNames {
     pub port_names: HashMap<String, HashSet<String>>,
 }
 
+impl TakenNames {
+    /// Adds the names `other` found taken.
+    pub fn extend(&mut self, other: TakenNames) {
+        self.component_names.extend(other.component_names);
+        for (name, owners) in other.port_names {
+            self.port_names.entry(name).or_default().extend(owners);
+        }
+    }
+}
+
 /// Every name a copy may take, in order of preference, drawn before the plan so that a backend
 /// only looks these up. A component keeps its `k8s_component_name`, else takes `<name>-<alias>`,
 /// else `<name>-<alias>-2`. A port keeps its service name (the alias when invalid), else takes
@@ -183,23 +194,42 @@ impl NameCandidates {
     /// The candidates of the copies of `sources` with `identities` (one each).
     pub fn draw(sources: &[ComponentGraph], identities: &[Identity], random: &mut dyn Randomness) -> Self {
         assert_eq!(sources.len(), identities.len(), "one identity per copied component");
-        let components =
-            sources.iter().zip(identities).map(|(s, i)| component_name_candidates(&s.component.k8s_component_name, i));
-        let ports = sources
-            .iter()
-            .zip(identities)
-            .map(|(s, i)| s.ports.iter().map(|port| port_name_candidates(port, i, random)).collect());
-        NameCandidates { components: components.collect(), ports: ports.collect() }
+        let (components, ports) = sources.iter().zip(identities).map(|(s, i)| Self::of_one(s, i, random)).unzip();
+        NameCandidates { components, ports }
     }
 
-    /// Every component-name candidate (to look up in the target app).
-    pub fn component_names(&self) -> impl Iterator<Item = &str> {
-        self.components.iter().flatten().map(String::as_str)
+    /// Draws again the candidates of the copies at `indices`, whose identities were drawn again.
+    pub fn redraw(
+        &mut self,
+        sources: &[ComponentGraph],
+        identities: &[Identity],
+        indices: &[usize],
+        random: &mut dyn Randomness,
+    ) {
+        for &index in indices {
+            (self.components[index], self.ports[index]) = Self::of_one(&sources[index], &identities[index], random);
+        }
     }
 
-    /// Every port-service-name candidate (to look up in the target team).
-    pub fn port_names(&self) -> impl Iterator<Item = &str> {
-        self.ports.iter().flatten().flatten().map(String::as_str)
+    /// The candidates of one copy: its component's, and its ports'.
+    fn of_one(
+        source: &ComponentGraph,
+        identity: &Identity,
+        random: &mut dyn Randomness,
+    ) -> (Vec<String>, Vec<Vec<String>>) {
+        let component = component_name_candidates(&source.component.k8s_component_name, identity);
+        let ports = source.ports.iter().map(|port| port_name_candidates(port, identity, random)).collect();
+        (component, ports)
+    }
+
+    /// The component-name candidates of the copy at `index`.
+    pub fn component_names_of(&self, index: usize) -> impl Iterator<Item = &str> {
+        self.components[index].iter().map(String::as_str)
+    }
+
+    /// The port-service-name candidates of the copy at `index`.
+    pub fn port_names_of(&self, index: usize) -> impl Iterator<Item = &str> {
+        self.ports[index].iter().flatten().map(String::as_str)
     }
 }
 
@@ -732,8 +762,8 @@ pub(crate) mod tests {
         }];
         let identities = [Identity::fresh(&mut Counter(0))];
         let candidates = NameCandidates::draw(&sources, &identities, &mut Counter(100));
-        assert_eq!(candidates.component_names().count(), 3);
-        assert_eq!(candidates.port_names().count(), 2 * (PORT_SUFFIX_DRAWS + 2));
+        assert_eq!(candidates.component_names_of(0).count(), 3);
+        assert_eq!(candidates.port_names_of(0).count(), 2 * (PORT_SUFFIX_DRAWS + 2));
     }
 
     #[test]

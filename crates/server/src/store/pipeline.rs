@@ -231,7 +231,7 @@ pub(crate) const REMEMBER_ANSWER: &str = "INSERT INTO idempotency_keys \
 /// The names a copy looks up where it goes, all in one statement: its new aliases across the
 /// store, its component-name candidates in the target app, its port-name candidates in the target
 /// team.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Lookup {
     pub aliases: Vec<String>,
     pub app_id: i32,
@@ -241,13 +241,18 @@ pub(crate) struct Lookup {
 }
 
 impl Lookup {
-    fn new(identities: &[Identity], candidates: &NameCandidates, target: &Target<'_>) -> Lookup {
+    /// The lookup of the copies at `indices`: their aliases and their name candidates.
+    fn new(identities: &[Identity], candidates: &NameCandidates, indices: &[usize], target: &Target<'_>) -> Lookup {
         Lookup {
-            aliases: identities.iter().map(|i| i.service_alias.clone()).collect(),
+            aliases: indices.iter().map(|&i| identities[i].service_alias.clone()).collect(),
             app_id: target.app.app_id,
-            component_names: candidates.component_names().map(str::to_owned).collect(),
+            component_names: indices
+                .iter()
+                .flat_map(|&i| candidates.component_names_of(i))
+                .map(str::to_owned)
+                .collect(),
             tenant_id: target.team.tenant_id.clone(),
-            port_names: candidates.port_names().map(str::to_owned).collect(),
+            port_names: indices.iter().flat_map(|&i| candidates.port_names_of(i)).map(str::to_owned).collect(),
         }
     }
 }
@@ -390,8 +395,8 @@ async fn remembered<S: Statements>(db: &mut S, keyed: &KeyedCopy<'_>) -> Result<
     }
 }
 
-/// Copies the sources: draws identities and name candidates, looks up which are taken (drawing
-/// clashing aliases again), plans and writes. The backend runs it at least in the target app's
+/// Copies the sources: draws identities and name candidates, looks up which are taken
+/// ([`free_identities`]), plans and writes. The backend runs it at least in the target app's
 /// turn (copies into one app take turns), so the component names looked up stay free until the
 /// commit. Where copies into other apps run beside it (PostgreSQL), a name of the team (a port
 /// service name) or of the store (an alias) that one of them takes first makes the write fail,
@@ -402,22 +407,40 @@ async fn copy_components<S: Statements>(
     sources: &Sources,
 ) -> Result<Vec<Component>, CopyError> {
     let sources = sources.as_ref().map_err(|error| CopyError::Selection(error.clone()))?;
+    let (identities, candidates, taken) = free_identities(db, sources, &request.target).await?;
+    let copies = copy::plan(sources, &identities, &candidates, &request.target, &taken)?;
+    let mut writes = Writes::default();
+    writes.add_graphs(&copies)?;
+    write(db, writes).await?;
+    Ok(copies.into_iter().map(|copy| copy.component).collect())
+}
+
+/// Draws an identity and name candidates for each source and looks up which are taken. The
+/// copies whose alias clashes draw again, and only theirs are looked up again (a large copy into
+/// a large store nearly always meets one taken alias), up to [`copy::MAX_ATTEMPTS`] lookups.
+/// Returns the identities, their candidates, and every candidate found taken.
+async fn free_identities<S: Statements>(
+    db: &mut S,
+    sources: &[ComponentGraph],
+    target: &Target<'_>,
+) -> Result<(Vec<Identity>, NameCandidates, TakenNames), CopyError> {
     let mut random = UuidRandomness;
     let mut identities: Vec<Identity> = (0..sources.len()).map(|_| Identity::fresh(&mut random)).collect();
+    let mut candidates = NameCandidates::draw(sources, &identities, &mut random);
+    let mut to_look_up: Vec<usize> = (0..sources.len()).collect();
+    let (mut taken_aliases, mut taken_names) = (HashSet::new(), TakenNames::default());
     for _ in 0..copy::MAX_ATTEMPTS {
-        let candidates = NameCandidates::draw(sources, &identities, &mut random);
-        let (aliases, names) = taken_from(db.taken(&Lookup::new(&identities, &candidates, &request.target)).await?);
-        let clashes = copy::clashing_identities(&identities, &aliases);
-        if clashes.is_empty() {
-            let copies = copy::plan(sources, &identities, &candidates, &request.target, &names)?;
-            let mut writes = Writes::default();
-            writes.add_graphs(&copies)?;
-            write(db, writes).await?;
-            return Ok(copies.into_iter().map(|copy| copy.component).collect());
+        let (aliases, names) = taken_from(db.taken(&Lookup::new(&identities, &candidates, &to_look_up, target)).await?);
+        taken_aliases.extend(aliases);
+        taken_names.extend(names);
+        to_look_up = copy::clashing_identities(&identities, &taken_aliases);
+        if to_look_up.is_empty() {
+            return Ok((identities, candidates, taken_names));
         }
-        for index in clashes {
+        for &index in &to_look_up {
             identities[index] = Identity::fresh(&mut random);
         }
+        candidates.redraw(sources, &identities, &to_look_up, &mut random);
     }
     Err(copy::PlanError::NamesExhausted { what: "component alias", base: "gr".to_owned() }.into())
 }
@@ -466,6 +489,89 @@ mod tests {
         assert_eq!(aliases, HashSet::from(["gr123456".to_owned()]));
         assert_eq!(names.component_names, HashSet::from(["web".to_owned()]));
         assert_eq!(names.port_names["web-80"], HashSet::from(["a".to_owned(), "b".to_owned()]));
+    }
+
+    /// A store whose first lookup finds the first alias and the first component name it is
+    /// asked about taken, and whose later lookups find nothing; it keeps every lookup.
+    #[derive(Default)]
+    struct TakenOnFirstLookup {
+        lookups: Vec<Lookup>,
+    }
+
+    impl Statements for TakenOnFirstLookup {
+        async fn taken(&mut self, lookup: &Lookup) -> Result<Vec<TakenRow>, StoreError> {
+            let row = |kind: &str, name: &String| (kind.to_owned(), name.clone(), String::new());
+            let rows = match self.lookups.is_empty() {
+                true => {
+                    vec![row(TAKEN_ALIAS, &lookup.aliases[0]), row(TAKEN_COMPONENT_NAME, &lookup.component_names[0])]
+                }
+                false => vec![],
+            };
+            self.lookups.push(lookup.clone());
+            Ok(rows)
+        }
+        async fn write(&mut self, _: &[TableRows]) -> Result<u64, StoreError> {
+            unreachable!("a lookup writes nothing")
+        }
+        async fn claim_key(&mut self, _: i32, _: &str) -> Result<bool, StoreError> {
+            unreachable!("a lookup claims no key")
+        }
+        async fn delete_expired_keys(&mut self, _: i64, _: i64) -> Result<(), StoreError> {
+            unreachable!("a lookup deletes no key")
+        }
+        async fn stored_answer(&mut self, _: i32, _: &str, _: i64) -> Result<Option<StoredAnswer>, StoreError> {
+            unreachable!("a lookup reads no answer")
+        }
+        async fn remember(&mut self, _: &KeyedCopy<'_>, _: u16, _: &str) -> Result<(), StoreError> {
+            unreachable!("a lookup remembers no answer")
+        }
+        async fn fixture_state(&mut self, _: &str) -> Result<(bool, i64), StoreError> {
+            unreachable!("a lookup reads no fixture")
+        }
+        async fn record_fixture(&mut self, _: &str, _: &str, _: String) -> Result<(), StoreError> {
+            unreachable!("a lookup records no fixture")
+        }
+    }
+
+    #[tokio::test]
+    async fn after_an_alias_clash_only_the_clashing_copy_is_looked_up_again_and_earlier_findings_stay() {
+        let graph = |id: &str, name: &str| ComponentGraph {
+            component: copy::tests::component(id, name),
+            ports: vec![],
+            envs: vec![],
+            volumes: vec![],
+            config_files: vec![],
+            labels: vec![],
+            dependencies: vec![],
+            source_auth: None,
+        };
+        let sources = [graph("a", "web"), graph("b", "api"), graph("c", "db")];
+        let team = crate::model::Team {
+            tenant_id: "t".into(),
+            tenant_name: "target".into(),
+            tenant_alias: "T".into(),
+            enterprise_id: "e".into(),
+        };
+        let app = crate::model::App {
+            app_id: 9,
+            tenant_id: "t".into(),
+            region_name: "r".into(),
+            app_name: "a".into(),
+            governance_mode: "KUBERNETES_NATIVE_SERVICE".into(),
+        };
+        let target =
+            Target { team: &team, region: "r", app: &app, creater: 1, now: "", same_team: true, same_region: true };
+        let mut store = TakenOnFirstLookup::default();
+
+        let (identities, candidates, taken) = free_identities(&mut store, &sources, &target).await.unwrap();
+
+        let [first, second] = &store.lookups[..] else { panic!("two lookups: {:?}", store.lookups) };
+        assert_eq!((first.aliases.len(), first.component_names.len()), (3, 9));
+        assert_eq!(second.aliases.len(), 1, "only the clashing copy again");
+        assert_ne!(second.aliases[0], first.aliases[0], "with a new alias");
+        assert_eq!(identities[0].service_alias, second.aliases[0]);
+        assert_eq!(second.component_names, candidates.component_names_of(0).collect::<Vec<_>>());
+        assert!(taken.component_names.contains("web"), "the first lookup's findings are kept");
     }
 
     #[test]

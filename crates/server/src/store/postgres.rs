@@ -63,12 +63,14 @@ const DELETE_EXPIRED_KEYS: &str = "DELETE FROM idempotency_keys WHERE ctid = ANY
 /// Advisory lock taken while a fixture is loaded, so that instances started together with
 /// `--demo` load it once.
 const FIXTURE_LOCK: (i32, i32) = (0x5242_0002, 0);
-/// Planner settings of a copy's transaction (its turn): no bitmap scans. Its statements look up
-/// a few keys each, which plain index scans serve best; given a bitmap scan, the planner chose to
-/// match the port service names in the GiST index of the port-name exclusion constraint (which
-/// holds the team and the name too) rather than in their btree index, for about 0.5 ms per copy
-/// at 13,000 ports, a tenth of PostgreSQL's CPU under load.
-const COPY_PLANNER_SETTINGS: &str = "SET LOCAL enable_bitmapscan = off;";
+/// Planner settings of a copy's transaction (its turn): no bitmap scans and no sequential scans.
+/// Its statements look up a few keys each, which plain index scans serve best. Given a bitmap
+/// scan, the planner chose to match the port service names in the GiST index of the port-name
+/// exclusion constraint (which holds the team and the name too) rather than in their btree index,
+/// for about 0.5 ms per copy at 13,000 ports, a tenth of PostgreSQL's CPU under load. Given a
+/// sequential scan, it read the whole table of ports for each port name of [`TAKEN`] (whose row
+/// range it estimates at a tenth of the table): 3 s for a 1,000-component copy.
+const COPY_PLANNER_SETTINGS: &str = "SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off;";
 /// Planner settings of the write statement and of the foreign-key checks it fires, for the rest
 /// of the transaction: a generic plan, made once per connection. Neither plan depends on table
 /// sizes (the rows come from the statement's parameters, each check is one key of a unique
@@ -311,32 +313,91 @@ impl Repository for PgStore {
     }
 }
 
-/// The rows attached to the components whose ids are bound as one `text[]`, in one statement: one
-/// JSON array per table, in no particular order, the variables', volumes', files' and labels' rows
-/// with their row ids ([`super::JsonArrays`]).
+/// One JSON array (as text) of the rows of `$table` (named `$alias`) that belong to the ids of
+/// `$1`, each row as `$json`: `by_list` with one `service_id = ANY($1)`, `by_each_id` one id at a
+/// time, in a LATERAL subquery per id that `OFFSET 0` keeps from being flattened into a join (and
+/// with the `$condition` on `ids.id` given, else `service_id = ids.id`).
+macro_rules! rows_of_ids {
+    (by_list, $alias:literal, $json:literal, $table:literal) => {
+        concat!(
+            "(SELECT coalesce(json_agg(",
+            $json,
+            "), '[]')::text FROM ",
+            $table,
+            " ",
+            $alias,
+            " WHERE ",
+            $alias,
+            ".service_id = ANY($1))"
+        )
+    };
+    (by_each_id, $alias:literal, $json:literal, $table:literal) => {
+        rows_of_ids!(by_each_id, $alias, $json, $table, "service_id = ids.id")
+    };
+    (by_each_id, $alias:literal, $json:literal, $table:literal, $condition:literal) => {
+        concat!(
+            "(SELECT coalesce(json_agg(",
+            $json,
+            "), '[]')::text FROM unnest($1::text[]) AS ids(id) CROSS JOIN LATERAL (SELECT * FROM ",
+            $table,
+            " WHERE ",
+            $condition,
+            " OFFSET 0) ",
+            $alias,
+            ")"
+        )
+    };
+}
+
+/// The rows attached to the components whose ids are bound as one `text[]`, in one statement
+/// (`$form` is `by_list` or `by_each_id`, see [`ATTACHED_ROWS_OF_MANY`]): one JSON array per
+/// table, in no particular order, the variables', volumes', files' and labels' rows with their row
+/// ids ([`super::JsonArrays`]).
 ///
-/// Ports are looked up through the primary key, one id at a time. An equality on service_id
-/// (`= ANY($1)` or a join) lets the planner pick the GiST index of the port-name exclusion
-/// constraint, which holds service_id but not first: a scan of the whole index, whose cost grows
-/// with every port of the store. The row range below means `service_id = id` (any port), and only
-/// a btree can serve a row comparison, so the primary key is the one index it can use. The range
-/// sits in a LATERAL subquery that `OFFSET 0` keeps from being flattened into a join: as a join
-/// condition it is neither hashable nor mergeable, so for a long id list the planner chose a
-/// nested loop over the whole table (O(ids × ports): 5 s for 1,000 ids at 80,000 ports).
-const ATTACHED_ROWS: &str = "SELECT \
-    (SELECT coalesce(json_agg(p), '[]')::text \
-        FROM unnest($1::text[]) AS ids(id) CROSS JOIN LATERAL \
-        (SELECT service_id, tenant_id, container_port, protocol, port_alias, is_inner_service, is_outer_service, \
-            k8s_service_name FROM service_ports WHERE (service_id, container_port) \
-            BETWEEN (ids.id, '-9223372036854775808'::bigint) AND (ids.id, '9223372036854775807'::bigint) \
-            OFFSET 0) p), \
-    (SELECT coalesce(json_agg(json_build_array(e.id, e)), '[]')::text FROM service_envs e WHERE e.service_id = ANY($1)), \
-    (SELECT coalesce(json_agg(json_build_array(v.id, v)), '[]')::text FROM service_volumes v WHERE v.service_id = ANY($1)), \
-    (SELECT coalesce(json_agg(json_build_array(f.id, f)), '[]')::text FROM service_config_files f WHERE f.service_id = ANY($1)), \
-    (SELECT coalesce(json_agg(json_build_array(l.id, l)), '[]')::text FROM service_labels l WHERE l.service_id = ANY($1)), \
-    (SELECT coalesce(json_agg(d), '[]')::text \
-        FROM service_dependencies d WHERE d.service_id = ANY($1)), \
-    (SELECT coalesce(json_agg(a), '[]')::text FROM service_source_auth a WHERE a.service_id = ANY($1))";
+/// Ports are always looked up one id at a time, through the primary key. An equality on
+/// service_id lets the planner pick the GiST index of the port-name exclusion constraint, which
+/// holds service_id but not first: a scan of the whole index, whose cost grows with every port of
+/// the store. The row range below means `service_id = id` (any port), and only a btree can serve a
+/// row comparison, so the primary key is the one index it can use.
+macro_rules! attached_rows {
+    ($form:ident) => {
+        concat!(
+            "SELECT ",
+            rows_of_ids!(
+                by_each_id,
+                "p",
+                "p",
+                "service_ports",
+                "(service_id, container_port) \
+                BETWEEN (ids.id, '-9223372036854775808'::bigint) AND (ids.id, '9223372036854775807'::bigint)"
+            ),
+            ", ",
+            rows_of_ids!($form, "e", "json_build_array(e.id, e)", "service_envs"),
+            ", ",
+            rows_of_ids!($form, "v", "json_build_array(v.id, v)", "service_volumes"),
+            ", ",
+            rows_of_ids!($form, "f", "json_build_array(f.id, f)", "service_config_files"),
+            ", ",
+            rows_of_ids!($form, "l", "json_build_array(l.id, l)", "service_labels"),
+            ", ",
+            rows_of_ids!($form, "d", "d", "service_dependencies"),
+            ", ",
+            rows_of_ids!($form, "a", "a", "service_source_auth"),
+        )
+    };
+}
+
+/// The attached rows of at most [`FEW_IDS`] components: one `= ANY` per table, planned as index
+/// or bitmap scans (the planner's estimate for a short list stays small, whatever its statistics).
+const ATTACHED_ROWS_OF_FEW: &str = attached_rows!(by_list);
+/// The attached rows of more components, one id at a time: index lookups, whatever the planner
+/// estimates. With `service_id = ANY($1)`, statistics that lagged behind the tables' growth made
+/// it read whole tables for a long id list: 84,000 variables to find 3,000, 14 ms of a
+/// 1,000-component copy. (For a short list, the subqueries cost more to plan than they save: 4 %
+/// fewer 3-component copies per second.)
+const ATTACHED_ROWS_OF_MANY: &str = attached_rows!(by_each_id);
+/// The longest id list read by [`ATTACHED_ROWS_OF_FEW`].
+const FEW_IDS: usize = 16;
 
 /// One statement that writes every table of `writes`, the rows of table `n` bound as parameter
 /// `n` (a JSON array): one data-modifying `WITH` query per table (foreign keys are checked at the
@@ -375,6 +436,22 @@ fn write_statement(writes: &[TableRows]) -> String {
     format!("WITH {} SELECT {linked}", queries.join(", "))
 }
 
+/// Which of a [`Lookup`]'s aliases, component names and port service names are taken, each name
+/// looked up alone (a LATERAL subquery per name, kept from flattening by `OFFSET 0`). With
+/// `name = ANY($n)` the planner read the whole target app's component names, the whole team's
+/// port names (in the GiST index, which cannot take a list) and, for a long list, every alias of
+/// the store: 30 ms of a 1,000-component copy into a grown store, growing with it. A port name is
+/// matched as a row range over `(k8s_service_name, tenant_id)`, which only their btree can serve:
+/// given an equality, the planner probed the GiST index of the port-name exclusion constraint
+/// instead, 15 µs a name.
+const TAKEN: &str = "SELECT $1, t.service_alias, '' FROM unnest($2::text[]) AS n(name) CROSS JOIN LATERAL \
+        (SELECT service_alias FROM tenant_services WHERE service_alias = n.name OFFSET 0) t \
+    UNION ALL SELECT $3, t.k8s_component_name, '' FROM unnest($5::text[]) AS n(name) CROSS JOIN LATERAL \
+        (SELECT k8s_component_name FROM tenant_services WHERE app_id = $4 AND k8s_component_name = n.name OFFSET 0) t \
+    UNION ALL SELECT $6, p.k8s_service_name, p.service_id FROM unnest($8::text[]) AS n(name) CROSS JOIN LATERAL \
+        (SELECT k8s_service_name, service_id FROM service_ports \
+        WHERE (k8s_service_name, tenant_id) BETWEEN (n.name, $7) AND (n.name, $7) OFFSET 0) p";
+
 /// The reads of a copy's sources on PostgreSQL, on a pooled connection outside any transaction.
 impl SourceReads for PgConnection {
     async fn source_components(&mut self, app_id: i32) -> Result<Vec<Component>, StoreError> {
@@ -386,7 +463,8 @@ impl SourceReads for PgConnection {
     }
 
     async fn attached_rows(&mut self, service_ids: Vec<String>) -> Result<AttachedRows, StoreError> {
-        let arrays = sqlx::query_as(ATTACHED_ROWS).bind(service_ids).fetch_one(&mut *self).await.context(
+        let statement = if service_ids.len() <= FEW_IDS { ATTACHED_ROWS_OF_FEW } else { ATTACHED_ROWS_OF_MANY };
+        let arrays = sqlx::query_as(statement).bind(service_ids).fetch_one(&mut *self).await.context(
             "reading the components' ports, variables, volumes, files, labels, dependencies and credentials",
         )?;
         AttachedRows::from_json(arrays)
@@ -396,24 +474,18 @@ impl SourceReads for PgConnection {
 /// The statements of a copy or a fixture load on PostgreSQL, inside a READ COMMITTED transaction.
 impl Statements for PgConnection {
     async fn taken(&mut self, lookup: &Lookup) -> Result<Vec<TakenRow>, StoreError> {
-        sqlx::query_as(
-            "SELECT $1, service_alias, '' FROM tenant_services WHERE service_alias = ANY($2) \
-             UNION ALL SELECT $3, k8s_component_name, '' FROM tenant_services \
-             WHERE app_id = $4 AND k8s_component_name = ANY($5) \
-             UNION ALL SELECT $6, k8s_service_name, service_id FROM service_ports \
-             WHERE tenant_id = $7 AND k8s_service_name = ANY($8)",
-        )
-        .bind(pipeline::TAKEN_ALIAS)
-        .bind(&lookup.aliases)
-        .bind(pipeline::TAKEN_COMPONENT_NAME)
-        .bind(lookup.app_id)
-        .bind(&lookup.component_names)
-        .bind(pipeline::TAKEN_PORT_NAME)
-        .bind(&lookup.tenant_id)
-        .bind(&lookup.port_names)
-        .fetch_all(&mut *self)
-        .await
-        .context("looking up the new aliases and names")
+        sqlx::query_as(TAKEN)
+            .bind(pipeline::TAKEN_ALIAS)
+            .bind(&lookup.aliases)
+            .bind(pipeline::TAKEN_COMPONENT_NAME)
+            .bind(lookup.app_id)
+            .bind(&lookup.component_names)
+            .bind(pipeline::TAKEN_PORT_NAME)
+            .bind(&lookup.tenant_id)
+            .bind(&lookup.port_names)
+            .fetch_all(&mut *self)
+            .await
+            .context("looking up the new aliases and names")
     }
 
     async fn fixture_state(&mut self, name: &str) -> Result<(bool, i64), StoreError> {

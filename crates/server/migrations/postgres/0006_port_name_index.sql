@@ -5,3 +5,10 @@
 -- the end of the team's names.
 DROP INDEX service_ports_k8s_name;
 CREATE INDEX service_ports_k8s_name ON service_ports (k8s_service_name, tenant_id);
+
+-- The exclusion constraint's GiST index leads with the name too: its pages then split on names
+-- rather than on teams, and a name is found (or added) without searching through its team's names.
+ALTER TABLE service_ports
+    DROP CONSTRAINT service_ports_k8s_name_one_owner,
+    ADD CONSTRAINT service_ports_k8s_name_one_owner
+        EXCLUDE USING gist (k8s_service_name WITH =, tenant_id WITH =, service_id WITH <>);

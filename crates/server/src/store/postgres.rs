@@ -71,12 +71,13 @@ const FIXTURE_LOCK: (i32, i32) = (0x5242_0002, 0);
 /// sequential scan, it read the whole table of ports for each port name of [`TAKEN`] (whose row
 /// range it estimates at a tenth of the table): 3 s for a 1,000-component copy.
 const COPY_PLANNER_SETTINGS: &str = "SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off;";
-/// Planner settings of the write statement and of the foreign-key checks it fires, for the rest
-/// of the transaction: a generic plan, made once per connection. Neither plan depends on table
-/// sizes (the rows come from the statement's parameters, each check is one key of a unique
-/// index), and under the connection's custom plans every check was planned again for every row:
-/// a third of a 1,000-component copy's write, and an eighth of PostgreSQL's CPU under small copies.
-const WRITE_PLANNER_SETTINGS: &str = "SET LOCAL plan_cache_mode = force_generic_plan";
+/// Plans of the statements of a copy's or a fixture's transaction, for the rest of it: generic
+/// ones, made once per connection. In a copy's turn, with [`COPY_PLANNER_SETTINGS`], a generic plan
+/// can only be index lookups, whatever the tables hold; the write statement's plan and its
+/// foreign-key checks' do not depend on table sizes at all. Under the connection's custom plans,
+/// each statement was planned at each execution, and each foreign-key check for each row: a third
+/// of a 1,000-component copy's write, and an eighth of PostgreSQL's CPU under small copies.
+const GENERIC_PLANS: &str = "SET LOCAL plan_cache_mode = force_generic_plan;";
 /// SQLSTATEs after which the whole copy is tried again: serialization failure, deadlock, unique
 /// violation, exclusion violation.
 const RETRYABLE_SQLSTATES: [&str; 4] = ["40001", "40P01", "23505", "23P01"];
@@ -128,7 +129,7 @@ impl PgStore {
     /// a generic plan chosen while the tables were small (a sequential scan) would otherwise be
     /// kept while the tables grow (PostgreSQL does not replan when autovacuum updates the row
     /// counts), and every copy would read whole tables. (The write statement, whose plan does not
-    /// depend on them, takes a generic one: `WRITE_PLANNER_SETTINGS`.) No JIT, because the copy's statements are
+    /// depend on them, takes a generic one: `GENERIC_PLANS`.) No JIT, because the copy's statements are
     /// short and the planner's row estimates for id lists are high: a 1,000-component copy's port
     /// read spent 56 ms compiling and 5 ms running.
     pub fn connect_options(url: &str) -> Result<PgConnectOptions, StoreError> {
@@ -170,7 +171,9 @@ impl PgStore {
 
     async fn try_copy(&self, request: &CopyRequest<'_>, sources: &Sources) -> Result<CopyOutcome, CopyError> {
         let app_id = request.target.app.app_id;
-        let begin = format!("BEGIN; {COPY_PLANNER_SETTINGS} SELECT pg_advisory_xact_lock({COPY_LOCK_CLASS}, {app_id})");
+        let begin = format!(
+            "BEGIN; {COPY_PLANNER_SETTINGS} {GENERIC_PLANS} SELECT pg_advisory_xact_lock({COPY_LOCK_CLASS}, {app_id})"
+        );
         let mut tx = self.pool.begin_with(AssertSqlSafe(begin)).await.context("starting the copy in the app's turn")?;
         let copies = pipeline::copy(&mut *tx, request, sources).await?;
         tx.commit().await.context("committing the copy")?;
@@ -198,7 +201,8 @@ impl PgStore {
     }
 
     async fn begin_fixture(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
-        let mut tx = self.pool.begin().await.context("starting the fixture transaction")?;
+        let begin = AssertSqlSafe(format!("BEGIN; {GENERIC_PLANS}"));
+        let mut tx = self.pool.begin_with(begin).await.context("starting the fixture transaction")?;
         sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
             .bind(FIXTURE_LOCK.0)
             .bind(FIXTURE_LOCK.1)
@@ -557,7 +561,6 @@ impl Statements for PgConnection {
         if writes.is_empty() {
             return Ok(0);
         }
-        sqlx::raw_sql(WRITE_PLANNER_SETTINGS).execute(&mut *self).await.context("choosing the write's plans")?;
         let mut query = sqlx::query_scalar(AssertSqlSafe(write_statement(writes)));
         for TableRows { rows, .. } in writes {
             query = query.bind(rows);

@@ -63,21 +63,12 @@ const DELETE_EXPIRED_KEYS: &str = "DELETE FROM idempotency_keys WHERE ctid = ANY
 /// Advisory lock taken while a fixture is loaded, so that instances started together with
 /// `--demo` load it once.
 const FIXTURE_LOCK: (i32, i32) = (0x5242_0002, 0);
-/// Planner settings of a copy's transaction (its turn): no bitmap scans and no sequential scans.
-/// Its statements look up a few keys each, which plain index scans serve best. Given a bitmap
-/// scan, the planner chose to match the port service names in the GiST index of the port-name
-/// exclusion constraint (which holds the team and the name too) rather than in their btree index,
-/// for about 0.5 ms per copy at 13,000 ports, a tenth of PostgreSQL's CPU under load. Given a
-/// sequential scan, it read the whole table of ports for each port name of [`TAKEN`] (whose row
-/// range it estimates at a tenth of the table): 3 s for a 1,000-component copy.
-const COPY_PLANNER_SETTINGS: &str = "SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off;";
-/// Plans of the statements of a copy's or a fixture's transaction, for the rest of it: generic
-/// ones, made once per connection. In a copy's turn, with [`COPY_PLANNER_SETTINGS`], a generic plan
-/// can only be index lookups, whatever the tables hold; the write statement's plan and its
-/// foreign-key checks' do not depend on table sizes at all. Under the connection's custom plans,
-/// each statement was planned at each execution, and each foreign-key check for each row: a third
-/// of a 1,000-component copy's write, and an eighth of PostgreSQL's CPU under small copies.
-const GENERIC_PLANS: &str = "SET LOCAL plan_cache_mode = force_generic_plan;";
+/// Planner settings of a copy's transaction (its turn): no bitmap scans. Its statements look up
+/// a few keys each, which plain index scans serve best; given a bitmap scan, the planner chose to
+/// match the port service names in the GiST index of the port-name exclusion constraint (which
+/// holds the team and the name too) rather than in their btree index, for about 0.5 ms per copy
+/// at 13,000 ports, a tenth of PostgreSQL's CPU under load.
+const COPY_PLANNER_SETTINGS: &str = "SET LOCAL enable_bitmapscan = off;";
 /// SQLSTATEs after which the whole copy is tried again: serialization failure, deadlock, unique
 /// violation, exclusion violation.
 const RETRYABLE_SQLSTATES: [&str; 4] = ["40001", "40P01", "23505", "23P01"];
@@ -122,21 +113,26 @@ impl PgStore {
     }
 
     /// The connection settings of the store for `url` (`postgres://…`): the application name, the
-    /// statement timeout, a plan made for each execution of a statement, and no JIT compilation;
-    /// commits keep the server's `synchronous_commit`.
+    /// statement timeout, one generic plan per prepared statement, no sequential scans, and no JIT
+    /// compilation; commits keep the server's `synchronous_commit`.
     ///
-    /// Custom plans, because pooled connections live long and their prepared statements with them:
-    /// a generic plan chosen while the tables were small (a sequential scan) would otherwise be
-    /// kept while the tables grow (PostgreSQL does not replan when autovacuum updates the row
-    /// counts), and every copy would read whole tables. (The write statement, whose plan does not
-    /// depend on them, takes a generic one: `GENERIC_PLANS`.) No JIT, because the copy's statements are
-    /// short and the planner's row estimates for id lists are high: a 1,000-component copy's port
-    /// read spent 56 ms compiling and 5 ms running.
+    /// Every statement of the server looks up keys, and each has an index to do it with. A generic
+    /// plan is made once per pooled connection and kept while the tables grow (PostgreSQL does not
+    /// replan when autovacuum updates the row counts): without sequential scans it can only be
+    /// index lookups, whatever the tables held when it was made, so it stays right as they grow.
+    /// A custom plan, made at each execution, cost a third of PostgreSQL's CPU under small copies,
+    /// and a foreign-key check was planned again for each row written. Without sequential scans,
+    /// too, a stale row estimate cannot turn a lookup of a few keys into a read of a whole table
+    /// (as it did for a port-name range of `TAKEN`, estimated at a tenth of the table: 3 s for a
+    /// 1,000-component copy). No JIT, because the statements are short and the planner's row
+    /// estimates for id lists are high: a 1,000-component copy's port read spent 56 ms compiling
+    /// and 5 ms running.
     pub fn connect_options(url: &str) -> Result<PgConnectOptions, StoreError> {
         let options: PgConnectOptions = url.parse().context("parsing the database URL")?;
         Ok(options.application_name("rainbond-server").options([
             ("statement_timeout", format!("{}ms", DEFAULT_STATEMENT_TIMEOUT.as_millis())),
-            ("plan_cache_mode", "force_custom_plan".to_owned()),
+            ("plan_cache_mode", "force_generic_plan".to_owned()),
+            ("enable_seqscan", "off".to_owned()),
             ("jit", "off".to_owned()),
         ]))
     }
@@ -171,9 +167,7 @@ impl PgStore {
 
     async fn try_copy(&self, request: &CopyRequest<'_>, sources: &Sources) -> Result<CopyOutcome, CopyError> {
         let app_id = request.target.app.app_id;
-        let begin = format!(
-            "BEGIN; {COPY_PLANNER_SETTINGS} {GENERIC_PLANS} SELECT pg_advisory_xact_lock({COPY_LOCK_CLASS}, {app_id})"
-        );
+        let begin = format!("BEGIN; {COPY_PLANNER_SETTINGS} SELECT pg_advisory_xact_lock({COPY_LOCK_CLASS}, {app_id})");
         let mut tx = self.pool.begin_with(AssertSqlSafe(begin)).await.context("starting the copy in the app's turn")?;
         let copies = pipeline::copy(&mut *tx, request, sources).await?;
         tx.commit().await.context("committing the copy")?;
@@ -201,8 +195,7 @@ impl PgStore {
     }
 
     async fn begin_fixture(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
-        let begin = AssertSqlSafe(format!("BEGIN; {GENERIC_PLANS}"));
-        let mut tx = self.pool.begin_with(begin).await.context("starting the fixture transaction")?;
+        let mut tx = self.pool.begin().await.context("starting the fixture transaction")?;
         sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
             .bind(FIXTURE_LOCK.0)
             .bind(FIXTURE_LOCK.1)
@@ -317,28 +310,14 @@ impl Repository for PgStore {
     }
 }
 
-/// One JSON array (as text) of the rows of `$table` (named `$alias`) that belong to the ids of
-/// `$1`, each row as `$json`: `by_list` with one `service_id = ANY($1)`, `by_each_id` one id at a
-/// time, in a LATERAL subquery per id that `OFFSET 0` keeps from being flattened into a join (and
-/// with the `$condition` on `ids.id` given, else `service_id = ids.id`).
-macro_rules! rows_of_ids {
-    (by_list, $alias:literal, $json:literal, $table:literal) => {
-        concat!(
-            "(SELECT coalesce(json_agg(",
-            $json,
-            "), '[]')::text FROM ",
-            $table,
-            " ",
-            $alias,
-            " WHERE ",
-            $alias,
-            ".service_id = ANY($1))"
-        )
+/// One JSON array (as text) of the rows of `$table` (named `$alias`) for which `$condition` holds
+/// with an id of `$1` (`ids.id`), read one id at a time in a LATERAL subquery that `OFFSET 0` keeps
+/// from being flattened into a join; each row as `$json`.
+macro_rules! rows_of_each_id {
+    ($alias:literal, $json:literal, $table:literal) => {
+        rows_of_each_id!($alias, $json, $table, "service_id = ids.id")
     };
-    (by_each_id, $alias:literal, $json:literal, $table:literal) => {
-        rows_of_ids!(by_each_id, $alias, $json, $table, "service_id = ids.id")
-    };
-    (by_each_id, $alias:literal, $json:literal, $table:literal, $condition:literal) => {
+    ($alias:literal, $json:literal, $table:literal, $condition:literal) => {
         concat!(
             "(SELECT coalesce(json_agg(",
             $json,
@@ -353,55 +332,41 @@ macro_rules! rows_of_ids {
     };
 }
 
-/// The rows attached to the components whose ids are bound as one `text[]`, in one statement
-/// (`$form` is `by_list` or `by_each_id`, see [`ATTACHED_ROWS_OF_MANY`]): one JSON array per
-/// table, in no particular order, the variables', volumes', files' and labels' rows with their row
-/// ids ([`super::JsonArrays`]).
+/// The rows attached to the components whose ids are bound as one `text[]`, in one statement: one
+/// JSON array per table, in no particular order, the variables', volumes', files' and labels' rows
+/// with their row ids ([`super::JsonArrays`]).
 ///
-/// Ports are always looked up one id at a time, through the primary key. An equality on
-/// service_id lets the planner pick the GiST index of the port-name exclusion constraint, which
-/// holds service_id but not first: a scan of the whole index, whose cost grows with every port of
-/// the store. The row range below means `service_id = id` (any port), and only a btree can serve a
-/// row comparison, so the primary key is the one index it can use.
-macro_rules! attached_rows {
-    ($form:ident) => {
-        concat!(
-            "SELECT ",
-            rows_of_ids!(
-                by_each_id,
-                "p",
-                "p",
-                "service_ports",
-                "(service_id, container_port) \
-                BETWEEN (ids.id, '-9223372036854775808'::bigint) AND (ids.id, '9223372036854775807'::bigint)"
-            ),
-            ", ",
-            rows_of_ids!($form, "e", "json_build_array(e.id, e)", "service_envs"),
-            ", ",
-            rows_of_ids!($form, "v", "json_build_array(v.id, v)", "service_volumes"),
-            ", ",
-            rows_of_ids!($form, "f", "json_build_array(f.id, f)", "service_config_files"),
-            ", ",
-            rows_of_ids!($form, "l", "json_build_array(l.id, l)", "service_labels"),
-            ", ",
-            rows_of_ids!($form, "d", "d", "service_dependencies"),
-            ", ",
-            rows_of_ids!($form, "a", "a", "service_source_auth"),
-        )
-    };
-}
-
-/// The attached rows of at most [`FEW_IDS`] components: one `= ANY` per table, planned as index
-/// or bitmap scans (the planner's estimate for a short list stays small, whatever its statistics).
-const ATTACHED_ROWS_OF_FEW: &str = attached_rows!(by_list);
-/// The attached rows of more components, one id at a time: index lookups, whatever the planner
-/// estimates. With `service_id = ANY($1)`, statistics that lagged behind the tables' growth made
-/// it read whole tables for a long id list: 84,000 variables to find 3,000, 14 ms of a
-/// 1,000-component copy. (For a short list, the subqueries cost more to plan than they save: 4 %
-/// fewer 3-component copies per second.)
-const ATTACHED_ROWS_OF_MANY: &str = attached_rows!(by_each_id);
-/// The longest id list read by [`ATTACHED_ROWS_OF_FEW`].
-const FEW_IDS: usize = 16;
+/// Every table is read one id at a time: index lookups, whatever the planner estimates. With
+/// `service_id = ANY($1)`, statistics that lagged behind the tables' growth made it read whole
+/// tables for a long id list: 84,000 variables to find 3,000, 14 ms of a 1,000-component copy.
+///
+/// Ports are looked up through the primary key. An equality on service_id lets the planner pick
+/// the GiST index of the port-name exclusion constraint, which holds service_id but not first: a
+/// scan of the whole index, whose cost grows with every port of the store. The row range below
+/// means `service_id = id` (any port), and only a btree can serve a row comparison, so the primary
+/// key is the one index it can use.
+const ATTACHED_ROWS: &str = concat!(
+    "SELECT ",
+    rows_of_each_id!(
+        "p",
+        "p",
+        "service_ports",
+        "(service_id, container_port) \
+        BETWEEN (ids.id, '-9223372036854775808'::bigint) AND (ids.id, '9223372036854775807'::bigint)"
+    ),
+    ", ",
+    rows_of_each_id!("e", "json_build_array(e.id, e)", "service_envs"),
+    ", ",
+    rows_of_each_id!("v", "json_build_array(v.id, v)", "service_volumes"),
+    ", ",
+    rows_of_each_id!("f", "json_build_array(f.id, f)", "service_config_files"),
+    ", ",
+    rows_of_each_id!("l", "json_build_array(l.id, l)", "service_labels"),
+    ", ",
+    rows_of_each_id!("d", "d", "service_dependencies"),
+    ", ",
+    rows_of_each_id!("a", "a", "service_source_auth"),
+);
 
 /// One statement that writes every table of `writes`, the rows of table `n` bound as parameter
 /// `n` (a JSON array): one data-modifying `WITH` query per table (foreign keys are checked at the
@@ -467,8 +432,7 @@ impl SourceReads for PgConnection {
     }
 
     async fn attached_rows(&mut self, service_ids: Vec<String>) -> Result<AttachedRows, StoreError> {
-        let statement = if service_ids.len() <= FEW_IDS { ATTACHED_ROWS_OF_FEW } else { ATTACHED_ROWS_OF_MANY };
-        let arrays = sqlx::query_as(statement).bind(service_ids).fetch_one(&mut *self).await.context(
+        let arrays = sqlx::query_as(ATTACHED_ROWS).bind(service_ids).fetch_one(&mut *self).await.context(
             "reading the components' ports, variables, volumes, files, labels, dependencies and credentials",
         )?;
         AttachedRows::from_json(arrays)

@@ -191,7 +191,7 @@ async fn copies_take_turns_per_app_not_per_team() {
 
 /// A copy that loses a port service name of its team to a concurrent writer (here another
 /// connection's transaction, which takes the name of the shop's web port in the blog team after
-/// the copy looked it up) is refused by the exclusion constraint once that writer commits, tried
+/// the copy looked it up) is refused by the key of the names' owners once that writer commits, tried
 /// again, and then draws another name: copies into other apps of a team need no turn of their own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_copy_that_loses_a_port_name_to_a_concurrent_writer_is_retried_with_another() {
@@ -201,6 +201,13 @@ async fn a_copy_that_loses_a_port_name_to_a_concurrent_writer_is_retried_with_an
     let target = add_apps(&db, 1000, 2).await[1];
     assert_eq!(target.0, BLOG_TEAM);
     let mut elsewhere = common::backend::in_transaction(&database.location).await;
+    sqlx::query(
+        "INSERT INTO port_service_names (tenant_id, k8s_service_name, service_id) \
+         SELECT tenant_id, 'web-5000', service_id FROM tenant_services WHERE app_id = 4",
+    )
+    .execute(&mut elsewhere)
+    .await
+    .unwrap();
     sqlx::query(
         "INSERT INTO service_ports (service_id, tenant_id, container_port, protocol, port_alias, \
          is_inner_service, is_outer_service, k8s_service_name) \
@@ -540,10 +547,20 @@ async fn both_databases_refuse_a_port_service_name_of_another_component() {
             .bind(port)
             .execute(&db.0)
         };
-        // `db-mysql` is db's: db may use it for another port, web may not.
+        let kind = |error: sqlx::Error| error.as_database_error().map(|e| e.kind());
+        // `db-mysql` is db's: db may use it for another port, web may not, nor claim it.
         insert(DB, 3307).await.expect("the owner reuses its name");
         let refused = insert(WEB, 3308).await.expect_err("another component of the team");
-        assert!(refused.to_string().contains("k8s"), "{:?}: {refused}", database.backend);
+        assert_eq!(kind(refused), Some(sqlx::error::ErrorKind::ForeignKeyViolation), "{:?}", database.backend);
+        let claimed = sqlx::query(
+            "INSERT INTO port_service_names (tenant_id, k8s_service_name, service_id) VALUES ($1, 'db-mysql', $2)",
+        )
+        .bind(SHOP_TEAM_ID)
+        .bind(WEB)
+        .execute(&db.0)
+        .await
+        .expect_err("a name has one owner in its team");
+        assert_eq!(kind(claimed), Some(sqlx::error::ErrorKind::UniqueViolation), "{:?}", database.backend);
         db.close().await;
         server.stop().await;
     }

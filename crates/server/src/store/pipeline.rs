@@ -19,7 +19,7 @@ use super::{AttachedRows, CopyError, CopyOutcome, CopyRequest, KeyedCopy, LoadEr
 use crate::copy::{self, Identity, NameCandidates, SelectionError, TakenNames, Target, UuidRandomness};
 use crate::fixture::Dataset;
 use crate::idempotency;
-use crate::model::{Component, ComponentGraph};
+use crate::model::{Component, ComponentGraph, Port};
 
 /// A table rows are inserted into, and the columns that are written: each column takes the
 /// field of the same name of the JSON rows.
@@ -49,6 +49,10 @@ impl Table {
 }
 
 static COMPONENTS: Table = Table::new("tenant_services", component_columns!(), "inserting components");
+/// The owners of port service names: one row per team, name and component (see
+/// [`Writes::add_port_names`]).
+static PORT_NAMES: Table =
+    Table::new("port_service_names", "tenant_id, k8s_service_name, service_id", "recording the owners of port names");
 static PORTS: Table = Table::new(
     "service_ports",
     "service_id, tenant_id, container_port, protocol, port_alias, is_inner_service, is_outer_service, k8s_service_name",
@@ -94,7 +98,7 @@ static APPS: Table = Table::new("apps", "app_id, tenant_id, region_name, app_nam
 static PROBES: Table = Table::new("service_probes", "service_id, mode, scheme, port, path", "inserting probes");
 
 /// Every table a copy or a fixture writes.
-pub(crate) static ALL_TABLES: [&Table; 16] = [
+pub(crate) static ALL_TABLES: [&Table; 17] = [
     &COMPONENTS,
     &PORTS,
     &ENVS,
@@ -111,6 +115,7 @@ pub(crate) static ALL_TABLES: [&Table; 16] = [
     &TEAM_REGIONS,
     &APPS,
     &PROBES,
+    &PORT_NAMES,
 ];
 
 /// The rows for one table, as one JSON array.
@@ -152,7 +157,9 @@ impl Writes {
         }
         let components: Vec<&Component> = graphs.iter().map(|g| &g.component).collect();
         self.add(&COMPONENTS, &components)?;
-        self.add(&PORTS, &all(graphs, |g| &g.ports))?;
+        let ports = all(graphs, |g| &g.ports);
+        self.add_port_names(&ports)?;
+        self.add(&PORTS, &ports)?;
         self.add(&ENVS, &all(graphs, |g| &g.envs))?;
         self.add(&VOLUMES, &all(graphs, |g| &g.volumes))?;
         self.add(&CONFIG_FILES, &all(graphs, |g| &g.config_files))?;
@@ -160,6 +167,30 @@ impl Writes {
         self.add(&DEPENDENCIES, &all(graphs, |g| &g.dependencies))?;
         let auths: Vec<_> = graphs.iter().filter_map(|g| g.source_auth.as_ref()).collect();
         self.add(&SOURCE_AUTHS, &auths)
+    }
+
+    /// The owner rows of the port service names of `ports`, each once: a port's foreign key names
+    /// the row of its team, its name and its component. A copy's names are new to their team (the
+    /// plan gives its ports no name another component owns); a fixture that gives one name to two
+    /// components of a team is refused by the owners' key.
+    fn add_port_names(&mut self, ports: &[&Port]) -> Result<(), StoreError> {
+        #[derive(Serialize)]
+        struct PortName<'a> {
+            tenant_id: &'a str,
+            k8s_service_name: &'a str,
+            service_id: &'a str,
+        }
+        let mut seen = HashSet::new();
+        let owners: Vec<PortName> = ports
+            .iter()
+            .map(|port| PortName {
+                tenant_id: &port.tenant_id,
+                k8s_service_name: &port.k8s_service_name,
+                service_id: &port.service_id,
+            })
+            .filter(|owner| seen.insert((owner.tenant_id, owner.k8s_service_name, owner.service_id)))
+            .collect();
+        self.add(&PORT_NAMES, &owners)
     }
 
     /// Every row of a fixture.

@@ -7,7 +7,8 @@
 //! previous one committed, so the plan's component names never clash inside the app, however
 //! many copies go to it at once. Copies into different apps of one team run side by side: the
 //! one rule they share, a port service name owned by one component of the team, is enforced by
-//! the exclusion constraint, and a copy that loses a name to a concurrent one is tried again
+//! the key of the names' owners (`port_service_names`), and a copy that loses a name to a
+//! concurrent one is tried again
 //! (then the name is taken, and it draws another). Within an instance copies queue first on an
 //! in-process lock ([`TURN_QUEUES`] of them, by app), so that copies waiting for a busy app do not
 //! each hold a pooled connection (and starve the other requests of the instance). When the copy
@@ -63,15 +64,9 @@ const DELETE_EXPIRED_KEYS: &str = "DELETE FROM idempotency_keys WHERE ctid = ANY
 /// Advisory lock taken while a fixture is loaded, so that instances started together with
 /// `--demo` load it once.
 const FIXTURE_LOCK: (i32, i32) = (0x5242_0002, 0);
-/// Planner settings of a copy's transaction (its turn): no bitmap scans. Its statements look up
-/// a few keys each, which plain index scans serve best; given a bitmap scan, the planner chose to
-/// match the port service names in the GiST index of the port-name exclusion constraint (which
-/// holds the team and the name too) rather than in their btree index, for about 0.5 ms per copy
-/// at 13,000 ports, a tenth of PostgreSQL's CPU under load.
-const COPY_PLANNER_SETTINGS: &str = "SET LOCAL enable_bitmapscan = off;";
 /// SQLSTATEs after which the whole copy is tried again: serialization failure, deadlock, unique
-/// violation, exclusion violation.
-const RETRYABLE_SQLSTATES: [&str; 4] = ["40001", "40P01", "23505", "23P01"];
+/// violation.
+const RETRYABLE_SQLSTATES: [&str; 3] = ["40001", "40P01", "23505"];
 
 /// A PostgreSQL database.
 #[derive(Debug, Clone)]
@@ -123,8 +118,7 @@ impl PgStore {
     /// A custom plan, made at each execution, cost a third of PostgreSQL's CPU under small copies,
     /// and a foreign-key check was planned again for each row written. Without sequential scans,
     /// too, a stale row estimate cannot turn a lookup of a few keys into a read of a whole table
-    /// (as it did for a port-name range of `TAKEN`, estimated at a tenth of the table: 3 s for a
-    /// 1,000-component copy). No JIT, because the statements are short and the planner's row
+    /// (as it did for a list of 1,000 ids with `= ANY`, see `ATTACHED_ROWS`). No JIT, because the statements are short and the planner's row
     /// estimates for id lists are high: a 1,000-component copy's port read spent 56 ms compiling
     /// and 5 ms running.
     pub fn connect_options(url: &str) -> Result<PgConnectOptions, StoreError> {
@@ -167,7 +161,7 @@ impl PgStore {
 
     async fn try_copy(&self, request: &CopyRequest<'_>, sources: &Sources) -> Result<CopyOutcome, CopyError> {
         let app_id = request.target.app.app_id;
-        let begin = format!("BEGIN; {COPY_PLANNER_SETTINGS} SELECT pg_advisory_xact_lock({COPY_LOCK_CLASS}, {app_id})");
+        let begin = format!("BEGIN; SELECT pg_advisory_xact_lock({COPY_LOCK_CLASS}, {app_id})");
         let mut tx = self.pool.begin_with(AssertSqlSafe(begin)).await.context("starting the copy in the app's turn")?;
         let copies = pipeline::copy(&mut *tx, request, sources).await?;
         tx.commit().await.context("committing the copy")?;
@@ -339,21 +333,9 @@ macro_rules! rows_of_each_id {
 /// Every table is read one id at a time: index lookups, whatever the planner estimates. With
 /// `service_id = ANY($1)`, statistics that lagged behind the tables' growth made it read whole
 /// tables for a long id list: 84,000 variables to find 3,000, 14 ms of a 1,000-component copy.
-///
-/// Ports are looked up through the primary key. An equality on service_id lets the planner pick
-/// the GiST index of the port-name exclusion constraint, which holds service_id but not first: a
-/// scan of the whole index, whose cost grows with every port of the store. The row range below
-/// means `service_id = id` (any port), and only a btree can serve a row comparison, so the primary
-/// key is the one index it can use.
 const ATTACHED_ROWS: &str = concat!(
     "SELECT ",
-    rows_of_each_id!(
-        "p",
-        "p",
-        "service_ports",
-        "(service_id, container_port) \
-        BETWEEN (ids.id, '-9223372036854775808'::bigint) AND (ids.id, '9223372036854775807'::bigint)"
-    ),
+    rows_of_each_id!("p", "p", "service_ports"),
     ", ",
     rows_of_each_id!("e", "json_build_array(e.id, e)", "service_envs"),
     ", ",
@@ -408,18 +390,15 @@ fn write_statement(writes: &[TableRows]) -> String {
 /// Which of a [`Lookup`]'s aliases, component names and port service names are taken, each name
 /// looked up alone (a LATERAL subquery per name, kept from flattening by `OFFSET 0`). With
 /// `name = ANY($n)` the planner read the whole target app's component names, the whole team's
-/// port names (in the GiST index, which cannot take a list) and, for a long list, every alias of
-/// the store: 30 ms of a 1,000-component copy into a grown store, growing with it. A port name is
-/// matched as a row range over `(k8s_service_name, tenant_id)`, which only their btree can serve:
-/// given an equality, the planner probed the GiST index of the port-name exclusion constraint
-/// instead, 15 µs a name.
+/// port names and, for a long list, every alias of the store: 30 ms of a 1,000-component copy
+/// into a grown store, growing with it. A port name is looked up among the names' owners.
 const TAKEN: &str = "SELECT $1, t.service_alias, '' FROM unnest($2::text[]) AS n(name) CROSS JOIN LATERAL \
         (SELECT service_alias FROM tenant_services WHERE service_alias = n.name OFFSET 0) t \
     UNION ALL SELECT $3, t.k8s_component_name, '' FROM unnest($5::text[]) AS n(name) CROSS JOIN LATERAL \
         (SELECT k8s_component_name FROM tenant_services WHERE app_id = $4 AND k8s_component_name = n.name OFFSET 0) t \
-    UNION ALL SELECT $6, p.k8s_service_name, p.service_id FROM unnest($8::text[]) AS n(name) CROSS JOIN LATERAL \
-        (SELECT k8s_service_name, service_id FROM service_ports \
-        WHERE (k8s_service_name, tenant_id) BETWEEN (n.name, $7) AND (n.name, $7) OFFSET 0) p";
+    UNION ALL SELECT $6, o.k8s_service_name, o.service_id FROM unnest($8::text[]) AS n(name) CROSS JOIN LATERAL \
+        (SELECT k8s_service_name, service_id FROM port_service_names \
+        WHERE tenant_id = $7 AND k8s_service_name = n.name OFFSET 0) o";
 
 /// The reads of a copy's sources on PostgreSQL, on a pooled connection outside any transaction.
 impl SourceReads for PgConnection {

@@ -34,7 +34,7 @@ const TAKEN: &str = "SELECT ?1, service_alias, '' FROM tenant_services \
     WHERE service_alias IN (SELECT value FROM json_each(?2)) \
     UNION ALL SELECT ?3, k8s_component_name, '' FROM tenant_services \
     WHERE app_id = ?4 AND k8s_component_name IN (SELECT value FROM json_each(?5)) \
-    UNION ALL SELECT ?6, k8s_service_name, service_id FROM service_ports \
+    UNION ALL SELECT ?6, k8s_service_name, service_id FROM port_service_names \
     WHERE tenant_id = ?7 AND k8s_service_name IN (SELECT value FROM json_each(?8))";
 
 /// Deletes a few expired idempotency keys (`?1`: now, `?2`: how many at most), oldest first.

@@ -592,6 +592,20 @@ pub(crate) mod tests {
         }
     }
 
+    /// A graph of `component` alone, with no attached rows.
+    pub(crate) fn graph(component: Component) -> ComponentGraph {
+        ComponentGraph {
+            component,
+            ports: vec![],
+            envs: vec![],
+            volumes: vec![],
+            config_files: vec![],
+            labels: vec![],
+            dependencies: vec![],
+            source_auth: None,
+        }
+    }
+
     pub(crate) fn component(id: &str, name: &str) -> Component {
         Component {
             service_id: id.into(),
@@ -751,14 +765,8 @@ pub(crate) mod tests {
     #[test]
     fn candidates_are_bounded_whatever_the_target_holds() {
         let sources = [ComponentGraph {
-            component: component("00000000000000000000000000000001", "web"),
             ports: vec![port("web"), port("web")],
-            envs: vec![],
-            volumes: vec![],
-            config_files: vec![],
-            labels: vec![],
-            dependencies: vec![],
-            source_auth: None,
+            ..graph(component("00000000000000000000000000000001", "web"))
         }];
         let identities = [Identity::fresh(&mut Counter(0))];
         let candidates = NameCandidates::draw(&sources, &identities, &mut Counter(100));

@@ -566,16 +566,7 @@ mod tests {
 
     #[tokio::test]
     async fn after_an_alias_clash_only_the_clashing_copy_is_looked_up_again_and_earlier_findings_stay() {
-        let graph = |id: &str, name: &str| ComponentGraph {
-            component: copy::tests::component(id, name),
-            ports: vec![],
-            envs: vec![],
-            volumes: vec![],
-            config_files: vec![],
-            labels: vec![],
-            dependencies: vec![],
-            source_auth: None,
-        };
+        let graph = |id: &str, name: &str| copy::tests::graph(copy::tests::component(id, name));
         let sources = [graph("a", "web"), graph("b", "api"), graph("c", "db")];
         let team = crate::model::Team {
             tenant_id: "t".into(),

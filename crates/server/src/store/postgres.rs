@@ -118,9 +118,9 @@ impl PgStore {
     /// A custom plan, made at each execution, cost a third of PostgreSQL's CPU under small copies,
     /// and a foreign-key check was planned again for each row written. Without sequential scans,
     /// too, a stale row estimate cannot turn a lookup of a few keys into a read of a whole table
-    /// (as it did for a list of 1,000 ids with `= ANY`, see `ATTACHED_ROWS`). No JIT, because the statements are short and the planner's row
-    /// estimates for id lists are high: a 1,000-component copy's port read spent 56 ms compiling
-    /// and 5 ms running.
+    /// (as it did for a list of 1,000 ids with `= ANY`, see `ATTACHED_ROWS`). No JIT, because the
+    /// statements are short and the planner's row estimates for id lists are high: a
+    /// 1,000-component copy's port read spent 56 ms compiling and 5 ms running.
     pub fn connect_options(url: &str) -> Result<PgConnectOptions, StoreError> {
         let options: PgConnectOptions = url.parse().context("parsing the database URL")?;
         Ok(options.application_name("rainbond-server").options([
@@ -304,22 +304,17 @@ impl Repository for PgStore {
     }
 }
 
-/// One JSON array (as text) of the rows of `$table` (named `$alias`) for which `$condition` holds
-/// with an id of `$1` (`ids.id`), read one id at a time in a LATERAL subquery that `OFFSET 0` keeps
-/// from being flattened into a join; each row as `$json`.
+/// One JSON array (as text) of the rows of `$table` (named `$alias`) that belong to the ids of
+/// `$1`, read one id at a time in a LATERAL subquery that `OFFSET 0` keeps from being flattened
+/// into a join; each row as `$json`.
 macro_rules! rows_of_each_id {
     ($alias:literal, $json:literal, $table:literal) => {
-        rows_of_each_id!($alias, $json, $table, "service_id = ids.id")
-    };
-    ($alias:literal, $json:literal, $table:literal, $condition:literal) => {
         concat!(
             "(SELECT coalesce(json_agg(",
             $json,
             "), '[]')::text FROM unnest($1::text[]) AS ids(id) CROSS JOIN LATERAL (SELECT * FROM ",
             $table,
-            " WHERE ",
-            $condition,
-            " OFFSET 0) ",
+            " WHERE service_id = ids.id OFFSET 0) ",
             $alias,
             ")"
         )

@@ -1,7 +1,8 @@
 //! Copies and fixtures at the documented size limit, and database errors that are not outages,
 //! on both backends: a fixture holding an app of `MAX_COPY_COMPONENTS` components (a port and 9
 //! variables each) loads, the whole app copies in one request, and a copy the database refuses is
-//! answered 500 (not 503) without holding up the next copy into the same team.
+//! answered 500 (not 503) without holding up the next copy into the same team. Text with the
+//! characters each backend's row encoding quotes is written and copied as it was sent.
 
 mod common;
 
@@ -149,7 +150,64 @@ async fn a_refused_copy_is_no_outage_and_does_not_hold_up_its_team(database: Tes
     server.stop().await;
 }
 
+/// Texts with the characters that JSON and PostgreSQL's array and record text forms quote or
+/// escape, and the values they are easily mistaken for (empty, NULL, hex).
+const AWKWARD_TEXTS: [&str; 8] = [
+    r#"say "hi", (a\b) {c}"#,
+    "",
+    "  spaces around  ",
+    "NULL",
+    r"\x41",
+    "tab\there\nnew line",
+    "'single' \"double\" \\ \\\\",
+    "中文 ✓ \u{1F600}",
+];
+const AWKWARD_APP: i32 = 102;
+
+/// `desc`, `cmd` and the variables' values of a component.
+async fn stored_texts(db: &Inspector, service_id: &str) -> (Option<String>, Option<String>, Vec<String>) {
+    let (desc, cmd): (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT \"desc\", cmd FROM tenant_services WHERE service_id = $1")
+            .bind(service_id)
+            .fetch_one(&db.0)
+            .await
+            .unwrap();
+    (desc, cmd, db.envs(service_id).await.into_iter().map(|(_, value)| value).collect())
+}
+
+async fn awkward_text_is_written_and_copied_as_sent(database: TestDatabase) {
+    let mut fixture: Value = yaml_serde::from_str(DEMO).unwrap();
+    fixture["name"] = json!("awkward-text");
+    let envs: Vec<Value> = AWKWARD_TEXTS
+        .iter()
+        .enumerate()
+        .map(|(n, text)| json!({"attr_name": format!("VAR_{n}"), "attr_value": text}))
+        .collect();
+    let source_id = format!("{:032x}", 0xb000_0000_u64);
+    let component = json!({"service_id": source_id, "service_cname": "awkward", "k8s_component_name": "awkward",
+        "service_source": "docker_image", "desc": AWKWARD_TEXTS[0], "cmd": AWKWARD_TEXTS[6], "envs": envs});
+    fixture["apps"].as_array_mut().unwrap().push(json!({"app_id": AWKWARD_APP, "app_name": "awkward",
+        "team": SHOP_TEAM, "region": "rainbond", "components": [component]}));
+    let text = serde_json::to_string(&fixture).unwrap();
+    let server = TestServer::on(&database).await;
+    let data = Fixture::parse(&text).unwrap().to_dataset(&text).unwrap();
+    assert!(server.store.load_dataset(&data, true).await.expect("the fixture loads"));
+    let db = server.inspect().await;
+
+    let sent = (
+        Some(AWKWARD_TEXTS[0].to_owned()),
+        Some(AWKWARD_TEXTS[6].to_owned()),
+        AWKWARD_TEXTS.map(str::to_owned).to_vec(),
+    );
+    assert_eq!(stored_texts(&db, &source_id).await, sent, "the fixture's text");
+    let copies = copy_app(&server, AWKWARD_APP, 2).await.expect("the copy is made").services;
+    assert_eq!(stored_texts(&db, &copies[0].service_id).await, sent, "the copy's text");
+    db.close().await;
+    server.stop().await;
+}
+
 on_both_backends!(
     a_fixture_and_a_copy_at_the_documented_limit_are_written_in_full,
     a_refused_copy_is_no_outage_and_does_not_hold_up_its_team,
+    awkward_text_is_written_and_copied_as_sent,
 );

@@ -16,6 +16,7 @@ macro_rules! component_columns {
 }
 
 mod any;
+mod pg_records;
 mod pipeline;
 mod postgres;
 mod scope;

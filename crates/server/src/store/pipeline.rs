@@ -4,17 +4,20 @@
 //! the storage-independent copy rules of [`crate::copy`], which rows are written to which table)
 //! is here.
 //!
-//! Rows are written as one JSON array per table, bound as one parameter: a statement's parameter
-//! count does not grow with the rows (PostgreSQL refuses more than 65,535 parameters, which a copy
-//! at the documented limit of 1,000 components with 9 variables each would need 72,000 of), and
-//! the statement text depends on the table only, so each connection prepares it once.
+//! Rows are written as one text per table, bound as one parameter (a JSON array on SQLite, the
+//! text of an array of the table's row type on PostgreSQL, see [`RowEncoding`]): a statement's
+//! parameter count does not grow with the rows (PostgreSQL refuses more than 65,535 parameters,
+//! which a copy at the documented limit of 1,000 components with 9 variables each would need
+//! 72,000 of), and the statement text depends on the tables only, so each connection prepares it
+//! once.
 
 use std::collections::HashSet;
 use std::future::Future;
+use std::sync::Arc;
 
 use serde::Serialize;
-use serde_json::json;
 
+use super::pg_records::RecordLayouts;
 use super::{AttachedRows, CopyError, CopyOutcome, CopyRequest, KeyedCopy, LoadError, StoreError, StoredAnswer};
 use crate::copy::{self, Identity, NameCandidates, SelectionError, TakenNames, Target, UuidRandomness};
 use crate::fixture::Dataset;
@@ -22,7 +25,7 @@ use crate::idempotency;
 use crate::model::{Component, ComponentGraph, Port};
 
 /// A table rows are inserted into, and the columns that are written: each column takes the
-/// field of the same name of the JSON rows.
+/// field of the same name of the rows.
 #[derive(Debug)]
 pub(crate) struct Table {
     pub name: &'static str,
@@ -118,7 +121,27 @@ pub(crate) static ALL_TABLES: [&Table; 17] = [
     &PORT_NAMES,
 ];
 
-/// The rows for one table, as one JSON array.
+/// How a backend's write statement takes a table's rows, as one text.
+#[derive(Debug, Clone)]
+pub(crate) enum RowEncoding {
+    /// A JSON array of objects, each field named as its column.
+    Json,
+    /// The text of an array of the table's row type, in the database's column order.
+    Records(Arc<RecordLayouts>),
+}
+
+impl RowEncoding {
+    /// `rows` of `table` in this encoding.
+    fn encode<T: Serialize>(&self, table: &'static Table, rows: &[T]) -> Result<String, StoreError> {
+        match self {
+            RowEncoding::Json => serde_json::to_string(rows)
+                .map_err(|error| StoreError { context: table.what, source: sqlx::Error::Encode(error.into()) }),
+            RowEncoding::Records(layouts) => layouts.encode(table, rows),
+        }
+    }
+}
+
+/// The rows for one table, as one text in the backend's [`RowEncoding`].
 #[derive(Debug)]
 pub(crate) struct TableRows {
     pub table: &'static Table,
@@ -127,25 +150,29 @@ pub(crate) struct TableRows {
 
 /// Everything a copy or a fixture writes: the tables that get rows, in the order they are
 /// written (a row's table comes after the tables its foreign keys name).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Writes {
     pub tables: Vec<TableRows>,
+    encoding: RowEncoding,
     /// How many rows link to a volume.
     linked: usize,
 }
 
 impl Writes {
+    fn new(encoding: RowEncoding) -> Writes {
+        Writes { tables: Vec::new(), encoding, linked: 0 }
+    }
+
     /// Adds `rows` for `table` (nothing when there are none).
     fn add<T: Serialize>(&mut self, table: &'static Table, rows: &[T]) -> Result<(), StoreError> {
         if rows.is_empty() {
             return Ok(());
         }
-        let json = serde_json::to_string(rows)
-            .map_err(|error| StoreError { context: table.what, source: sqlx::Error::Encode(error.into()) })?;
+        let text = self.encoding.encode(table, rows)?;
         if table.links_volume {
             self.linked += rows.len();
         }
-        self.tables.push(TableRows { table, rows: json });
+        self.tables.push(TableRows { table, rows: text });
         Ok(())
     }
 
@@ -194,23 +221,38 @@ impl Writes {
     }
 
     /// Every row of a fixture.
-    fn of_dataset(data: &Dataset) -> Result<Writes, StoreError> {
-        let mut writes = Writes::default();
+    fn of_dataset(encoding: RowEncoding, data: &Dataset) -> Result<Writes, StoreError> {
+        #[derive(Serialize)]
+        struct AccessKey {
+            user_id: i32,
+            key_sha256: String,
+            expire_time: Option<i64>,
+        }
+        #[derive(Serialize)]
+        struct Member<'a> {
+            tenant_id: &'a str,
+            user_id: i32,
+        }
+        #[derive(Serialize)]
+        struct TeamRegion<'a> {
+            tenant_id: &'a str,
+            region_name: &'a str,
+            is_init: i32,
+        }
+        let mut writes = Writes::new(encoding);
         writes.add(&USERS, &data.users)?;
         let keys: Vec<_> = data
             .access_keys
             .iter()
-            .map(
-                |k| json!({"user_id": k.user_id, "key_sha256": bytea_hex(&k.key_sha256), "expire_time": k.expire_time}),
-            )
+            .map(|k| AccessKey { user_id: k.user_id, key_sha256: bytea_hex(&k.key_sha256), expire_time: k.expire_time })
             .collect();
         writes.add(&ACCESS_KEYS, &keys)?;
         writes.add(&REGIONS, &data.regions)?;
         writes.add(&TEAMS, &data.teams)?;
-        let members: Vec<_> = data.members.iter().map(|(t, u)| json!({"tenant_id": t, "user_id": u})).collect();
+        let members: Vec<_> = data.members.iter().map(|(t, u)| Member { tenant_id: t, user_id: *u }).collect();
         writes.add(&MEMBERS, &members)?;
         let team_regions: Vec<_> =
-            data.team_regions.iter().map(|(t, r)| json!({"tenant_id": t, "region_name": r, "is_init": 1})).collect();
+            data.team_regions.iter().map(|(t, r)| TeamRegion { tenant_id: t, region_name: r, is_init: 1 }).collect();
         writes.add(&TEAM_REGIONS, &team_regions)?;
         writes.add(&APPS, &data.apps)?;
         writes.add_graphs(&data.components)?;
@@ -330,6 +372,11 @@ pub(crate) trait SourceReads: Send {
 
 /// The statements of one backend, run on the connection of an open transaction.
 pub(crate) trait Statements: Send {
+    /// How [`Statements::write`] takes each table's rows.
+    fn row_encoding(&self) -> RowEncoding {
+        RowEncoding::Json
+    }
+
     /// The rows of the [`Lookup`], in one statement.
     fn taken(&mut self, lookup: &Lookup) -> impl Future<Output = Result<Vec<TakenRow>, StoreError>> + Send;
 
@@ -440,7 +487,7 @@ async fn copy_components<S: Statements>(
     let sources = sources.as_ref().map_err(|error| CopyError::Selection(error.clone()))?;
     let (identities, candidates, taken) = free_identities(db, sources, &request.target).await?;
     let copies = copy::plan(sources, &identities, &candidates, &request.target, &taken)?;
-    let mut writes = Writes::default();
+    let mut writes = Writes::new(db.row_encoding());
     writes.add_graphs(&copies)?;
     write(db, writes).await?;
     Ok(copies.into_iter().map(|copy| copy.component).collect())
@@ -489,7 +536,7 @@ pub(crate) async fn load_dataset<S: Statements>(
     if only_into_empty && stored_rows > 0 {
         return Err(LoadError::NotEmpty(data.name.clone()));
     }
-    write(db, Writes::of_dataset(data)?).await?;
+    write(db, Writes::of_dataset(db.row_encoding(), data)?).await?;
     db.record_fixture(&data.name, &data.sha256, crate::clock::now_text()).await?;
     Ok(true)
 }

@@ -27,7 +27,8 @@ use std::time::{Duration, Instant};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgConnection, Postgres, Transaction};
 
-use super::pipeline::{self, Lookup, SourceReads, Sources, Statements, TableRows, TakenRow};
+use super::pg_records::RecordLayouts;
+use super::pipeline::{self, Lookup, RowEncoding, SourceReads, Sources, Statements, TableRows, TakenRow};
 use super::scope::{self, Scope, ScopeNames};
 use super::{
     AttachedRows, Context, CopyError, CopyOutcome, CopyRequest, KeyedCopy, LoadError, Repository, StoreError,
@@ -76,6 +77,8 @@ pub struct PgStore {
     /// [`TURN_QUEUES`] queues for this instance's copies (a target app's is [`PgStore::turn_queue`]),
     /// each holding when the last copy of the queue found the database unreachable.
     turn_queues: Arc<[TurnQueue]>,
+    /// Where each written table's columns sit in its row type, read when the store opened.
+    layouts: Arc<RecordLayouts>,
 }
 
 impl PgStore {
@@ -103,8 +106,23 @@ impl PgStore {
             .await
             .context("connecting to PostgreSQL")?;
         MIGRATOR.run(&pool).await.map_err(sqlx::Error::from).context("migrating the database schema")?;
+        let layouts = Arc::new(Self::read_layouts(&pool).await?);
         let turn_queues = (0..TURN_QUEUES).map(|_| TurnQueue::default()).collect();
-        Ok(PgStore { pool, retries: Arc::default(), turn_queues })
+        Ok(PgStore { pool, retries: Arc::default(), turn_queues, layouts })
+    }
+
+    /// The [`RecordLayouts`] of every table a copy or a fixture writes.
+    async fn read_layouts(pool: &PgPool) -> Result<RecordLayouts, StoreError> {
+        let what = "reading the columns of the tables written";
+        let names: Vec<&str> = pipeline::ALL_TABLES.iter().map(|table| table.name).collect();
+        let rows = sqlx::query_as(RecordLayouts::QUERY).bind(names).fetch_all(pool).await.context(what)?;
+        RecordLayouts::new(&pipeline::ALL_TABLES, rows)
+            .map_err(|error| StoreError { context: what, source: sqlx::Error::Protocol(error.to_string()) })
+    }
+
+    /// The copy's or the fixture's statements on `connection`.
+    fn turn<'c>(&self, connection: &'c mut PgConnection) -> PgTurn<'c> {
+        PgTurn { connection, layouts: Arc::clone(&self.layouts) }
     }
 
     /// The connection settings of the store for `url` (`postgres://…`): the application name, the
@@ -163,7 +181,7 @@ impl PgStore {
         let app_id = request.target.app.app_id;
         let begin = format!("BEGIN; SELECT pg_advisory_xact_lock({COPY_LOCK_CLASS}, {app_id})");
         let mut tx = self.pool.begin_with(AssertSqlSafe(begin)).await.context("starting the copy in the app's turn")?;
-        let copies = pipeline::copy(&mut *tx, request, sources).await?;
+        let copies = pipeline::copy(&mut self.turn(&mut tx), request, sources).await?;
         tx.commit().await.context("committing the copy")?;
         Ok(copies)
     }
@@ -288,7 +306,7 @@ impl Repository for PgStore {
 
     async fn load_dataset(&self, data: &Dataset, only_into_empty: bool) -> Result<bool, LoadError> {
         let mut tx = self.begin_fixture().await?;
-        let loaded = pipeline::load_dataset(&mut *tx, data, only_into_empty).await?;
+        let loaded = pipeline::load_dataset(&mut self.turn(&mut tx), data, only_into_empty).await?;
         tx.commit().await.context("committing the fixture")?;
         Ok(loaded)
     }
@@ -346,9 +364,9 @@ const ATTACHED_ROWS: &str = concat!(
 );
 
 /// One statement that writes every table of `writes`, the rows of table `n` bound as parameter
-/// `n` (a JSON array): one data-modifying `WITH` query per table (foreign keys are checked at the
-/// end of the statement, so the order within it does not matter), each table's own row type
-/// converting the fields (a `bytea` column takes its hex text form), in array order. Rows that link
+/// `n` (the text of an array of the table's row type, [`RecordLayouts`]): one data-modifying
+/// `WITH` query per table (foreign keys are checked at the end of the statement, so the order
+/// within it does not matter), in array order. Rows that link
 /// a volume join the volumes written by the same statement. It returns how many rows were linked.
 fn write_statement(writes: &[TableRows]) -> String {
     const NEW_VOLUMES: &str = "new_volumes";
@@ -356,7 +374,7 @@ fn write_statement(writes: &[TableRows]) -> String {
     let mut linked = "0::bigint".to_owned();
     for (index, TableRows { table, .. }) in writes.iter().enumerate() {
         let (name, columns, n) = (table.name, table.columns, index + 1);
-        let rows = format!("json_populate_recordset(NULL::{name}, ${n}::json) WITH ORDINALITY AS r");
+        let rows = format!("unnest(${n}::text::{name}[]) WITH ORDINALITY AS r");
         let (alias, query) = if table.links_volume {
             linked = format!("(SELECT count(*) FROM w{n})");
             let query = format!(
@@ -413,8 +431,19 @@ impl SourceReads for PgConnection {
     }
 }
 
-/// The statements of a copy or a fixture load on PostgreSQL, inside a READ COMMITTED transaction.
-impl Statements for PgConnection {
+/// A copy's or a fixture load's connection, inside its READ COMMITTED transaction, with the
+/// layouts its rows are written in.
+struct PgTurn<'c> {
+    connection: &'c mut PgConnection,
+    layouts: Arc<RecordLayouts>,
+}
+
+/// The statements of a copy or a fixture load on PostgreSQL.
+impl Statements for PgTurn<'_> {
+    fn row_encoding(&self) -> RowEncoding {
+        RowEncoding::Records(Arc::clone(&self.layouts))
+    }
+
     async fn taken(&mut self, lookup: &Lookup) -> Result<Vec<TakenRow>, StoreError> {
         sqlx::query_as(TAKEN)
             .bind(pipeline::TAKEN_ALIAS)
@@ -425,7 +454,7 @@ impl Statements for PgConnection {
             .bind(pipeline::TAKEN_PORT_NAME)
             .bind(&lookup.tenant_id)
             .bind(&lookup.port_names)
-            .fetch_all(&mut *self)
+            .fetch_all(&mut *self.connection)
             .await
             .context("looking up the new aliases and names")
     }
@@ -433,7 +462,7 @@ impl Statements for PgConnection {
     async fn fixture_state(&mut self, name: &str) -> Result<(bool, i64), StoreError> {
         let (applied, stored): (i64, i64) = sqlx::query_as(pipeline::FIXTURE_STATE)
             .bind(name)
-            .fetch_one(&mut *self)
+            .fetch_one(&mut *self.connection)
             .await
             .context("reading the applied fixtures")?;
         Ok((applied > 0, stored))
@@ -444,7 +473,7 @@ impl Statements for PgConnection {
             .bind(name)
             .bind(sha256)
             .bind(now)
-            .execute(&mut *self)
+            .execute(&mut *self.connection)
             .await
             .context("recording the fixture")?;
         Ok(())
@@ -455,7 +484,7 @@ impl Statements for PgConnection {
             .bind(KEY_LOCK_CLASS)
             .bind(user_id.to_string())
             .bind(key)
-            .fetch_one(&mut *self)
+            .fetch_one(&mut *self.connection)
             .await
             .context("locking the idempotency key")
     }
@@ -464,7 +493,7 @@ impl Statements for PgConnection {
         sqlx::query(DELETE_EXPIRED_KEYS)
             .bind(now)
             .bind(limit)
-            .execute(&mut *self)
+            .execute(&mut *self.connection)
             .await
             .context("deleting expired idempotency keys")?;
         Ok(())
@@ -475,7 +504,7 @@ impl Statements for PgConnection {
             .bind(user_id)
             .bind(key)
             .bind(now)
-            .fetch_optional(&mut *self)
+            .fetch_optional(&mut *self.connection)
             .await
             .context("looking up the idempotency key")?;
         Ok(row.map(|(fingerprint, status, body)| StoredAnswer { fingerprint, status: status as u16, body }))
@@ -489,7 +518,7 @@ impl Statements for PgConnection {
             .bind(i32::from(status))
             .bind(body)
             .bind(keyed.expires_at)
-            .execute(&mut *self)
+            .execute(&mut *self.connection)
             .await
             .context("remembering the answer of the idempotency key")?;
         Ok(())
@@ -504,7 +533,7 @@ impl Statements for PgConnection {
             query = query.bind(rows);
         }
         let what = "inserting components, ports, variables, volumes, files, labels, dependencies and credentials";
-        let linked: i64 = query.fetch_one(&mut *self).await.context(what)?;
+        let linked: i64 = query.fetch_one(&mut *self.connection).await.context(what)?;
         Ok(linked as u64)
     }
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use common::backend::{POSTGRES_URL_VAR, cluster_url};
 use common::*;
 use rainbond_client::types::{AppCopyCRes, ErrorBody};
-use rainbond_server::store::{MAX_COPY_ATTEMPTS, Repository, Store, StoreOptions};
+use rainbond_server::store::{CHECK_CONNECTIONS_IDLE_FOR, MAX_COPY_ATTEMPTS, Repository, Store, StoreOptions};
 use sqlx::Connection;
 
 /// The second cluster, which [`the_server_rides_out_a_database_restart`] stops and starts.
@@ -635,4 +635,30 @@ async fn an_instance_opens_at_most_pool_size_connections() {
     serving.abort();
     db.close().await;
     store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn connections_the_database_dropped_while_idle_are_replaced_before_use() {
+    let Some(database) = TestDatabase::postgres().await else { return };
+    let server = TestServer::demo(&database).await;
+    assert!(copy_app_1(&server, (SHOP_TEAM, 2)).await.is_ok());
+
+    // Every connection of the server's pool is dropped by the database (as a restart would).
+    let db = Inspector::connect(&database.location).await;
+    let (dropped,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND application_name = 'rainbond-server') t",
+    )
+    .fetch_one(&db.0)
+    .await
+    .unwrap();
+    assert!(dropped > 0, "the server had pooled connections");
+    tokio::time::sleep(CHECK_CONNECTIONS_IDLE_FOR + Duration::from_millis(200)).await;
+
+    // Idle for longer than the check's threshold, each is found broken and replaced: no request fails.
+    for _ in 0..3 {
+        assert!(copy_app_1(&server, (SHOP_TEAM, 2)).await.is_ok(), "a copy after the connections were dropped");
+    }
+    db.close().await;
+    server.stop().await;
 }

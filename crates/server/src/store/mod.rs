@@ -28,7 +28,9 @@ use std::collections::HashMap;
 use std::future::Future;
 
 pub use any::{Store, StoreOptions, is_postgres_url};
-pub use postgres::{COPY_LOCK_CLASS, DEFAULT_STATEMENT_TIMEOUT, KEY_LOCK_CLASS, MAX_COPY_ATTEMPTS, PgStore};
+pub use postgres::{
+    CHECK_CONNECTIONS_IDLE_FOR, COPY_LOCK_CLASS, DEFAULT_STATEMENT_TIMEOUT, KEY_LOCK_CLASS, MAX_COPY_ATTEMPTS, PgStore,
+};
 pub use scope::{Place, Scope, ScopeNames, Side};
 pub use sqlite::{DEFAULT_BUSY_TIMEOUT, SqliteStore};
 

@@ -24,6 +24,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use sqlx::pool::PoolConnectionMetadata;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgConnection, Postgres, Transaction};
 
@@ -39,6 +40,11 @@ use crate::model::{Component, User};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// A pooled connection idle for longer than this is checked (one round trip) before it is used,
+/// so that one the database dropped meanwhile (a restart) is replaced instead of failing a
+/// request. One used more recently is taken as it is: checking every use cost a copy four round
+/// trips more (the access key, the scope, the sources and the copy's turn each take a connection).
+pub const CHECK_CONNECTIONS_IDLE_FOR: Duration = Duration::from_secs(1);
 /// How many times a copy is tried before [`CopyError::Contended`] is returned.
 pub const MAX_COPY_ATTEMPTS: u32 = 8;
 /// How long a request waits for a pooled connection (or for a new one to be opened) before it is
@@ -100,8 +106,8 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(pool_size)
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            // A connection broken by a server restart is found and replaced before use.
-            .test_before_acquire(true)
+            .test_before_acquire(false)
+            .before_acquire(|connection, idle| Box::pin(check_if_idle_long(connection, idle)))
             .connect_with(options)
             .await
             .context("connecting to PostgreSQL")?;
@@ -216,6 +222,15 @@ impl PgStore {
             .context("locking the fixture loader")?;
         Ok(tx)
     }
+}
+
+/// Whether a pooled connection may be used: one idle for [`CHECK_CONNECTIONS_IDLE_FOR`] must
+/// answer a ping first (else the pool closes it and takes or opens another).
+async fn check_if_idle_long(connection: &mut PgConnection, idle: PoolConnectionMetadata) -> Result<bool, sqlx::Error> {
+    if idle.idle_for >= CHECK_CONNECTIONS_IDLE_FOR {
+        sqlx::Connection::ping(connection).await?;
+    }
+    Ok(true)
 }
 
 /// Copies into the apps of one queue from one instance, one at a time; the value is when the last

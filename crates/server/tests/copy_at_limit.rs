@@ -96,6 +96,14 @@ async fn a_fixture_and_a_copy_at_the_documented_limit_are_written_in_full(databa
     let first = copies.iter().find(|c| c.service_cname.as_deref() == Some("c0-copy")).unwrap();
     let values: Vec<String> = db.envs(&first.service_id).await.into_iter().map(|(_, value)| value).collect();
     assert_eq!(values, (0..VARIABLES).map(|n| format!("c0-value-{n}")).collect::<Vec<_>>());
+
+    // Again into the same app: every name the first copy took is found taken (however the lookup
+    // is split), and the second copy draws others.
+    let again = copy_app(&server, LARGE_APP, LARGE_TARGET).await.expect("a second copy at the limit is made").services;
+    assert_eq!(again.len(), MAX_COPY_COMPONENTS);
+    let names: std::collections::HashSet<String> =
+        db.app_components(LARGE_TARGET).await.into_iter().map(|(_, name)| name).collect();
+    assert_eq!(names.len(), 2 * MAX_COPY_COMPONENTS, "component names are unique in the app");
     db.close().await;
     server.stop().await;
 }

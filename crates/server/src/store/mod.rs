@@ -287,6 +287,17 @@ pub(crate) type WithRowId<T> = (i64, T);
 pub(crate) type JsonArrays = (String, String, String, String, String, String, String);
 
 impl AttachedRows {
+    /// Adds the rows of `other` (read for other components).
+    pub fn append(&mut self, mut other: AttachedRows) {
+        self.ports.append(&mut other.ports);
+        self.envs.append(&mut other.envs);
+        self.volumes.append(&mut other.volumes);
+        self.config_files.append(&mut other.config_files);
+        self.labels.append(&mut other.labels);
+        self.dependencies.append(&mut other.dependencies);
+        self.auths.append(&mut other.auths);
+    }
+
     /// The rows of [`JsonArrays`].
     pub fn from_json(arrays: JsonArrays) -> Result<AttachedRows, StoreError> {
         let (ports, envs, volumes, config_files, labels, dependencies, auths) = arrays;

@@ -314,6 +314,25 @@ pub(crate) struct Lookup {
 }
 
 impl Lookup {
+    /// The lookup in two halves, each list split in the middle.
+    pub fn halves(&self) -> (Lookup, Lookup) {
+        fn split(names: &[String]) -> (Vec<String>, Vec<String>) {
+            let (first, second) = names.split_at(names.len() / 2);
+            (first.to_vec(), second.to_vec())
+        }
+        let (aliases, other_aliases) = split(&self.aliases);
+        let (component_names, other_component_names) = split(&self.component_names);
+        let (port_names, other_port_names) = split(&self.port_names);
+        let half = |aliases, component_names, port_names| Lookup {
+            aliases,
+            app_id: self.app_id,
+            component_names,
+            tenant_id: self.tenant_id.clone(),
+            port_names,
+        };
+        (half(aliases, component_names, port_names), half(other_aliases, other_component_names, other_port_names))
+    }
+
     /// The lookup of the copies at `indices`: their aliases and their name candidates.
     fn new(identities: &[Identity], candidates: &NameCandidates, indices: &[usize], target: &Target<'_>) -> Lookup {
         Lookup {

@@ -127,8 +127,8 @@ impl PgStore {
     }
 
     /// The copy's or the fixture's statements on `connection`.
-    fn turn<'c>(&self, connection: &'c mut PgConnection) -> PgTurn<'c> {
-        PgTurn { connection, layouts: Arc::clone(&self.layouts) }
+    fn turn<'c>(&'c self, connection: &'c mut PgConnection) -> PgTurn<'c> {
+        PgTurn { connection, layouts: Arc::clone(&self.layouts), pool: &self.pool }
     }
 
     /// The connection settings of the store for `url` (`postgres://…`): the application name, the
@@ -176,11 +176,10 @@ impl PgStore {
         &self.turn_queues[app_id.unsigned_abs() as usize % TURN_QUEUES]
     }
 
-    /// Reads the request's sources on a pooled connection, outside any transaction: before the
+    /// Reads the request's sources on pooled connections, outside any transaction: before the
     /// copy takes its app's turn, so that copies into one app read side by side.
     async fn read_sources(&self, request: &CopyRequest<'_>) -> Result<Sources, StoreError> {
-        let mut connection = self.pool.acquire().await.context("reading the source components")?;
-        pipeline::read_sources(&mut *connection, request).await
+        pipeline::read_sources(&mut SourceReader(&self.pool), request).await
     }
 
     async fn try_copy(&self, request: &CopyRequest<'_>, sources: &Sources) -> Result<CopyOutcome, CopyError> {
@@ -428,22 +427,60 @@ const TAKEN: &str = "SELECT $1, t.service_alias, '' FROM unnest($2::text[]) AS n
         (SELECT k8s_service_name, service_id FROM port_service_names \
         WHERE tenant_id = $7 AND k8s_service_name = n.name OFFSET 0) o";
 
-/// The reads of a copy's sources on PostgreSQL, on a pooled connection outside any transaction.
-impl SourceReads for PgConnection {
+/// The reads of a copy's sources on PostgreSQL, each on a pooled connection, outside any
+/// transaction.
+struct SourceReader<'p>(&'p PgPool);
+
+/// A read about more components than this (the rows attached to the sources, the lookup of the
+/// copies' names) is split in two halves, read side by side on two pooled connections: for a
+/// large copy such a read is mostly PostgreSQL's work of finding rows (and making their JSON),
+/// which two backends share between two cores. Below it, one statement costs less than a second
+/// connection.
+pub const SPLIT_READS_ABOVE: usize = 200;
+
+impl SourceReader<'_> {
+    async fn attached_rows_of(&self, service_ids: &[String]) -> Result<AttachedRows, StoreError> {
+        let arrays = sqlx::query_as(ATTACHED_ROWS).bind(service_ids).fetch_one(self.0).await.context(
+            "reading the components' ports, variables, volumes, files, labels, dependencies and credentials",
+        )?;
+        AttachedRows::from_json(arrays)
+    }
+}
+
+impl SourceReads for SourceReader<'_> {
     async fn source_components(&mut self, app_id: i32) -> Result<Vec<Component>, StoreError> {
         sqlx::query_as(pipeline::SOURCE_COMPONENTS)
             .bind(app_id)
-            .fetch_all(&mut *self)
+            .fetch_all(self.0)
             .await
             .context("reading the source app's components")
     }
 
     async fn attached_rows(&mut self, service_ids: Vec<String>) -> Result<AttachedRows, StoreError> {
-        let arrays = sqlx::query_as(ATTACHED_ROWS).bind(service_ids).fetch_one(&mut *self).await.context(
-            "reading the components' ports, variables, volumes, files, labels, dependencies and credentials",
-        )?;
-        AttachedRows::from_json(arrays)
+        if service_ids.len() <= SPLIT_READS_ABOVE {
+            return self.attached_rows_of(&service_ids).await;
+        }
+        let (first, second) = service_ids.split_at(service_ids.len() / 2);
+        let (mut rows, rest) = tokio::try_join!(self.attached_rows_of(first), self.attached_rows_of(second))?;
+        rows.append(rest);
+        Ok(rows)
     }
+}
+
+/// The rows of [`TAKEN`] for `lookup`.
+async fn taken_names(connection: &mut PgConnection, lookup: &Lookup) -> Result<Vec<TakenRow>, StoreError> {
+    sqlx::query_as(TAKEN)
+        .bind(pipeline::TAKEN_ALIAS)
+        .bind(&lookup.aliases)
+        .bind(pipeline::TAKEN_COMPONENT_NAME)
+        .bind(lookup.app_id)
+        .bind(&lookup.component_names)
+        .bind(pipeline::TAKEN_PORT_NAME)
+        .bind(&lookup.tenant_id)
+        .bind(&lookup.port_names)
+        .fetch_all(connection)
+        .await
+        .context("looking up the new aliases and names")
 }
 
 /// A copy's or a fixture load's connection, inside its READ COMMITTED transaction, with the
@@ -451,6 +488,8 @@ impl SourceReads for PgConnection {
 struct PgTurn<'c> {
     connection: &'c mut PgConnection,
     layouts: Arc<RecordLayouts>,
+    /// Where a large lookup takes a second connection from, if one is idle.
+    pool: &'c PgPool,
 }
 
 /// The statements of a copy or a fixture load on PostgreSQL.
@@ -459,19 +498,22 @@ impl Statements for PgTurn<'_> {
         RowEncoding::Records(Arc::clone(&self.layouts))
     }
 
+    /// A lookup of more than [`SPLIT_READS_ABOVE`] copies is split in two halves, the second
+    /// looked up side by side on another pooled connection when one is idle (never waiting for
+    /// one, as the turn already holds a connection). The other connection sees what this one
+    /// would: the app's turn keeps its component names from changing, and a name of the team or
+    /// the store taken meanwhile is refused by its key at the write, as it is for one lookup.
     async fn taken(&mut self, lookup: &Lookup) -> Result<Vec<TakenRow>, StoreError> {
-        sqlx::query_as(TAKEN)
-            .bind(pipeline::TAKEN_ALIAS)
-            .bind(&lookup.aliases)
-            .bind(pipeline::TAKEN_COMPONENT_NAME)
-            .bind(lookup.app_id)
-            .bind(&lookup.component_names)
-            .bind(pipeline::TAKEN_PORT_NAME)
-            .bind(&lookup.tenant_id)
-            .bind(&lookup.port_names)
-            .fetch_all(&mut *self.connection)
-            .await
-            .context("looking up the new aliases and names")
+        if lookup.aliases.len() > SPLIT_READS_ABOVE
+            && let Some(mut other) = self.pool.try_acquire()
+        {
+            let (first, second) = lookup.halves();
+            let (mut taken, rest) =
+                tokio::try_join!(taken_names(self.connection, &first), taken_names(&mut other, &second))?;
+            taken.extend(rest);
+            return Ok(taken);
+        }
+        taken_names(self.connection, lookup).await
     }
 
     async fn fixture_state(&mut self, name: &str) -> Result<(bool, i64), StoreError> {

@@ -91,7 +91,7 @@ impl RecordLayouts {
 /// The array being written, and the fields of its current row.
 struct ArrayText {
     text: String,
-    /// The current row's fields, quoted for the record.
+    /// The current row's fields, as they stand in the element.
     fields: String,
     /// Where each field of the row type is in `fields`; `None` is NULL.
     slots: Vec<Option<Range<usize>>>,
@@ -102,7 +102,8 @@ impl ArrayText {
         ArrayText { text: "{".to_owned(), fields: String::new(), slots: vec![None; layout.width] }
     }
 
-    /// Appends the current row as a quoted array element, and clears it.
+    /// Appends the current row as a quoted array element, and clears it. Its fields are already
+    /// escaped for the element ([`push_field_text`]).
     fn end_row(&mut self) {
         if self.text.len() > 1 {
             self.text.push(',');
@@ -113,7 +114,7 @@ impl ArrayText {
                 self.text.push(',');
             }
             if let Some(range) = slot.take() {
-                push_escaped(&mut self.text, &self.fields[range]);
+                self.text.push_str(&self.fields[range]);
             }
         }
         self.text.push_str(")\"");
@@ -126,25 +127,20 @@ impl ArrayText {
     }
 }
 
-/// Appends `value` double-quoted, with backslashes before its double quotes and backslashes: the
-/// quoting of a record's field and of an array's element alike.
-fn push_quoted(out: &mut String, value: &str) {
-    out.push('"');
-    push_escaped(out, value);
-    out.push('"');
-}
-
-fn push_escaped(out: &mut String, value: &str) {
-    for part in value.split_inclusive(['"', '\\']) {
-        match part.char_indices().last() {
-            Some((last, quote @ ('"' | '\\'))) => {
-                out.push_str(&part[..last]);
-                out.push('\\');
-                out.push(quote);
-            }
-            _ => out.push_str(part),
-        }
+/// Appends a text field as it stands inside an array element: double-quoted for the record, with
+/// a backslash before each of its double quotes and backslashes; then every double quote and
+/// backslash of that escaped again for the element. In one pass: the record's quotes are written
+/// `\"`, a quote of the value `\\\"`, a backslash of the value `\\\\`.
+fn push_field_text(out: &mut String, value: &str) {
+    out.push_str(r#"\""#);
+    let mut rest = value;
+    while let Some(at) = rest.find(['"', '\\']) {
+        out.push_str(&rest[..at]);
+        out.push_str(if rest.as_bytes()[at] == b'"' { r#"\\\""# } else { r"\\\\" });
+        rest = &rest[at + 1..];
     }
+    out.push_str(rest);
+    out.push_str(r#"\""#);
 }
 
 /// Serialises one row (a struct) into the array's current row.
@@ -292,16 +288,18 @@ impl ser::SerializeStruct for RowSerializer<'_> {
     }
 }
 
-/// Serialises one field as a record field: its text double-quoted, or nothing for NULL. Returns
-/// whether it wrote a value.
+/// Serialises one field as a record field inside an array element: a text double-quoted and
+/// escaped ([`push_field_text`]), a number or a boolean as it is, nothing for NULL. Returns whether
+/// it wrote a value.
 struct FieldSerializer<'a> {
     out: &'a mut String,
 }
 
 impl FieldSerializer<'_> {
+    /// A number or a boolean, which needs no quotes.
     fn display(self, value: impl Display) -> Result<bool, RecordError> {
         use fmt::Write;
-        write!(self.out, "\"{value}\"").map_err(ser::Error::custom)?;
+        write!(self.out, "{value}").map_err(ser::Error::custom)?;
         Ok(true)
     }
 }
@@ -359,7 +357,7 @@ impl ser::Serializer for FieldSerializer<'_> {
         self.serialize_str(value.encode_utf8(&mut [0; 4]))
     }
     fn serialize_str(self, value: &str) -> Result<bool, RecordError> {
-        push_quoted(self.out, value);
+        push_field_text(self.out, value);
         Ok(true)
     }
     fn serialize_bytes(self, _: &[u8]) -> Result<bool, RecordError> {
@@ -453,7 +451,7 @@ mod tests {
             Row { a: Some(7), b: "x", desc: None, not_written: "y" },
             Row { a: None, b: "", desc: Some("z"), not_written: "y" },
         ];
-        assert_eq!(layouts().encode(&TABLE, &rows).expect("encoded"), r#"{"(,\"7\",\"x\",)","(,,\"\",\"z\")"}"#);
+        assert_eq!(layouts().encode(&TABLE, &rows).expect("encoded"), r#"{"(,7,\"x\",)","(,,\"\",\"z\")"}"#);
     }
 
     #[test]

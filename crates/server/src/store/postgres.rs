@@ -502,15 +502,22 @@ impl Statements for PgTurn<'_> {
     /// looked up side by side on another pooled connection when one is idle (never waiting for
     /// one, as the turn already holds a connection). The other connection sees what this one
     /// would: the app's turn keeps its component names from changing, and a name of the team or
-    /// the store taken meanwhile is refused by its key at the write, as it is for one lookup.
+    /// the store taken meanwhile is refused by its key at the write, as it is for one lookup. An
+    /// idle connection is taken unchecked: if its half fails, it is looked up again here.
     async fn taken(&mut self, lookup: &Lookup) -> Result<Vec<TakenRow>, StoreError> {
         if lookup.aliases.len() > SPLIT_READS_ABOVE
             && let Some(mut other) = self.pool.try_acquire()
         {
             let (first, second) = lookup.halves();
-            let (mut taken, rest) =
-                tokio::try_join!(taken_names(self.connection, &first), taken_names(&mut other, &second))?;
-            taken.extend(rest);
+            let (taken, rest) = tokio::join!(taken_names(self.connection, &first), taken_names(&mut other, &second));
+            let mut taken = taken?;
+            match rest {
+                Ok(rest) => taken.extend(rest),
+                Err(error) => {
+                    tracing::info!(%error, "a half of the name lookup failed on another connection; looking it up again");
+                    taken.extend(taken_names(self.connection, &second).await?);
+                }
+            }
             return Ok(taken);
         }
         taken_names(self.connection, lookup).await

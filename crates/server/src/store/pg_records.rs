@@ -143,6 +143,52 @@ fn push_field_text(out: &mut String, value: &str) {
     out.push_str(r#"\""#);
 }
 
+/// The methods of a [`ser::Serializer`] for the values it refuses whatever it is: sequences,
+/// tuples, maps and enums with data, each answered by `$refuse(what)`.
+macro_rules! refused_compounds {
+    ($refuse:ident) => {
+        fn serialize_newtype_variant<T: ?Sized + Serialize>(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: &T,
+        ) -> Result<Self::Ok, RecordError> {
+            $refuse("an enum with data")
+        }
+        fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, RecordError> {
+            $refuse("a sequence")
+        }
+        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, RecordError> {
+            $refuse("a tuple")
+        }
+        fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeTupleStruct, RecordError> {
+            $refuse("a tuple")
+        }
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleVariant, RecordError> {
+            $refuse("an enum with data")
+        }
+        fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, RecordError> {
+            $refuse("a map")
+        }
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStructVariant, RecordError> {
+            $refuse("an enum with data")
+        }
+    };
+}
+
 /// Serialises one row (a struct) into the array's current row.
 struct RowSerializer<'a> {
     layout: &'a RecordLayout,
@@ -229,45 +275,7 @@ impl<'a> ser::Serializer for RowSerializer<'a> {
     fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, value: &T) -> Result<(), RecordError> {
         value.serialize(self)
     }
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), RecordError> {
-        not_a_row("an enum")
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, RecordError> {
-        not_a_row("a sequence")
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, RecordError> {
-        not_a_row("a tuple")
-    }
-    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeTupleStruct, RecordError> {
-        not_a_row("a tuple")
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, RecordError> {
-        not_a_row("an enum")
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, RecordError> {
-        not_a_row("a map")
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, RecordError> {
-        not_a_row("an enum")
-    }
+    refused_compounds!(not_a_row);
 }
 
 impl ser::SerializeStruct for RowSerializer<'_> {
@@ -381,48 +389,10 @@ impl ser::Serializer for FieldSerializer<'_> {
     fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, value: &T) -> Result<bool, RecordError> {
         value.serialize(self)
     }
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<bool, RecordError> {
-        not_a_column("an enum with data")
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, RecordError> {
-        not_a_column("a sequence")
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, RecordError> {
-        not_a_column("a tuple")
-    }
-    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeTupleStruct, RecordError> {
-        not_a_column("a tuple")
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, RecordError> {
-        not_a_column("an enum with data")
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, RecordError> {
-        not_a_column("a map")
-    }
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, RecordError> {
         not_a_column("a struct")
     }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, RecordError> {
-        not_a_column("an enum with data")
-    }
+    refused_compounds!(not_a_column);
 }
 
 #[cfg(test)]
@@ -459,6 +429,18 @@ mod tests {
         let rows = [Row { a: None, b: r#"say "hi", (a\b) {c}"#, desc: Some(r"\x00ff"), not_written: "" }];
         let expected = r#"{"(,,\"say \\\"hi\\\", (a\\\\b) {c}\",\"\\\\x00ff\")"}"#;
         assert_eq!(layouts().encode(&TABLE, &rows).expect("encoded"), expected);
+    }
+
+    #[test]
+    fn rows_that_are_no_structs_and_columns_that_are_no_scalars_are_refused() {
+        #[derive(Serialize)]
+        struct Nested {
+            b: Vec<i32>,
+        }
+        let error = layouts().encode(&TABLE, &[("a", 1)]).expect_err("a tuple is no row");
+        assert!(error.to_string().contains("a row must be a struct, not a tuple"), "{error}");
+        let error = layouts().encode(&TABLE, &[Nested { b: vec![1] }]).expect_err("a list is no column");
+        assert!(error.to_string().contains("not a sequence"), "{error}");
     }
 
     #[test]

@@ -18,12 +18,6 @@ use serde::ser::{self, Impossible};
 use super::StoreError;
 use super::pipeline::Table;
 
-/// Each table's columns in the database's order, by table (`$1`: the table names as `text[]`),
-/// resolved on the search path as the statements resolve them.
-const LAYOUT_QUERY: &str = "SELECT t.name, array_agg(a.attname::text ORDER BY a.attnum) \
-    FROM unnest($1::text[]) AS t(name) JOIN pg_attribute a ON a.attrelid = to_regclass(t.name) \
-    WHERE a.attnum > 0 AND NOT a.attisdropped GROUP BY t.name";
-
 /// Where a table's written columns sit in its row type.
 #[derive(Debug)]
 struct RecordLayout {
@@ -49,7 +43,11 @@ impl ser::Error for RecordError {
 }
 
 impl RecordLayouts {
-    pub(crate) const QUERY: &'static str = LAYOUT_QUERY;
+    /// Each table's columns in the database's order, by table (`$1`: the table names as
+    /// `text[]`), resolved on the search path as the statements resolve them.
+    pub(crate) const QUERY: &'static str = "SELECT t.name, array_agg(a.attname::text ORDER BY a.attnum) \
+        FROM unnest($1::text[]) AS t(name) JOIN pg_attribute a ON a.attrelid = to_regclass(t.name) \
+        WHERE a.attnum > 0 AND NOT a.attisdropped GROUP BY t.name";
 
     /// The layouts of `tables` from the rows of [`RecordLayouts::QUERY`] (table name, its columns
     /// in order). A table or a written column missing from them is an error: the schema is not

@@ -123,7 +123,7 @@ impl PgStore {
         let names: Vec<&str> = pipeline::ALL_TABLES.iter().map(|table| table.name).collect();
         let rows = sqlx::query_as(RecordLayouts::QUERY).bind(names).fetch_all(pool).await.context(what)?;
         RecordLayouts::new(&pipeline::ALL_TABLES, rows)
-            .map_err(|error| StoreError { context: what, source: sqlx::Error::Protocol(error.to_string()) })
+            .map_err(|error| StoreError { context: what, source: sqlx::Error::Configuration(error.into()) })
     }
 
     /// The copy's or the fixture's statements on `connection`.
@@ -417,10 +417,12 @@ fn write_statement(writes: &[TableRows]) -> String {
 }
 
 /// Which of a [`Lookup`]'s aliases, component names and port service names are taken, each name
-/// looked up alone (a LATERAL subquery per name, kept from flattening by `OFFSET 0`). With
-/// `name = ANY($n)` the planner read the whole target app's component names, the whole team's
-/// port names and, for a long list, every alias of the store: 30 ms of a 1,000-component copy
-/// into a grown store, growing with it. A port name is looked up among the names' owners.
+/// looked up alone (a LATERAL subquery per name, kept from flattening by `OFFSET 0`). Under custom
+/// plans, with `name = ANY($n)`, the planner read the whole target app's component names, the
+/// whole team's port names and, for a long list, every alias of the store: 30 ms of a
+/// 1,000-component copy into a grown store, growing with it. Under the generic plans of
+/// [`PgStore::connect_options`] both forms make the same index lookups at the same cost; this one
+/// does not depend on them. A port name is looked up among the names' owners.
 const TAKEN: &str = "SELECT $1, t.service_alias, '' FROM unnest($2::text[]) AS n(name) CROSS JOIN LATERAL \
         (SELECT service_alias FROM tenant_services WHERE service_alias = n.name OFFSET 0) t \
     UNION ALL SELECT $3, t.k8s_component_name, '' FROM unnest($5::text[]) AS n(name) CROSS JOIN LATERAL \

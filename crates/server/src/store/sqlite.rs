@@ -340,4 +340,57 @@ mod tests {
         assert!(plan(&connection, &by_key).iter().any(|step| step.contains("USE TEMP B-TREE FOR ORDER BY")));
         store.close().await;
     }
+
+    /// Rows of each kind that migration 0007 makes again, written before it.
+    const ROWS_BEFORE_0007: &str = "\
+        INSERT INTO regions (region_name, region_alias, enterprise_id) VALUES ('r', 'R', 'e');
+        INSERT INTO tenants (tenant_id, tenant_name, tenant_alias, enterprise_id) VALUES ('t', 'team', 'Team', 'e');
+        INSERT INTO apps (app_id, tenant_id, region_name, app_name) VALUES (1, 't', 'r', 'app');
+        INSERT INTO tenant_services (service_id, service_alias, tenant_id, service_region, app_id, service_key, \
+            service_cname, category, version, image, creater, k8s_component_name, create_time, update_time) \
+            VALUES ('s', 'grs', 't', 'r', 1, 'k', 'S', 'app', '1', 'nginx', 1, 's', 'then', 'then');
+        INSERT INTO port_service_names (tenant_id, k8s_service_name, service_id) VALUES ('t', 's-80', 's');
+        INSERT INTO service_ports (service_id, tenant_id, container_port, protocol, port_alias, is_inner_service, \
+            is_outer_service, k8s_service_name) VALUES ('s', 't', 80, 'http', 'S80', 1, 0, 's-80');
+        INSERT INTO service_dependencies (service_id, dep_service_id, tenant_id, dep_order) VALUES ('s', 's', 't', 2);
+        INSERT INTO service_source_auth (service_id, user_name, password) VALUES ('s', 'me', 'secret');";
+
+    #[tokio::test]
+    async fn migration_0007_keeps_the_rows_of_the_tables_it_makes_again() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let earlier = dir.path().join("migrations");
+        std::fs::create_dir(&earlier).expect("a folder for the earlier migrations");
+        let all = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+        for entry in std::fs::read_dir(&all).expect("the migrations") {
+            let path = entry.expect("a migration").path();
+            if path.file_name().is_some_and(|name| name.to_string_lossy().as_ref() < "0007") {
+                std::fs::copy(&path, earlier.join(path.file_name().expect("a name"))).expect("copied");
+            }
+        }
+        let location = dir.path().join("old.db");
+        let options = SqliteStore::connect_options(location.to_str().expect("a UTF-8 path")).expect("options");
+        let pool = SqlitePool::connect_with(options).await.expect("the database");
+        sqlx::migrate::Migrator::new(earlier).await.expect("0001–0006").run(&pool).await.expect("migrated to 0006");
+        sqlx::raw_sql(ROWS_BEFORE_0007).execute(&pool).await.expect("rows written at 0006");
+        MIGRATOR.run(&pool).await.expect("migrated to the last version");
+
+        let kept: Vec<(String,)> = sqlx::query_as(
+            "SELECT concat_ws('|', p.service_id, p.container_port, p.port_alias, p.is_inner_service, \
+             p.is_outer_service, p.k8s_service_name, d.dep_service_id, d.dep_order, a.user_name, a.password) \
+             FROM service_ports p, service_dependencies d, service_source_auth a",
+        )
+        .fetch_all(&pool)
+        .await
+        .expect("the rows");
+        assert_eq!(kept, [("s|80|S80|1|0|s-80|s|2|me|secret".to_owned(),)], "each row kept, as it was");
+        let stored_by_key: Vec<(String,)> = sqlx::query_as(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%WITHOUT ROWID' ORDER BY name",
+        )
+        .fetch_all(&pool)
+        .await
+        .expect("the tables");
+        let names: Vec<&str> = stored_by_key.iter().map(|(name,)| name.as_str()).collect();
+        assert_eq!(names, ["port_service_names", "service_dependencies", "service_ports", "service_source_auth"]);
+        pool.close().await;
+    }
 }

@@ -4,8 +4,9 @@
 -- - tenant_services_tenant (tenant_id) is read by no statement: dropped.
 -- - service_ports, service_dependencies and service_source_auth are read only by component, the
 --   first column of their primary keys, and their rows are short: as WITHOUT ROWID tables each
---   keeps its rows in its primary key's b-tree instead of a table and a key index beside it. Nothing references them, so
---   they are made again with their rows (SQLite cannot change a table's storage).
+--   keeps its rows in its primary key's b-tree instead of a table and a key index beside it.
+--   Nothing references them, so they are made again with their rows (SQLite cannot change a
+--   table's storage).
 DROP INDEX tenant_services_tenant;
 
 CREATE TABLE service_ports_new (

@@ -383,6 +383,9 @@ mod tests {
         .await
         .expect("the rows");
         assert_eq!(kept, [("s|80|S80|1|0|s-80|s|2|me|secret".to_owned(),)], "each row kept, as it was");
+        let broken_keys: Vec<(String,)> =
+            sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check").fetch_all(&pool).await.expect("the check");
+        assert!(broken_keys.is_empty(), "rows whose foreign keys find nothing: {broken_keys:?}");
         let stored_by_key: Vec<(String,)> = sqlx::query_as(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%WITHOUT ROWID' ORDER BY name",
         )

@@ -361,7 +361,6 @@ async fn the_serve_flag_sets_how_long_a_key_is_remembered() {
 /// and copies nothing; once that transaction ends, even by its connection dying, the key is free.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_key_held_elsewhere_is_409_until_its_transaction_ends() {
-    use sqlx::Connection;
     let Some(database) = TestDatabase::postgres().await else { return };
     let server = TestServer::demo(&database).await;
     let before = staging_components(&server).await;
@@ -373,8 +372,9 @@ async fn a_key_held_elsewhere_is_409_until_its_transaction_ends() {
     // Another user's key of the same text is not held.
     guest_joins_the_shop_team(&server).await;
     keyed_copy(&server, GUEST, "held", &[WEB]).await.expect("the guest's key is its own");
-    // The holder's connection dies: its transaction, and the key with it, are gone.
-    elsewhere.close_hard().await.unwrap();
+    // The holder's connection dies: once PostgreSQL ends its backend, its transaction and the key
+    // with it are gone.
+    common::backend::close_hard_and_wait_until_its_backend_ends(elsewhere, &database.location).await;
     let copy = keyed_copy(&server, ADMIN, "held", &[WEB]).await.expect("the key is free");
     assert_eq!(keyed_copy(&server, ADMIN, "held", &[WEB]).await.expect("remembered"), copy);
     assert_eq!(staging_components(&server).await, before + 2);

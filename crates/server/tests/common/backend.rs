@@ -112,6 +112,28 @@ pub async fn in_transaction(location: &str) -> sqlx::PgConnection {
     connection
 }
 
+/// Drops `connection` without a goodbye (as a crashed client would) and waits, at most 10 s, until
+/// PostgreSQL has noticed and ended its backend: only then are its transaction and its locks gone.
+pub async fn close_hard_and_wait_until_its_backend_ends(mut connection: sqlx::PgConnection, location: &str) {
+    let (pid,): (i32,) = sqlx::query_as("SELECT pg_backend_pid()").fetch_one(&mut connection).await.unwrap();
+    connection.close_hard().await.unwrap();
+    let mut observer = sqlx::PgConnection::connect(location).await.unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (alive,): (i64,) = sqlx::query_as("SELECT count(*) FROM pg_stat_activity WHERE pid = $1")
+            .bind(pid)
+            .fetch_one(&mut observer)
+            .await
+            .unwrap();
+        if alive == 0 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "backend {pid} still runs 10 s after its client left");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    observer.close().await.unwrap();
+}
+
 /// A connection to the PostgreSQL database at `location`, in an open transaction that holds the
 /// advisory lock `(class, key)` (`key`: an SQL expression) until it ends.
 pub async fn holding_advisory_lock(location: &str, class: i32, key: &str) -> sqlx::PgConnection {
